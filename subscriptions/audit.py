@@ -1,0 +1,119 @@
+"""Writing, censoring and verifying the audit trail.
+
+Every event carries the hash of the one before it, so an edit or a deletion in the table
+breaks the chain at that point; ``verify_chain`` finds the first broken link.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .middleware import current
+from .models import AuditEvent, user_display
+
+GENESIS = "0" * 64
+CHANGED = "***CHANGED***"
+# Any advisory-lock number unique to this application will do.
+_CHAIN_LOCK = 0x1A0D17
+
+
+def censor_secret(before_set: bool, after_set: bool, fingerprint: str = "") -> list:
+    """The before/after pair recorded for a secret: never its value, only that it changed."""
+    after = CHANGED if after_set else "(removed)"
+    if after_set and fingerprint:
+        after = f"{CHANGED} (public key SHA-256 {fingerprint})"
+    return ["(set)" if before_set else "(not set)", after]
+
+
+def _lock_chain():
+    # On SQLite the IMMEDIATE transaction mode already serialises writers.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    target=None,
+    target_type: str = "",
+    target_id: str = "",
+    target_repr: str = "",
+    subscription_id=None,
+    changes: dict | None = None,
+    reason: str = "",
+    actor_name: str | None = None,
+) -> AuditEvent:
+    """Append one event. Must run inside the transaction that makes the change."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record must run inside the transaction of the change")
+    if target is not None:
+        target_type = target_type or target._meta.model_name
+        target_id = target_id or str(target.pk)
+        target_repr = target_repr or str(target)
+        if subscription_id is None and target_type == "subscription":
+            subscription_id = target.pk
+    ctx = current.get()
+    _lock_chain()
+    previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    event = AuditEvent(
+        created_at=timezone.now(),
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+        actor_name=(actor_name or user_display(actor))[:150],
+        remote_addr=ctx.remote_addr,
+        request_id=ctx.request_id,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id)[:64],
+        target_repr=target_repr[:255],
+        subscription_id=subscription_id,
+        changes=changes or {},
+        reason=(reason or "").strip()[:2000],
+        prev_hash=previous or GENESIS,
+    )
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
+    return event
+
+
+@dataclass
+class ChainReport:
+    intact: bool
+    count: int
+    broken_at: int | None = None
+    problem: str = ""
+
+    def __str__(self):
+        if self.intact:
+            return f"intact, {self.count} events"
+        return f"broken at event {self.broken_at}: {self.problem}"
+
+
+def verify_chain(batch_size: int = 5000) -> ChainReport:
+    """Walk every event in id order; report the first one that does not fit the chain."""
+    previous_hash = GENESIS
+    count = 0
+    last_id = 0
+    with transaction.atomic():
+        while True:
+            batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+            if not batch:
+                return ChainReport(True, count)
+            for event in batch:
+                if event.prev_hash != previous_hash:
+                    return ChainReport(
+                        False,
+                        count,
+                        event.pk,
+                        "its previous-hash does not match the event before it "
+                        "(an event was deleted or inserted before it)",
+                    )
+                if event.compute_hash() != event.hash:
+                    return ChainReport(
+                        False, count, event.pk, "its content does not match its hash (edited)"
+                    )
+                previous_hash = event.hash
+                count += 1
+                last_id = event.pk

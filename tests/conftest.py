@@ -1,0 +1,69 @@
+"""Fixtures shared by every layer: people with each role, logged-in clients, a valid key."""
+
+import pytest
+
+from subscriptions.models import Role
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture
+def make_user(db):
+    from subscriptions.services.users import user_create
+
+    def make(username: str, role: str = Role.ADMINISTRATOR):
+        return user_create(username=username, password=PASSWORD, role=role)
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("alice-admin", Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def support_user(make_user):
+    return make_user("sam-support", Role.SUPPORT)
+
+
+@pytest.fixture
+def auditor_user(make_user):
+    return make_user("ada-auditor", Role.AUDITOR)
+
+
+@pytest.fixture
+def role_users(admin_user, support_user, auditor_user):
+    return {
+        Role.ADMINISTRATOR: admin_user,
+        Role.SUPPORT: support_user,
+        Role.AUDITOR: auditor_user,
+    }
+
+
+def _client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def admin_client_(admin_user):
+    return _client_for(admin_user)
+
+
+@pytest.fixture
+def support_client(support_user):
+    return _client_for(support_user)
+
+
+@pytest.fixture
+def auditor_client(auditor_user):
+    return _client_for(auditor_user)
+
+
+@pytest.fixture
+def client_for():
+    return _client_for
