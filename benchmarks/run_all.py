@@ -15,7 +15,7 @@ def main() -> int:
     failed = []
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"\n## {script.stem}\n", flush=True)
-        result = subprocess.run([sys.executable, str(script), *sys.argv[1:]], cwd=HERE.parent)
+        result = subprocess.run([sys.executable, str(script)], cwd=HERE.parent)
         if result.returncode != 0:
             failed.append(script.name)
     if failed:
