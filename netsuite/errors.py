@@ -1,0 +1,317 @@
+"""Typed failures of the NetSuite client, each with a hint a person can act on.
+
+NetSuite explains little: the token endpoint answers only ``{"error": "invalid_grant"}`` and
+keeps the real reason in its Login Audit Trail. Every error here therefore carries three things
+apart: NetSuite's own ``code`` and ``detail`` (verbatim, so support can search for them), the HTTP
+``status``, and a ``hint`` written for the administrator who has to fix it.
+
+Secrets never enter an error: :func:`redact` removes known secret values from NetSuite's detail
+text before it is stored, and ``repr`` shows only the class, status and code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+LOGIN_AUDIT_TRAIL = (
+    "NetSuite's Login Audit Trail (Setup > Users/Roles > User Management > View Login Audit "
+    "Trail, add the Detail column) shows the exact reason for each refused login"
+)
+
+# Ordered by how often each cause is behind a refused token request in practice.
+TOKEN_REFUSAL_CAUSES = (
+    "the Certificate ID is wrong: copy it again from Setup > Integration > Manage "
+    "Authentication > OAuth 2.0 Client Credentials (M2M) Setup",
+    "the certificate has expired or was revoked: generate a new one, upload it and update the "
+    "Certificate ID and private key here",
+    "the Consumer ID is wrong: it is the Client ID of the integration record (Setup > "
+    "Integration > Manage Integrations)",
+    "a sandbox refresh cleared the certificate mapping: create the mapping again in the "
+    "refreshed account",
+    "the mapped role lacks permissions: it needs 'Log in using OAuth 2.0 Access Tokens', "
+    "'REST Web Services' and 'RESTlets'",
+    "this server's clock is off: the assertion's iat/exp are checked against NetSuite's time",
+)
+
+
+def token_refusal_hint(first: Iterable[str] = ()) -> str:
+    """The ordered list of likely causes, with locally detected ones put first."""
+    first = list(first)
+    causes = [*first, *(c for c in TOKEN_REFUSAL_CAUSES if c not in first)]
+    numbered = "; ".join(f"({i}) {cause}" for i, cause in enumerate(causes, start=1))
+    return (
+        f"NetSuite refused the credentials. Likely causes, in order: {numbered}. "
+        f"{LOGIN_AUDIT_TRAIL}."
+    )
+
+
+class NetSuiteError(Exception):
+    """Base of every failure the client reports.
+
+    ``message`` is a one-line summary for a person, ``code`` and ``detail`` are NetSuite's own
+    words (``None`` when the failure happened before NetSuite answered), ``status`` the HTTP
+    status, ``hint`` what to do about it.
+    """
+
+    default_message = "The NetSuite request failed."
+    default_hint = "Try again later; if it keeps failing, check the subscription settings."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        detail: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.code = code
+        self.detail = detail
+        self.status = status
+        self.hint = hint if hint is not None else self.default_hint
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        meta = ", ".join(
+            p for p in (f"HTTP {self.status}" if self.status else "", self.code or "") if p
+        )
+        if meta:
+            parts.append(f"[{meta}]")
+        if self.detail and self.detail != self.message:
+            parts.append(f"NetSuite said: {self.detail}")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status!r}, code={self.code!r})"
+
+    def as_dict(self) -> dict:
+        """A JSON-friendly view for logs, audit entries and API answers."""
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "code": self.code,
+            "detail": self.detail,
+            "status": self.status,
+            "hint": self.hint,
+        }
+
+
+class ConfigurationError(NetSuiteError, ValueError):
+    default_message = "The NetSuite settings are not valid."
+    default_hint = "Correct the subscription settings; nothing was sent to NetSuite."
+
+
+class AuthenticationError(NetSuiteError):
+    default_message = "NetSuite refused the credentials."
+    default_hint = token_refusal_hint()
+
+
+class CertificateRejectedError(AuthenticationError):
+    default_message = "The certificate cannot be used to sign in to NetSuite."
+    default_hint = (
+        "Generate a new key and certificate, upload the certificate in NetSuite (Setup > "
+        "Integration > Manage Authentication > OAuth 2.0 Client Credentials (M2M) Setup) and "
+        "save the new Certificate ID and private key here."
+    )
+
+
+class ScopeError(NetSuiteError):
+    default_message = "The NetSuite integration is not allowed to use this API."
+    default_hint = (
+        "On the integration record (Setup > Integration > Manage Integrations) tick the "
+        "'REST Web Services' and 'RESTlets' scopes, and give the mapped role the "
+        "'REST Web Services' and 'RESTlets' permissions."
+    )
+
+
+class ConcurrencyLimitError(NetSuiteError):
+    default_message = "NetSuite's concurrency limit was exceeded and retries did not get through."
+    default_hint = (
+        "Other integrations share this account's concurrency pool. Lower 'Concurrent "
+        "Connections' for this subscription, or check Setup > Integration > Integration "
+        "Governance for the account's limit and the integration's allocation."
+    )
+
+
+class NotFoundError(NetSuiteError):
+    default_message = "NetSuite has no such record or script."
+    default_hint = (
+        "Check that the iPaaS bundle is installed in this NetSuite account and that the record "
+        "still exists; a sandbox refresh replaces an account's records and scripts."
+    )
+
+
+class BadRequestError(NetSuiteError):
+    default_message = "NetSuite refused the request."
+    default_hint = (
+        "NetSuite's detail names the field or parameter it refused; correct it and try again."
+    )
+
+
+class NetSuiteUnavailableError(NetSuiteError):
+    default_message = "NetSuite could not be reached or answered with a server error."
+    default_hint = (
+        "NetSuite may be down or under maintenance (see status.netsuite.com), or this server "
+        "cannot reach it (network, DNS, proxy). Try again in a few minutes."
+    )
+
+
+class NetSuiteTimeoutError(NetSuiteError):
+    default_message = "NetSuite did not answer in time."
+    default_hint = (
+        "NetSuite is slow or overloaded. Try again later; if it persists, raise the read "
+        "timeout or move bulk reads to SuiteQL, which needs far fewer calls."
+    )
+
+
+class UnexpectedResponseError(NetSuiteError):
+    default_message = "NetSuite answered with something the client does not understand."
+    default_hint = (
+        "Check that the iPaaS bundle in NetSuite is the expected version and that the base URL "
+        "points at NetSuite (or the simulator), not at another service."
+    )
+
+
+def redact(text: str | None, secrets: Iterable[str | None]) -> str | None:
+    """Remove every secret value from ``text``, so NetSuite echoing one back cannot leak it."""
+    if not text:
+        return text
+    for secret in secrets:
+        # Very short values would blank out ordinary words; real secrets are long.
+        if secret and len(secret) >= 8:
+            text = text.replace(secret, "***")
+    return text
+
+
+def parse_error_body(body: str) -> tuple[str | None, str | None]:
+    """NetSuite's ``(code, detail)`` from any of its three error shapes.
+
+    REST: ``{"o:errorDetails": [{"detail", "o:errorCode"}]}``; RESTlet: ``{"error": {"code",
+    "message"}}``; OAuth: ``{"error": "invalid_grant", "error_description"?}``.
+    """
+    try:
+        data = json.loads(body)
+    except ValueError:
+        text = body.strip()
+        return None, (text[:500] or None)
+    if not isinstance(data, dict):
+        return None, None
+    details = data.get("o:errorDetails")
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        first = details[0]
+        return _str_or_none(first.get("o:errorCode")), _str_or_none(first.get("detail"))
+    error = data.get("error")
+    if isinstance(error, dict):
+        return _str_or_none(error.get("code")), _str_or_none(error.get("message"))
+    if isinstance(error, str):
+        return error, _str_or_none(data.get("error_description"))
+    return _str_or_none(data.get("code")), _str_or_none(data.get("title") or data.get("message"))
+
+
+def _str_or_none(value: object) -> str | None:
+    if value is None:
+        return None
+    return str(value)
+
+
+RESTLET_LIMIT_CODE = "SSS_REQUEST_LIMIT_EXCEEDED"
+
+
+def error_for_status(
+    status: int, body: str, *, secrets: Iterable[str | None] = ()
+) -> NetSuiteError:
+    """The typed error for a failed API (REST, SuiteQL or RESTlet) response."""
+    code, detail = parse_error_body(body)
+    detail = redact(detail, list(secrets))
+    if status == 429 or code == RESTLET_LIMIT_CODE:
+        return ConcurrencyLimitError(code=code, detail=detail, status=status)
+    if status == 401:
+        return AuthenticationError(
+            "NetSuite refused the access token.",
+            code=code,
+            detail=detail,
+            status=status,
+            hint=(
+                "A fresh token was refused as well, so the login itself is no longer allowed: "
+                "the role or entity may be inactive, the certificate mapping revoked, or the "
+                f"integration record disabled. {LOGIN_AUDIT_TRAIL}."
+            ),
+        )
+    if status == 403:
+        return ScopeError(code=code, detail=detail, status=status)
+    if status == 404:
+        return NotFoundError(code=code, detail=detail, status=status)
+    if status >= 500:
+        return NetSuiteUnavailableError(
+            f"NetSuite answered with a server error (HTTP {status}).",
+            code=code,
+            detail=detail,
+            status=status,
+        )
+    if status == 405:
+        return BadRequestError(
+            "NetSuite does not allow this method here.",
+            code=code,
+            detail=detail,
+            status=status,
+            hint="The RESTlet deployment does not offer this method; check the script's "
+            "deployed functions in NetSuite.",
+        )
+    return BadRequestError(code=code, detail=detail, status=status)
+
+
+def error_for_token_response(
+    status: int, body: str, *, likely_first: Iterable[str] = ()
+) -> NetSuiteError:
+    """The typed error for a refused token request (NetSuite's terse RFC 6749 answers)."""
+    code, detail = parse_error_body(body)
+    if status >= 500:
+        return NetSuiteUnavailableError(
+            f"NetSuite's token endpoint answered with a server error (HTTP {status}).",
+            code=code,
+            detail=detail,
+            status=status,
+        )
+    if status == 429:
+        return ConcurrencyLimitError(code=code, detail=detail, status=status)
+    if code == "invalid_scope":
+        return ScopeError(
+            "NetSuite refused the requested scopes.",
+            code=code,
+            detail=detail,
+            status=status,
+            hint=(
+                "Tick 'REST Web Services' and 'RESTlets' under Scope on the integration record "
+                "(Setup > Integration > Manage Integrations). "
+                f"{LOGIN_AUDIT_TRAIL}."
+            ),
+        )
+    if code == "invalid_request":
+        return AuthenticationError(
+            "NetSuite refused the token request as malformed.",
+            code=code,
+            detail=detail,
+            status=status,
+            hint=token_refusal_hint(
+                [
+                    *likely_first,
+                    "the assertion is malformed or signed with a refused algorithm (RS256 has "
+                    "been refused since 1 March 2025; RSA keys must sign with PS256)",
+                ]
+            ),
+        )
+    if status == 404:
+        return NotFoundError(
+            "NetSuite's token endpoint was not found.",
+            code=code,
+            detail=detail,
+            status=status,
+            hint="Check the Account ID; a base URL override must point at NetSuite or the "
+            "simulator.",
+        )
+    return AuthenticationError(
+        code=code, detail=detail, status=status, hint=token_refusal_hint(likely_first)
+    )

@@ -1,0 +1,95 @@
+"""A local NetSuite for tests, benchmarks and the demo: ``python -m netsuite.simulator``.
+
+It is a real HTTP server on loopback (``ThreadingHTTPServer``, HTTP/1.1 keep-alive), so the
+client is exercised over the wire exactly as against NetSuite, only the host differs: point the
+client's base URL at :attr:`Simulator.base_url`.
+
+What it reproduces faithfully
+-----------------------------
+
+Certificates (admin endpoint ``POST /_sim/certificates``, what an administrator does on
+Setup > Integration > Manage Authentication > OAuth 2.0 Client Credentials (M2M) Setup):
+the certificate must be PEM X.509 with an RSA 3072/4096 or EC P-256/384/521 key (RSA 2048 is
+refused with the reason), at most five active certificates per integration record, and a
+validity longer than two years is *cut* to two years (NetSuite's documented behaviour; the
+answer says ``"validity_cut": true``). Unlike NetSuite, an already expired certificate is
+accepted at upload, so tests can reproduce a certificate that expired after it was mapped.
+The answer carries the Certificate ID (the JWT ``kid``).
+
+Token endpoint (``POST /services/rest/auth/oauth2/v1/token``): requires form content type,
+``grant_type=client_credentials`` and the jwt-bearer ``client_assertion_type`` exactly, then
+verifies the assertion's signature with the registered certificate's public key. Refusals are
+NetSuite's terse HTTP 400 bodies; the real reason is kept in a Login Audit Trail
+(``GET /_sim/login-audit``), as NetSuite does. The simulator's choice of error per cause
+(NetSuite documents none of this mapping, so these are the most plausible readings of RFC 6749
+and RFC 7523):
+
+- ``{"error": "invalid_request"}``: wrong content type, grant type or assertion type, repeated
+  parameters, an assertion that is not a JWT, ``typ`` other than JWT, missing iat/exp;
+- ``{"error": "invalid_client"}``: ``iss`` is no known Consumer ID;
+- ``{"error": "invalid_grant"}``: algorithm not PS256/384/512 or ES256/384/512 (RS256 is refused
+  since 1 March 2025), unknown ``kid`` or a ``kid`` mapped to another integration, certificate
+  revoked, expired or not yet valid, EC algorithm not matching the curve, bad signature,
+  ``aud`` not the token URL (``<base_url>/services/rest/auth/oauth2/v1/token``), ``exp - iat``
+  of 3600 or more, assertion expired, ``iat`` in the future;
+- ``{"error": "invalid_scope"}``: no scope, an unknown scope, or one not enabled on the
+  integration record. ``scope`` is accepted as a JSON array or a comma/space separated string.
+
+Success answers ``{"access_token", "expires_in", "token_type": "bearer"}`` with ``expires_in``
+as a string (NetSuite's usual form) or a number (``expires_in_format``). Tokens are opaque,
+live ``token_ttl`` seconds and die with their certificate's revocation.
+
+REST (``/services/rest/record/v1/<type>[/<id>]``, type names case-insensitive): list with
+``limit`` (1..1000, else 400 ``INVALID_PARAMETER``) and ``offset``, answering ``items`` of IDs
+only, ``hasMore``, ``count``, ``offset``, ``totalResults`` and links; get (404
+``NONEXISTENT_ID``); PATCH (JSON only, else 415; unknown field -> 400 ``INVALID_CONTENT``;
+204 with ``Location``); POST creates (204 with ``Location``). Types:
+``customrecord_otg_ipaas_auth_details`` (1 Production, 2 Sandbox, 3 Beta) and the
+initialization types ``customercategory``, ``location``, ``paymentmethod``, ``shipitem``,
+``customrecord_otg_ipaas_alternate_id_type`` with configurable counts (any other type name given
+a count is created too). Unknown types answer 404 ``INVALID_RECORD_TYPE``.
+
+SuiteQL (``POST /services/rest/query/v1/suiteql``): requires ``Prefer: transient`` (else 400
+``INVALID_HEADER``) and JSON; understands ``SELECT * | col, ... FROM <type> [ORDER BY col
+[ASC|DESC]]``, answers lower-case keys, checkboxes as ``"T"``/``"F"``, up to 1000 rows a page and
+100,000 per query; anything else is a 400 ``INVALID_PARAMETER``.
+
+``GET /services/rest/system/v1/governanceLimits`` answers the account and integration limits.
+
+Webhook Manager RESTlet (``/app/site/hosting/restlet.nl?script=customscript_otg_ipaas_webhook_
+manager&deploy=customdeploy_otg_ipaas_webhook_manager``): GET lists the seven module deployments
+in the seed's shape plus ``customdeploy_otg_ipaas_vendor_sync_ue``, which the dashboard cannot
+place; a GET with a body is refused. POST/PUT ``{"id": scriptdeploymentid, flags...}`` set the
+given flags (JSON only, else 415; unknown id -> 400 ``INVALID_ID``); DELETE ``&id=`` clears
+them. The GET answer, like the seed's, does not show the flags: read them from
+``GET /_sim/accounts/<account>/webhooks``. A wrong script or deploy answers 400
+``SSS_INVALID_SCRIPTLET_ID``.
+
+Authorization: a missing, unknown, expired or revoked bearer token gets 401 (REST envelope
+``INVALID_LOGIN``; RESTlet ``INVALID_LOGIN_ATTEMPT``). A token without ``rest_webservices``
+gets 403 on REST, one without ``restlets`` gets 403 on the RESTlet (code
+``INSUFFICIENT_PERMISSION``).
+
+Concurrency governance, per account (and per integration when it has its own limit): requests in
+flight are counted from authorization to the end of processing, simulated latency included;
+over the limit, REST answers 429 with the error envelope and the RESTlet 400
+``SSS_REQUEST_LIMIT_EXCEEDED``. Token requests are not counted. The slot is released *before*
+the answer is written, so a client that frees its own slot on receipt never races it.
+
+Faults (``POST /_sim/faults``): select calls by ``kind`` (token, record, suiteql, restlet,
+governance), ``path_prefix`` or ``method``; answer ``status`` (default 503) ``count`` times,
+optionally with a ``body``; ``delay`` seconds first (longer than a client's read timeout makes a
+timeout; without a status the call then proceeds normally); or ``"action": "disconnect"`` to
+drop the connection unanswered.
+
+Counters (``GET /_sim/stats``, ``POST /_sim/reset-stats``): token requests, tokens issued,
+refusals by error, calls per endpoint kind, most requests in flight (overall and per account),
+429s, RESTlet limit errors, 401s, faults served.
+
+The admin API has no authentication: bind the simulator to loopback only.
+"""
+
+from .server import Simulator
+from .state import SimulatorError
+
+__all__ = ["Simulator", "SimulatorError"]

@@ -1,0 +1,318 @@
+"""HTTP transport: one session, timeouts, retries with backoff, concurrency cap, rate limit.
+
+NetSuite gives each account one concurrency pool shared by every integration (5 for a standard
+account). Going over it costs a 429 (REST) or a 400 ``SSS_REQUEST_LIMIT_EXCEEDED`` (RESTlets),
+with no ``Retry-After``. A good client therefore
+
+- never has more requests in flight than its share: :class:`ConcurrencyLimiter`, supplied by
+  the caller so every process and machine of a deployment can share one cap;
+- respects the subscription's "N calls per S seconds": :class:`RateLimiter`, likewise;
+- retries 429, ``SSS_REQUEST_LIMIT_EXCEEDED``, 5xx and connection errors with exponential
+  backoff and full jitter, bounded both in attempts and in total time, and sleeps *outside* its
+  concurrency slot so a waiting retry does not block others.
+
+Read timeouts are not retried: NetSuite may still be working on the request (and counting it
+against the pool), so repeating it would only add load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .errors import (
+    RESTLET_LIMIT_CODE,
+    NetSuiteTimeoutError,
+    NetSuiteUnavailableError,
+)
+
+logger = logging.getLogger("netsuite")
+
+DEFAULT_TIMEOUT = (5.0, 30.0)
+
+
+@runtime_checkable
+class ConcurrencyLimiter(Protocol):
+    def slot(self) -> contextlib.AbstractContextManager:
+        """Hold one in-flight slot for the duration of the ``with`` block (may block)."""
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    def wait(self) -> None:
+        """Block until one more call may start."""
+
+
+class LocalConcurrencyLimiter:
+    """At most ``max_in_flight`` requests at once within this process."""
+
+    def __init__(self, max_in_flight: int) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1.")
+        self.max_in_flight = max_in_flight
+        self._semaphore = threading.BoundedSemaphore(max_in_flight)
+
+    def __repr__(self) -> str:
+        return f"LocalConcurrencyLimiter({self.max_in_flight})"
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        self._semaphore.acquire()
+        try:
+            yield
+        finally:
+            self._semaphore.release()
+
+
+class LocalRateLimiter:
+    """At most ``calls`` starts in any sliding window of ``per_seconds`` seconds."""
+
+    def __init__(
+        self,
+        calls: int,
+        per_seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if calls < 1 or per_seconds <= 0:
+            raise ValueError("calls must be at least 1 and per_seconds positive.")
+        self.calls = calls
+        self.per_seconds = per_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LocalRateLimiter({self.calls}, {self.per_seconds})"
+
+    def wait(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._starts and now - self._starts[0] >= self.per_seconds:
+                    self._starts.popleft()
+                if len(self._starts) < self.calls:
+                    self._starts.append(now)
+                    return
+                pause = self.per_seconds - (now - self._starts[0])
+            self._sleep(max(pause, 0.001))
+
+
+@dataclass
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded by attempts and by total time."""
+
+    max_attempts: int = 5
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+    max_total: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1.")
+
+    def delay(self, retry_number: int, rng: random.Random | None = None) -> float:
+        """Pause before retry ``retry_number`` (1 for the first retry)."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
+        return (rng or random).uniform(0, ceiling)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def is_retryable_response(response: requests.Response) -> bool:
+    status = response.status_code
+    if status == 429 or status >= 500:
+        return True
+    if status == 400 and RESTLET_LIMIT_CODE.encode() in (response.content or b""):
+        # A RESTlet reports NetSuite's concurrency limit as a 400 with this code.
+        return True
+    return False
+
+
+class TransportStats:
+    """Counters for tests, benchmarks and the dashboard's diagnostics."""
+
+    FIELDS = (
+        "requests_sent",
+        "responses",
+        "retries",
+        "retryable_responses",
+        "connection_errors",
+        "timeouts",
+        "token_requests",
+        "token_renewals_after_401",
+    )
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values = dict.fromkeys(self.FIELDS, 0)
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._values[name] += amount
+
+    def __getattr__(self, name: str) -> int:
+        values = self.__dict__.get("_values")
+        if values is not None and name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    def as_dict(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._values)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._values = dict.fromkeys(self.FIELDS, 0)
+
+    def __repr__(self) -> str:
+        return f"TransportStats({self.as_dict()})"
+
+
+def new_session(user_agent: str, pool_size: int = 32) -> requests.Session:
+    session = requests.Session()
+    # Retries are ours (with backoff and a budget); urllib3's own would bypass them.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = user_agent
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+def _describe(url: str) -> str:
+    """Path only: query strings may be long and are never needed in a log line."""
+    return urlsplit(url).path
+
+
+class Transport:
+    """Sends one logical request, retrying within the policy; the caller maps HTTP errors."""
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session | None = None,
+        limiter: ConcurrencyLimiter | None = None,
+        rate_limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] | float = DEFAULT_TIMEOUT,
+        user_agent: str = "ipaas-admin",
+        stats: TransportStats | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.session = session or new_session(user_agent)
+        self.limiter = limiter
+        self.rate_limiter = rate_limiter
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.stats = stats or TransportStats()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _slot(self) -> contextlib.AbstractContextManager:
+        return self.limiter.slot() if self.limiter is not None else contextlib.nullcontext()
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Callable[[], dict[str, str]] | dict[str, str] | None = None,
+        governed: bool = True,
+        **kwargs,
+    ) -> requests.Response:
+        """Send with retries; returns the last response, raises only for network failures.
+
+        ``headers`` may be a callable so each attempt carries the then-current access token.
+        ``governed=False`` (the token endpoint) skips the limiters: NetSuite does not count
+        token requests against the concurrency pool.
+        """
+        policy = self.retry
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            if governed and self.rate_limiter is not None:
+                self.rate_limiter.wait()
+            call_headers = headers() if callable(headers) else (headers or {})
+            error: Exception | None = None
+            response: requests.Response | None = None
+            slot = self._slot() if governed else contextlib.nullcontext()
+            with slot:
+                self.stats.add("requests_sent")
+                sent = time.monotonic()
+                try:
+                    response = self.session.request(
+                        method, url, headers=call_headers, timeout=self.timeout, **kwargs
+                    )
+                    # Read the body inside the slot: the server counts us until then.
+                    _ = response.content
+                except requests.exceptions.ConnectTimeout as exc:
+                    error = exc
+                except requests.exceptions.Timeout:
+                    self.stats.add("timeouts")
+                    logger.warning(
+                        "netsuite %s %s timed out after %.1fs",
+                        method, _describe(url), time.monotonic() - sent,
+                    )
+                    raise NetSuiteTimeoutError(
+                        f"NetSuite did not answer within {self._read_timeout():g} seconds."
+                    ) from None
+                except requests.exceptions.ConnectionError as exc:
+                    error = exc
+            elapsed = time.monotonic() - sent
+            if response is not None:
+                self.stats.add("responses")
+                logger.debug(
+                    "netsuite %s %s -> %s in %.3fs (attempt %d)",
+                    method, _describe(url), response.status_code, elapsed, attempt,
+                )
+                if not is_retryable_response(response):
+                    return response
+                self.stats.add("retryable_responses")
+            else:
+                self.stats.add("connection_errors")
+                logger.info(
+                    "netsuite %s %s connection failed (attempt %d): %s",
+                    method, _describe(url), attempt, type(error).__name__,
+                )
+            pause = policy.delay(attempt, self._rng)
+            out_of_time = time.monotonic() - started + pause > policy.max_total
+            if attempt >= policy.max_attempts or out_of_time:
+                if response is not None:
+                    return response
+                raise NetSuiteUnavailableError(
+                    "NetSuite could not be reached"
+                    f" ({type(error).__name__}, {attempt} attempt{'s' if attempt > 1 else ''})."
+                ) from None
+            self.stats.add("retries")
+            if response is not None:
+                logger.info(
+                    "netsuite %s %s -> %s, retrying in %.2fs (attempt %d of %d)",
+                    method, _describe(url), response.status_code, pause, attempt,
+                    policy.max_attempts,
+                )
+            self._sleep(pause)
+
+    def _read_timeout(self) -> float:
+        if isinstance(self.timeout, tuple):
+            return self.timeout[1]
+        return float(self.timeout)
