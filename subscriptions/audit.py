@@ -117,3 +117,16 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
                 previous_hash = event.hash
                 count += 1
                 last_id = event.pk
+
+
+def record_export(*, actor, filters: dict) -> AuditEvent:
+    """Put an export of the trail on record, in a transaction of its own (nothing else
+    changes, and the export that follows must not hold a transaction open)."""
+    with transaction.atomic():
+        return record(
+            actor=actor,
+            action="audit.exported",
+            target_type="auditevent",
+            target_repr="audit trail (CSV)",
+            changes={"filters": filters or "(none: the whole trail)"},
+        )

@@ -1,8 +1,231 @@
-"""Placeholder: filled in by the UI work."""
+"""The auditor's pages: the filtered, keyset-paged trail, one event, and the CSV export."""
+
+import csv
+import json
+
+from django import forms
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from .. import audit
+from .. import selectors_audit as selectors
+from ..permissions import require
 
 
-def _todo(request, *args, **kwargs):
-    raise NotImplementedError
+class AuditFilterForm(forms.Form):
+    subscription = forms.TypedChoiceField(
+        label="Subscription", required=False, coerce=int, empty_value=None
+    )
+    person = forms.CharField(
+        label="Person",
+        required=False,
+        max_length=150,
+        help_text="Exact name as recorded, e.g. a username or “system (command line)”.",
+    )
+    action = forms.ChoiceField(label="Action", required=False)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, subscriptions, actions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription"].choices = [("", "All subscriptions")] + [
+            (str(pk), name) for pk, name in subscriptions
+        ]
+        self.fields["action"].choices = [("", "All actions")] + [(a, a) for a in actions]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "“To” must be the same day as “From” or later.")
+        return data
+
+    def filters(self) -> selectors.AuditFilters:
+        data = self.cleaned_data
+        return selectors.AuditFilters(
+            subscription_id=data.get("subscription"),
+            actor=(data.get("person") or "").strip(),
+            action=data.get("action") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
 
 
-audit_list = audit_export = audit_detail = _todo
+def _filter_form(request) -> AuditFilterForm:
+    return AuditFilterForm(
+        request.GET,
+        subscriptions=selectors.audit_subscription_choices(),
+        actions=selectors.audit_actions(),
+    )
+
+
+def _cursor(request, name: str) -> tuple[int | None, bool]:
+    """A keyset cursor from the query string: (value, whether it was malformed)."""
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None, False
+    if not raw.isdigit() or len(raw) > 19:
+        return None, True
+    return int(raw), False
+
+
+def _filter_query(form: AuditFilterForm) -> str:
+    """The filter part of the query string, for pager and export links."""
+    params = {
+        name: form.data.get(name, "")
+        for name in form.fields
+        if form.data.get(name, "") and name not in form.errors
+    }
+    return urlencode(params)
+
+
+@require("view_auditevent")
+@require_GET
+def audit_list(request):
+    form = _filter_form(request)
+    before, bad_before = _cursor(request, "before")
+    after, bad_after = _cursor(request, "after")
+    page = None
+    notice = ""
+    if form.is_valid():
+        if bad_before or bad_after:
+            notice = "The page link was not valid; showing the newest events."
+            before = after = None
+        page = selectors.audit_page(form.filters(), before=before, after=after)
+    context = {
+        "nav": "audit",
+        "form": form,
+        "page": page,
+        "notice": notice,
+        "filter_query": _filter_query(form),
+        "people_names": selectors.audit_person_names(),
+        "can_export": request.user.has_perm("subscriptions.export_auditevent"),
+    }
+    template = "audit/list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, context)
+
+
+def _display(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _diff_rows(changes) -> list[dict]:
+    """Rows field | before | after; values that are not a [before, after] pair are shown as
+    facts in the after column (an export's filters, a rotation's counts)."""
+    if not isinstance(changes, dict):
+        return [{"field": "(changes)", "before": "", "after": _display(changes)}]
+    rows = []
+    for name, value in changes.items():
+        if isinstance(value, list | tuple) and len(value) == 2:
+            rows.append({"field": name, "before": _display(value[0]), "after": _display(value[1])})
+        else:
+            rows.append({"field": name, "before": "", "after": _display(value)})
+    return rows
+
+
+@require("view_auditevent")
+@require_GET
+def audit_detail(request, pk):
+    try:
+        event = selectors.audit_event(pk)
+    except selectors.AuditEvent.DoesNotExist:
+        raise Http404("No such audit event.") from None
+    context = {
+        "nav": "audit",
+        "event": event,
+        "diff": _diff_rows(event.changes),
+        "hash_matches": event.compute_hash() == event.hash,
+        "subscription_exists": selectors.subscription_exists(event.subscription_id),
+    }
+    return render(request, "audit/detail.html", context)
+
+
+# CSV export ------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    "id",
+    "created_at",
+    "actor",
+    "remote_addr",
+    "request_id",
+    "action",
+    "target_type",
+    "target_id",
+    "target",
+    "subscription_id",
+    "changes",
+    "reason",
+    "prev_hash",
+    "hash",
+]
+# A spreadsheet treats a cell starting with these as a formula, even inside quotes.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    elif hasattr(value, "isoformat"):
+        value = value.isoformat()
+    else:
+        value = str(value)
+    if value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Line:
+    """csv.writer target that hands each written line straight back instead of buffering."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_lines(rows):
+    writer = csv.writer(_Line())
+    yield writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        yield writer.writerow([_cell(v) for v in row])
+
+
+@require("export_auditevent")
+@require_GET
+def audit_export(request):
+    form = _filter_form(request)
+    if not form.is_valid():
+        context = {
+            "notice": "The export was not started: fix the filters first.",
+            "nav": "audit",
+            "form": form,
+            "page": None,
+            "filter_query": "",
+            "people_names": selectors.audit_person_names(),
+            "can_export": True,
+        }
+        return render(request, "audit/list.html", context, status=400)
+    filters = form.filters()
+    # Recorded before the first byte leaves: an export that is cut off midway is still on
+    # record, and the streaming itself holds no transaction open.
+    audit.record_export(actor=request.user, filters=filters.as_dict())
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(
+        _csv_lines(selectors.audit_export_rows(filters)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
