@@ -21,4 +21,5 @@ urlpatterns = [
     path("audit/<int:pk>/", audit.audit_detail, name="audit_detail"),
     path("people/", people.people_list, name="people"),
     path("people/<int:pk>/role/", people.people_set_role, name="people_set_role"),
+    path("people/<int:pk>/active/", people.people_set_active, name="people_set_active"),
 ]

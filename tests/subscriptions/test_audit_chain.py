@@ -1,0 +1,103 @@
+"""verify_audit_chain finds edited and deleted events; PostgreSQL refuses both outright."""
+
+import io
+from contextlib import contextmanager
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+
+from subscriptions.models import AuditEvent
+from tests.subscriptions.test_audit_views import append_events
+
+TRIGGER = "subscriptions_auditevent_append_only"
+
+
+def run_verify():
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_audit_chain", stdout=out, stderr=err)
+    except SystemExit as exc:
+        return exc.code, out.getvalue() + err.getvalue()
+    return 0, out.getvalue() + err.getvalue()
+
+
+@contextmanager
+def tampering():
+    """Let the test write to the audit table the way an intruder with table access could."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE subscriptions_auditevent DISABLE TRIGGER {TRIGGER}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE subscriptions_auditevent ENABLE TRIGGER {TRIGGER}")
+
+
+@pytest.fixture
+def five(db):
+    return append_events([{"action": f"test.{i}", "reason": f"r{i}"} for i in range(5)])
+
+
+def test_an_untouched_trail_is_intact(five):
+    assert run_verify() == (0, "intact, 5 events\n")
+
+
+def test_an_empty_trail_is_intact(db):
+    assert run_verify() == (0, "intact, 0 events\n")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL")
+def test_postgresql_refuses_update_and_delete_of_audit_events(five):
+    target = five[2]
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=target.pk).update(reason="rewritten")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=target.pk).delete()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM subscriptions_auditevent")
+    assert AuditEvent.objects.get(pk=target.pk).reason == "r2"
+    assert AuditEvent.objects.count() == 5
+    assert run_verify()[0] == 0
+
+
+def test_an_edited_event_is_reported(five):
+    target = five[2]
+    with tampering():
+        AuditEvent.objects.filter(pk=target.pk).update(reason="nothing to see")
+    code, output = run_verify()
+    assert code == 1
+    assert output == f"broken at event {target.pk}: its content does not match its hash (edited)\n"
+
+
+def test_an_edit_that_recomputes_the_hash_breaks_the_next_link(five):
+    target = AuditEvent.objects.get(pk=five[2].pk)
+    target.reason = "nothing to see"
+    with tampering():
+        AuditEvent.objects.filter(pk=target.pk).update(
+            reason=target.reason, hash=target.compute_hash()
+        )
+    code, output = run_verify()
+    assert code == 1
+    assert output.startswith(f"broken at event {five[3].pk}: its previous-hash does not match")
+
+
+def test_a_deleted_event_in_the_middle_is_reported(five):
+    with tampering():
+        AuditEvent.objects.filter(pk=five[1].pk).delete()
+    code, output = run_verify()
+    assert code == 1
+    assert output.startswith(f"broken at event {five[2].pk}: its previous-hash does not match")
+    assert "deleted or inserted" in output
+
+
+def test_the_first_broken_link_is_the_one_reported(five):
+    with tampering():
+        AuditEvent.objects.filter(pk=five[3].pk).update(action="test.changed")
+        AuditEvent.objects.filter(pk=five[1].pk).update(actor_name="mallory")
+    code, output = run_verify()
+    assert (code, output.split(":")[0]) == (1, f"broken at event {five[1].pk}")
