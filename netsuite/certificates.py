@@ -43,8 +43,8 @@ class CertificateError(ConfigurationError):
 
     default_message = "The key or certificate cannot be used."
     default_hint = (
-        "Generate a new key and certificate here, or with "
-        "openssl req -x509 -newkey rsa:3072 -keyout key.pem -out cert.pem -days 365 -nodes"
+        "Generate a new key and certificate here, or run openssl req -x509 -newkey rsa:3072 "
+        "-keyout key.pem -out cert.pem -days 365 -nodes and paste key.pem."
     )
 
 

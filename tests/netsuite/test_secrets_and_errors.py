@@ -1,0 +1,154 @@
+"""Secrets never show in reprs, messages or logs; every error carries code, detail and hint."""
+
+import logging
+from dataclasses import replace
+
+import pytest
+
+from netsuite import errors
+from netsuite.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConcurrencyLimitError,
+    NetSuiteError,
+    NetSuiteUnavailableError,
+    NotFoundError,
+    ScopeError,
+    error_for_status,
+    error_for_token_response,
+    parse_error_body,
+    redact,
+)
+
+AUTH_DETAILS = "customrecord_otg_ipaas_auth_details"
+
+
+def secret_fragments(creds, token_value, assertion):
+    key_body = "".join(creds.private_key_pem.splitlines()[1:-1])
+    return [key_body[:40], key_body[-40:], token_value, assertion, assertion.split(".")[2]]
+
+
+def test_no_secret_in_logs_reprs_or_errors(sim, make_client, creds, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = make_client(creds)
+    token = client.fetch_token()
+    assertion = client.build_assertion()
+    client.records.get(AUTH_DETAILS, 1)
+    client.records.patch(AUTH_DETAILS, 1, {"custrecord_otg_ipaas_access_token": "webhook-key-1234"})
+    sim.add_fault(kind="record", status=503, count=1)
+    client.records.get(AUTH_DETAILS, 1)
+    sim.revoke_tokens()
+    client.webhooks.list_deployments()
+    raised = []
+    for action in (
+        lambda: client.records.get(AUTH_DETAILS, 404),
+        lambda: client.records.patch(AUTH_DETAILS, 1, {"nope": "x"}),
+        lambda: make_client(replace(creds, certificate_id="wrong")).fetch_token(),
+    ):
+        with pytest.raises(NetSuiteError) as info:
+            action()
+        raised.append(info.value)
+    texts = [caplog.text, repr(client), repr(creds), str(creds), repr(token), str(token)]
+    for error in raised:
+        texts += [str(error), repr(error), error.hint, str(error.as_dict())]
+    fragments = secret_fragments(creds, token.value, assertion)
+    for text in texts:
+        for fragment in fragments:
+            assert fragment not in text
+        assert "Bearer" not in text
+        assert "PRIVATE KEY" not in text
+    assert "customrecord_otg_ipaas_auth_details" in caplog.text  # the log is still useful
+
+
+def test_secret_echoed_by_netsuite_is_redacted(sim, client):
+    # NetSuite may quote a refused value in its detail; a secret-looking field never leaks.
+    body = (
+        '{"o:errorDetails": [{"detail": "Invalid value webhook-api-key-XYZ for field", '
+        '"o:errorCode": "INVALID_CONTENT"}]}'
+    )
+    error = error_for_status(400, body, secrets=["webhook-api-key-XYZ"])
+    assert "webhook-api-key-XYZ" not in str(error)
+    assert error.detail == "Invalid value *** for field"
+
+
+def test_redact_ignores_short_and_empty_values():
+    assert redact("a b c", ["a", None, ""]) == "a b c"
+    assert redact(None, ["secret-long"]) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls", "code"),
+    [
+        (429, '{"o:errorDetails": [{"detail": "x", "o:errorCode": "CONCURRENCY"}]}',
+         ConcurrencyLimitError, "CONCURRENCY"),
+        (400, '{"error": {"code": "SSS_REQUEST_LIMIT_EXCEEDED", "message": "m"}}',
+         ConcurrencyLimitError, "SSS_REQUEST_LIMIT_EXCEEDED"),
+        (401, '{"o:errorDetails": [{"detail": "d", "o:errorCode": "INVALID_LOGIN"}]}',
+         AuthenticationError, "INVALID_LOGIN"),
+        (403, '{"error": {"code": "INSUFFICIENT_PERMISSION", "message": "m"}}',
+         ScopeError, "INSUFFICIENT_PERMISSION"),
+        (404, '{"o:errorDetails": [{"detail": "d", "o:errorCode": "NONEXISTENT_ID"}]}',
+         NotFoundError, "NONEXISTENT_ID"),
+        (400, '{"o:errorDetails": [{"detail": "d", "o:errorCode": "INVALID_CONTENT"}]}',
+         BadRequestError, "INVALID_CONTENT"),
+        (503, "<html>Service Unavailable</html>", NetSuiteUnavailableError, None),
+        (500, "", NetSuiteUnavailableError, None),
+    ],
+)
+def test_error_for_status(status, body, cls, code):
+    error = error_for_status(status, body)
+    assert type(error) is cls
+    assert error.code == code and error.status == status
+    assert error.hint and error.hint.endswith(".")
+    assert repr(error) == f"{cls.__name__}(status={status!r}, code={code!r})"
+
+
+@pytest.mark.parametrize("code", ["invalid_client", "invalid_grant"])
+def test_terse_token_errors_list_causes_in_order(code):
+    error = error_for_token_response(400, f'{{"error": "{code}"}}')
+    assert isinstance(error, AuthenticationError)
+    hint = error.hint
+    order = ["Certificate ID", "expired or was revoked", "Consumer ID", "sandbox refresh",
+             "permissions", "clock", "Login Audit Trail"]
+    positions = [hint.index(words) for words in order]
+    assert positions == sorted(positions)
+    assert str(error) == f"NetSuite refused the credentials. [HTTP 400, {code}]"
+
+
+def test_other_token_errors():
+    assert isinstance(error_for_token_response(400, '{"error": "invalid_scope"}'), ScopeError)
+    malformed = error_for_token_response(400, '{"error": "invalid_request"}')
+    assert isinstance(malformed, AuthenticationError) and "RS256" in malformed.hint
+    assert isinstance(error_for_token_response(502, "bad gateway"), NetSuiteUnavailableError)
+
+
+def test_parse_error_body_shapes():
+    assert parse_error_body('{"error": "invalid_grant", "error_description": "d"}') == (
+        "invalid_grant", "d")
+    assert parse_error_body("plain text") == (None, "plain text")
+    assert parse_error_body("[1, 2]") == (None, None)
+    assert parse_error_body("") == (None, None)
+
+
+def test_every_error_class_has_a_sentence_hint():
+    classes = [getattr(errors, name) for name in dir(errors)]
+    classes = [c for c in classes if isinstance(c, type) and issubclass(c, NetSuiteError)]
+    assert len(classes) >= 11
+    for cls in classes:
+        error = cls()
+        assert error.message.endswith(".")
+        assert error.hint.endswith(".")
+        assert str(error) == error.message
+
+
+def test_error_as_dict():
+    error = NotFoundError(code="NONEXISTENT_ID", detail="gone", status=404)
+    assert error.as_dict() == {
+        "error": "NotFoundError",
+        "message": NotFoundError.default_message,
+        "code": "NONEXISTENT_ID",
+        "detail": "gone",
+        "status": 404,
+        "hint": NotFoundError.default_hint,
+    }
+    assert "NetSuite said: gone" in str(error)
