@@ -20,3 +20,31 @@
     }
   });
 })();
+
+// Copy a secret shown once (the new Webhook API Key) to the clipboard.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var source = document.getElementById(button.dataset.copyTarget);
+    if (!source) return;
+    var text = source.textContent.trim();
+    function done(message) {
+      button.textContent = message;
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(
+        function () { done("Copied"); },
+        function () { done("Copy failed: select the key and press Ctrl+C"); }
+      );
+    } else {
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      done("Selected: press Ctrl+C to copy");
+    }
+  });
+})();

@@ -1,10 +1,26 @@
+"""The only code that changes subscriptions. Each write and its audit event share one transaction.
+
+Secrets are never read back here: rows are locked with the encrypted columns deferred, a new
+private key is compared by its public-key fingerprint, and the audit trail gets only
+``***CHANGED***`` and that fingerprint.
+"""
+
 import secrets
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from netsuite.accounts import InvalidAccountId, api_url_for, normalize_account_id
+from netsuite.certificates import (
+    CertificateError,
+    describe_key,
+    load_private_key,
+    private_key_to_pem,
+)
+
 from .. import audit
-from ..models import Subscription
+from ..models import ENVIRONMENT_CHOICES, Subscription
 
 # Fields compared and recorded in the audit trail, in form order.
 PLAIN_FIELDS = [
@@ -22,6 +38,7 @@ PLAIN_FIELDS = [
     "ipaas_throttle_seconds",
     "concurrent_connections",
 ]
+SECRET_FIELDS = ("private_key", "webhook_api_key")
 
 
 class ConflictError(Exception):
@@ -29,19 +46,32 @@ class ConflictError(Exception):
 
     def __init__(self, current: Subscription, changed: dict):
         self.current = current
-        self.changed = changed  # field label -> current value (secrets as "changed")
+        # field label -> [value when the form was opened, value saved now]; secrets only as
+        # "changed", never their values.
+        self.changed = changed
         super().__init__("The subscription was changed by someone else meanwhile.")
 
 
-def _key_metadata(pem: str) -> tuple[str, str]:
-    from netsuite.certificates import describe_key, load_private_key
-
-    info = describe_key(load_private_key(pem))
-    return info.label, info.fingerprint
+def subscription_snapshot(subscription: Subscription) -> dict:
+    """The non-secret state a form was opened on, to say later what changed meanwhile."""
+    snapshot = {field: getattr(subscription, field) for field in PLAIN_FIELDS}
+    snapshot["id"] = subscription.pk
+    snapshot["revision"] = subscription.revision
+    snapshot["private_key_fingerprint"] = subscription.private_key_fingerprint
+    set_at = subscription.webhook_api_key_set_at
+    snapshot["webhook_api_key_set_at"] = set_at.isoformat() if set_at else ""
+    return snapshot
 
 
 def _label(field: str) -> str:
     return str(Subscription._meta.get_field(field).verbose_name)
+
+
+def _read_key(pem: str):
+    try:
+        return load_private_key(pem)
+    except CertificateError as exc:
+        raise ValidationError({"private_key": exc.message}) from None
 
 
 def _apply(subscription: Subscription, data: dict) -> dict:
@@ -51,18 +81,54 @@ def _apply(subscription: Subscription, data: dict) -> dict:
         if field not in data:
             continue
         before, after = getattr(subscription, field), data[field]
+        if field == "account_id":
+            after = _normalized_account(after)
         if before != after:
             changes[field] = [before, after]
             setattr(subscription, field, after)
-    new_key = data.get("private_key") or ""
-    if new_key and new_key != subscription.private_key:
-        had_key = bool(subscription.private_key_fingerprint)
-        subscription.private_key = new_key
-        subscription.private_key_type, subscription.private_key_fingerprint = _key_metadata(new_key)
-        changes["private_key"] = audit.censor_secret(
-            had_key, True, subscription.private_key_fingerprint
-        )
+    new_key = (data.get("private_key") or "").strip()
+    if new_key:
+        key = _read_key(new_key)
+        info = describe_key(key)
+        # The same key pasted again is no change; comparing fingerprints avoids decrypting
+        # the stored one.
+        if info.fingerprint != subscription.private_key_fingerprint:
+            had_key = bool(subscription.private_key_fingerprint)
+            # Stored as bare PKCS#8: whatever else was pasted around the key (a certificate,
+            # comments) is dropped, and every stored key has one shape.
+            subscription.private_key = private_key_to_pem(key)
+            subscription.private_key_type = info.label
+            subscription.private_key_fingerprint = info.fingerprint
+            changes["private_key"] = audit.censor_secret(had_key, True, info.fingerprint)
     return changes
+
+
+def _normalized_account(value: str) -> str:
+    try:
+        return normalize_account_id(value)
+    except InvalidAccountId as exc:
+        raise ValidationError({"account_id": exc.message}) from None
+
+
+def _check(subscription: Subscription) -> None:
+    """Rules that protect the outbound calls, enforced here whatever form or caller sent it."""
+    errors = {}
+    expected = api_url_for(subscription.account_id)
+    if subscription.api_url != expected:
+        # The API URL decides where signed assertions and tokens go: only the account's own.
+        errors["api_url"] = (
+            f"The API URL must be {expected} for Account ID {subscription.account_id}."
+        )
+    if subscription.environment not in {value for value, _ in ENVIRONMENT_CHOICES}:
+        errors["environment"] = 'The only valid environment is "Production".'
+    if not subscription.private_key_fingerprint:
+        errors["private_key"] = "A subscription needs its certificate private key."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _name_taken(name: str) -> ValidationError:
+    return ValidationError({"name": f"A subscription named “{name}” already exists."})
 
 
 def _new_webhook_key(subscription: Subscription) -> str:
@@ -76,74 +142,112 @@ def _new_webhook_key(subscription: Subscription) -> str:
 def subscription_create(*, data: dict, actor, reason: str = "") -> tuple[Subscription, str]:
     """Create a subscription and its Webhook API Key; returns (subscription, the new key)."""
     subscription = Subscription()
-    with transaction.atomic():
-        changes = _apply(subscription, data)
-        key = _new_webhook_key(subscription)
-        changes["webhook_api_key"] = audit.censor_secret(False, True)
-        subscription.save()
-        audit.record(
-            actor=actor,
-            action="subscription.created",
-            target=subscription,
-            changes={f: [None, v[1]] if f in PLAIN_FIELDS else v for f, v in changes.items()},
-            reason=reason,
-        )
+    try:
+        with transaction.atomic():
+            changes = _apply(subscription, data)
+            _check(subscription)
+            key = _new_webhook_key(subscription)
+            changes["webhook_api_key"] = audit.censor_secret(False, True)
+            subscription.save()
+            audit.record(
+                actor=actor,
+                action="subscription.created",
+                target=subscription,
+                changes={f: [None, v[1]] if f in PLAIN_FIELDS else v for f, v in changes.items()},
+                reason=reason,
+            )
+    except IntegrityError:
+        # The form checks the name first; this is the race of two people creating it at once.
+        if Subscription.objects.filter(name__iexact=subscription.name).exists():
+            raise _name_taken(subscription.name) from None
+        raise
     return subscription, key
 
 
+def _locked(pk) -> Subscription:
+    return Subscription.objects.select_for_update().defer(*SECRET_FIELDS).get(pk=pk)
+
+
 def subscription_update(
-    *, subscription: Subscription, data: dict, expected_revision: int, actor, reason: str = ""
+    *,
+    subscription: Subscription,
+    data: dict,
+    expected_revision: int,
+    actor,
+    reason: str = "",
+    opened: dict | None = None,
 ) -> Subscription:
-    """Save the changes unless someone else saved since `expected_revision`."""
-    with transaction.atomic():
-        current = Subscription.objects.select_for_update().get(pk=subscription.pk)
-        if current.revision != expected_revision:
-            raise ConflictError(current, _differences(subscription, current))
-        changes = _apply(current, data)
-        if not changes:
-            return current
-        current.revision += 1
-        current.save()
-        audit.record(
-            actor=actor,
-            action="subscription.updated",
-            target=current,
-            changes=changes,
-            reason=reason,
-        )
+    """Save the changes unless someone else saved since `expected_revision`.
+
+    ``opened`` is the :func:`subscription_snapshot` the form was opened on; without it the
+    given instance stands for what the person saw.
+    """
+    try:
+        with transaction.atomic():
+            current = _locked(subscription.pk)
+            if current.revision != expected_revision:
+                seen = opened if opened is not None else subscription_snapshot(subscription)
+                raise ConflictError(current, _differences(seen, current))
+            changes = _apply(current, data)
+            if not changes:
+                return current
+            _check(current)
+            current.revision += 1
+            current.save()
+            audit.record(
+                actor=actor,
+                action="subscription.updated",
+                target=current,
+                changes=changes,
+                reason=reason,
+            )
+    except IntegrityError:
+        name = data.get("name", "")
+        if Subscription.objects.filter(name__iexact=name).exclude(pk=subscription.pk).exists():
+            raise _name_taken(name) from None
+        raise
     return current
 
 
-def _differences(opened: Subscription, current: Subscription) -> dict:
+def _differences(opened: dict, current: Subscription) -> dict:
     """What changed between the version the person opened and the saved one, by label."""
     changed = {}
     for field in PLAIN_FIELDS:
-        if getattr(opened, field) != getattr(current, field):
-            changed[_label(field)] = [getattr(opened, field), getattr(current, field)]
-    if opened.private_key_fingerprint != current.private_key_fingerprint:
+        if field in opened and opened[field] != getattr(current, field):
+            changed[_label(field)] = [opened[field], getattr(current, field)]
+    if opened.get("private_key_fingerprint", "") != current.private_key_fingerprint:
         changed[_label("private_key")] = ["(previous key)", audit.CHANGED]
-    if opened.webhook_api_key_digest != current.webhook_api_key_digest:
+    now_set = current.webhook_api_key_set_at
+    if opened.get("webhook_api_key_set_at", "") != (now_set.isoformat() if now_set else ""):
         changed[_label("webhook_api_key")] = ["(previous key)", audit.CHANGED]
     return changed
 
 
 def subscription_delete(*, subscription: Subscription, actor, reason: str = "") -> None:
     with transaction.atomic():
-        snapshot = {f: [getattr(subscription, f), None] for f in PLAIN_FIELDS}
+        current = _locked(subscription.pk)
+        snapshot = {f: [getattr(current, f), None] for f in PLAIN_FIELDS}
+        snapshot["private_key"] = audit.censor_secret(
+            bool(current.private_key_fingerprint), False
+        )
+        snapshot["webhook_api_key"] = audit.censor_secret(
+            bool(current.webhook_api_key_digest), False
+        )
         audit.record(
             actor=actor,
             action="subscription.deleted",
-            target=subscription,
+            target=current,
             changes=snapshot,
             reason=reason,
         )
-        subscription.delete()
+        current.delete()
 
 
 def webhook_key_regenerate(*, subscription: Subscription, actor, reason: str = "") -> str:
     """A new Webhook API Key; the plaintext is returned once for the page to show."""
     with transaction.atomic():
-        current = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        current = _locked(subscription.pk)
+        had_key = bool(current.webhook_api_key_digest)
         key = _new_webhook_key(current)
         current.revision += 1
         current.save()
@@ -151,7 +255,10 @@ def webhook_key_regenerate(*, subscription: Subscription, actor, reason: str = "
             actor=actor,
             action="subscription.webhook_key_regenerated",
             target=current,
-            changes={"webhook_api_key": audit.censor_secret(True, True)},
+            changes={"webhook_api_key": audit.censor_secret(had_key, True)},
             reason=reason,
         )
+    # Keep the caller's object in step, so the page it renders shows the new date.
+    subscription.webhook_api_key_set_at = current.webhook_api_key_set_at
+    subscription.revision = current.revision
     return key

@@ -1,9 +1,206 @@
-"""Placeholder: filled in by the UI work."""
+"""Subscription pages: list, detail, create, edit, delete, webhook key, API URL preview.
+
+Thin: parse, authorise, call a service, render. Pages that show a new Webhook API Key are the
+direct answer to the POST (never a redirect that would have to carry the key along in the
+session) and are marked no-store.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from netsuite.accounts import InvalidAccountId, api_url_for, normalize_account_id
+
+from .. import selectors
+from ..forms import ReasonForm, SubscriptionForm
+from ..permissions import require
+from ..services import subscriptions as services
+from ..services.subscriptions import PLAIN_FIELDS, ConflictError
+
+PAGE_SIZE = 50
 
 
-def _todo(request, *args, **kwargs):
-    raise NotImplementedError
+def _partial(request, template: str, partial: str) -> str:
+    if request.htmx and not request.htmx.boosted:
+        return f"{template}#{partial}"
+    return template
 
 
-subscription_list = subscription_create = subscription_detail = subscription_edit = _todo
-subscription_delete = webhook_key_regenerate = api_url_preview = _todo
+def _detail_context(request, subscription, **extra):
+    return {
+        "nav": "subscriptions",
+        "subscription": subscription,
+        "show_key_details": request.user.has_perm("subscriptions.view_secrets_metadata"),
+        **extra,
+    }
+
+
+@require_GET
+@require("view_subscription")
+def subscription_list(request):
+    paginator = Paginator(selectors.subscription_list(), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    template = _partial(request, "subscriptions/list.html", "results")
+    return render(request, template, {"nav": "subscriptions", "page": page})
+
+
+@require_GET
+@require("view_subscription")
+def subscription_detail(request, pk):
+    subscription = selectors.subscription_get(pk)
+    template = _partial(request, "subscriptions/detail.html", "webhook_panel")
+    return render(request, template, _detail_context(request, subscription))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@require("add_subscription")
+def subscription_create(request):
+    if request.method == "POST":
+        form = SubscriptionForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                subscription, key = services.subscription_create(
+                    data=form.service_data(),
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                context = _detail_context(
+                    request, subscription, new_webhook_key=key, just_created=True
+                )
+                return render(request, "subscriptions/detail.html", context)
+    else:
+        form = SubscriptionForm()
+    return render(request, "subscriptions/form.html", {"nav": "subscriptions", "form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@require("change_subscription")
+def subscription_edit(request, pk):
+    subscription = selectors.subscription_get(pk)
+    context = {"nav": "subscriptions", "subscription": subscription}
+    if request.method != "POST":
+        context["form"] = SubscriptionForm(instance=subscription)
+        return render(request, "subscriptions/form.html", context)
+
+    form = SubscriptionForm(request.POST, request.FILES, instance=subscription)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "subscriptions/form.html", context)
+    try:
+        saved = services.subscription_update(
+            subscription=subscription,
+            data=form.service_data(),
+            expected_revision=form.cleaned_data["revision"],
+            opened=form.cleaned_data["opened_snapshot"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return render(request, "subscriptions/form.html", context)
+    except ConflictError as conflict:
+        return _conflict(request, form, conflict)
+    if saved.revision == subscription.revision:
+        messages.info(request, "Nothing changed, so nothing was saved.")
+    else:
+        messages.success(request, f"Saved the changes to {saved.name}.")
+    return redirect("subscriptions:detail", pk=saved.pk)
+
+
+def _conflict(request, form, conflict: ConflictError):
+    """Show what changed meanwhile and a fresh form holding the person's input.
+
+    A field the person left as they found it takes the newly saved value; a field they
+    changed keeps their entry. Nothing is saved until they look and save again.
+    """
+    current = conflict.current
+    opened = form.cleaned_data["opened_snapshot"]
+    merged = {}
+    rows = []
+    for field in PLAIN_FIELDS:
+        mine = form.cleaned_data[field]
+        was, now = opened.get(field), getattr(current, field)
+        if was != now:
+            label = str(current._meta.get_field(field).verbose_name)
+            both = mine != was and mine != now
+            rows.append({"label": label, "was": was, "now": now, "mine": mine, "both": both})
+            merged[field] = now if mine == was else mine
+        else:
+            merged[field] = mine
+    for label, (was, now) in conflict.changed.items():
+        if label not in {row["label"] for row in rows}:
+            rows.append({"label": label, "was": was, "now": now, "mine": None, "both": False})
+    merged["reason"] = form.cleaned_data["reason"]
+    fresh = SubscriptionForm(instance=current, initial=merged)
+    context = {
+        "nav": "subscriptions",
+        "subscription": current,
+        "form": fresh,
+        "conflict_rows": rows,
+        "last_change": selectors.subscription_last_change(current.pk),
+        "key_was_entered": bool(form.cleaned_data.get("private_key")),
+    }
+    return render(request, "subscriptions/form.html", context, status=409)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@require("delete_subscription")
+def subscription_delete(request, pk):
+    subscription = selectors.subscription_get(pk)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.subscription_delete(
+            subscription=subscription, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"Deleted the subscription {subscription.name}.")
+        return redirect("subscriptions:list")
+    return render(
+        request,
+        "subscriptions/delete.html",
+        {"nav": "subscriptions", "subscription": subscription, "form": form},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@require("change_subscription")
+def webhook_key_regenerate(request, pk):
+    subscription = selectors.subscription_get(pk)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        key = services.webhook_key_regenerate(
+            subscription=subscription, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+        context = _detail_context(request, subscription, new_webhook_key=key)
+        template = _partial(request, "subscriptions/detail.html", "webhook_panel")
+        return render(request, template, context)
+    template = _partial(request, "subscriptions/webhook_key_confirm.html", "confirm")
+    return render(request, template, _detail_context(request, subscription, form=form))
+
+
+@require_GET
+def api_url_preview(request):
+    """The API URL the typed Account ID leads to, as a fragment beside the field."""
+    user = request.user
+    if not (
+        user.has_perm("subscriptions.add_subscription")
+        or user.has_perm("subscriptions.change_subscription")
+    ):
+        raise PermissionDenied
+    raw = request.GET.get("account_id", "")
+    context = {"account_id": raw, "derived_url": None, "problem": None}
+    if raw.strip():
+        try:
+            context["derived_url"] = api_url_for(normalize_account_id(raw))
+        except InvalidAccountId as exc:
+            context["problem"] = exc.message
+    return render(request, "subscriptions/form.html#api_url_preview", context)
