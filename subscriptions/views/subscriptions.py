@@ -8,6 +8,7 @@ session) and are marked no-store.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,6 +17,7 @@ from netsuite.accounts import InvalidAccountId, api_url_for, normalize_account_i
 
 from .. import selectors
 from ..forms import ReasonForm, SubscriptionForm
+from ..models import Subscription
 from ..permissions import require
 from ..services import subscriptions as services
 from ..services.subscriptions import PLAIN_FIELDS, ConflictError
@@ -30,12 +32,8 @@ def _partial(request, template: str, partial: str) -> str:
 
 
 def _detail_context(request, subscription, **extra):
-    return {
-        "nav": "subscriptions",
-        "subscription": subscription,
-        "show_key_details": request.user.has_perm("subscriptions.view_secrets_metadata"),
-        **extra,
-    }
+    # Key type and fingerprint are shown by the templates only with view_secrets_metadata.
+    return {"nav": "subscriptions", "subscription": subscription, **extra}
 
 
 @require_GET
@@ -108,6 +106,8 @@ def subscription_edit(request, pk):
         return render(request, "subscriptions/form.html", context)
     except ConflictError as conflict:
         return _conflict(request, form, conflict)
+    except Subscription.DoesNotExist:
+        raise Http404 from None
     if saved.revision == subscription.revision:
         messages.info(request, "Nothing changed, so nothing was saved.")
     else:
@@ -158,9 +158,13 @@ def subscription_delete(request, pk):
     subscription = selectors.subscription_get(pk)
     form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.subscription_delete(
-            subscription=subscription, actor=request.user, reason=form.cleaned_data["reason"]
-        )
+        try:
+            services.subscription_delete(
+                subscription=subscription, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except Subscription.DoesNotExist:
+            # Deleted by someone else since this page loaded.
+            raise Http404 from None
         messages.success(request, f"Deleted the subscription {subscription.name}.")
         return redirect("subscriptions:list")
     return render(
@@ -177,9 +181,12 @@ def webhook_key_regenerate(request, pk):
     subscription = selectors.subscription_get(pk)
     form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        key = services.webhook_key_regenerate(
-            subscription=subscription, actor=request.user, reason=form.cleaned_data["reason"]
-        )
+        try:
+            key = services.webhook_key_regenerate(
+                subscription=subscription, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except Subscription.DoesNotExist:
+            raise Http404 from None
         context = _detail_context(request, subscription, new_webhook_key=key)
         template = _partial(request, "subscriptions/detail.html", "webhook_panel")
         return render(request, template, context)

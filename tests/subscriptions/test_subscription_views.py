@@ -370,3 +370,16 @@ def test_create_and_update_events_have_field_level_before_and_after(admin_client
     )
     updated = AuditEvent.objects.filter(action="subscription.updated").get()
     assert updated.changes == {"version": ["v1.2", "v1.1"], "inventory_search_days": [7, 30]}
+
+
+@pytest.mark.django_db
+def test_acting_on_a_subscription_deleted_meanwhile_is_404(admin_client_, admin_user):
+    subscription, _ = make_subscription(admin_user)
+    form = edit_data(subscription, name="Renamed")
+    Subscription.objects.filter(pk=subscription.pk).delete()
+    for url, data in [
+        (reverse("subscriptions:edit", args=[subscription.pk]), form),
+        (reverse("subscriptions:delete", args=[subscription.pk]), {}),
+        (reverse("subscriptions:webhook_key_regenerate", args=[subscription.pk]), {}),
+    ]:
+        assert admin_client_.post(url, data).status_code == 404
