@@ -413,20 +413,21 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return None
 
-    def _paging(self, query: dict) -> tuple[int, int] | Reply:
+    def _paging(self, query: dict) -> tuple[int, int, Reply | None]:
+        """``(limit, offset, None)``, or ``(0, 0, refusal)`` for values NetSuite refuses."""
         limit = self._int_param(query, "limit", MAX_PAGE)
         offset = self._int_param(query, "offset", 0)
         if limit is None or not 1 <= limit <= MAX_PAGE:
-            return 400, envelope(
+            return 0, 0, (400, envelope(
                 400, "INVALID_PARAMETER",
                 "Invalid value for the parameter limit. Provide a value between 1 and 1000.",
-            ), {}
+            ), {})
         if offset is None or offset < 0:
-            return 400, envelope(
+            return 0, 0, (400, envelope(
                 400, "INVALID_PARAMETER",
                 "Invalid value for the parameter offset. Provide a value of 0 or more.",
-            ), {}
-        return limit, offset
+            ), {})
+        return limit, offset, None
 
     def _page_links(self, path: str, limit: int, offset: int, total: int, extra: str = ""):
         base = self._origin + path
@@ -459,10 +460,9 @@ class _Handler(BaseHTTPRequestHandler):
         collection_path = f"{RECORD_PATH}/{segments[0]}"
         if len(segments) == 1:
             if self.command == "GET":
-                paging = self._paging(query)
-                if len(paging) == 3:
-                    return paging
-                limit, offset = paging
+                limit, offset, refusal = self._paging(query)
+                if refusal is not None:
+                    return refusal
                 with self.state.lock:
                     ids = list(rows)
                 page = ids[offset:offset + limit]
@@ -552,10 +552,9 @@ class _Handler(BaseHTTPRequestHandler):
             return 415, envelope(
                 415, "INVALID_CONTENT_TYPE", "The request must have Content-Type application/json."
             ), {}
-        paging = self._paging(query)
-        if len(paging) == 3:
-            return paging
-        limit, offset = paging
+        limit, offset, refusal = self._paging(query)
+        if refusal is not None:
+            return refusal
         try:
             statement = json.loads(body or b"null")
         except ValueError:

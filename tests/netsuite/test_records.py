@@ -182,3 +182,10 @@ def test_missing_bearer_is_invalid_login(sim, client):
     body = response.json()
     assert body["o:errorDetails"][0]["o:errorCode"] == "INVALID_LOGIN"
     assert "Login Audit Trail" in body["o:errorDetails"][0]["detail"]
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": "many"}, {"offset": -1}])
+def test_bad_paging_parameters_are_refused(client, params):
+    with pytest.raises(BadRequestError) as info:
+        client.request("GET", client.urls.record_url("location"), params=params)
+    assert info.value.code == "INVALID_PARAMETER"

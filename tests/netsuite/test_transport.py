@@ -269,3 +269,9 @@ def test_sandbox_ids_produce_sandbox_hosts(ec_pair):
         "https://1234567-sb1.restlets.api.netsuite.com/app/site/hosting/restlet.nl?"
     )
     client.close()
+
+
+@pytest.mark.parametrize(("calls", "per_seconds"), [(0, 1.0), (1, 0)])
+def test_rate_limiter_arguments(calls, per_seconds):
+    with pytest.raises(ValueError):
+        LocalRateLimiter(calls, per_seconds)
