@@ -64,3 +64,22 @@ def require(*perms):
         return wrapper
 
     return decorator
+
+
+def ensure_role_groups():
+    """Create or repair the three role groups from the table above.
+
+    The migration creates them; this puts them back after a database flush (transactional
+    tests) and lets a test compare the migration's frozen copy with the live table.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.label)
+        wanted = []
+        for dotted in role_permissions(role):
+            app_label, codename = dotted.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

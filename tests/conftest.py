@@ -9,7 +9,11 @@ PASSWORD = "correct horse battery staple 42"
 
 @pytest.fixture
 def make_user(db):
+    from subscriptions.permissions import ensure_role_groups
     from subscriptions.services.users import user_create
+
+    # Transactional tests (the browser ones) flush the tables, groups from migrations included.
+    ensure_role_groups()
 
     def make(username: str, role: str = Role.ADMINISTRATOR):
         return user_create(username=username, password=PASSWORD, role=role)
