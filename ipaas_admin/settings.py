@@ -241,3 +241,13 @@ LOGGING = {
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Retries of NetSuite calls (429, SSS_REQUEST_LIMIT_EXCEEDED, 5xx, connection errors): bounded
+# in attempts and in total seconds so a page never waits longer than a person would.
+NETSUITE_RETRY_MAX_ATTEMPTS = env.int("NETSUITE_RETRY_MAX_ATTEMPTS", default=4)
+NETSUITE_RETRY_BASE_DELAY = env.float("NETSUITE_RETRY_BASE_DELAY", default=0.25)
+NETSUITE_RETRY_MAX_TOTAL = env.float("NETSUITE_RETRY_MAX_TOTAL", default=15.0)
+# How long a call may wait for one of the account's concurrency slots, or for the
+# subscription's API throttle window, before it gives up with a message.
+NETSUITE_SLOT_WAIT = env.float("NETSUITE_SLOT_WAIT", default=20.0)
+NETSUITE_THROTTLE_WAIT = env.float("NETSUITE_THROTTLE_WAIT", default=20.0)

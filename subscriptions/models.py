@@ -136,3 +136,4 @@ class Role(models.TextChoices):
 def user_display(user) -> str:
     return user.get_username() if user is not None and user.is_authenticated else "system"
 
+from .models_netsuite import *  # noqa: E402,F401,F403  (issue #4 models, kept apart)

@@ -23,3 +23,8 @@ urlpatterns = [
     path("people/<int:pk>/role/", people.people_set_role, name="people_set_role"),
     path("people/<int:pk>/active/", people.people_set_active, name="people_set_active"),
 ]
+
+# NetSuite actions (issue #4): connection test, certificates, webhooks, auth details, governance.
+from .urls_netsuite import urlpatterns as _netsuite_urlpatterns  # noqa: E402
+
+urlpatterns += _netsuite_urlpatterns

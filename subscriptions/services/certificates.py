@@ -1,0 +1,345 @@
+"""Certificates: generate or upload a pair, stage it, give it its Certificate ID, activate it.
+
+Rotation never interrupts the running integration: a new pair is *staged* beside the active
+one, the administrator uploads the certificate in NetSuite and pastes the Certificate ID
+NetSuite shows, a connection test signs with the staged pair, and only a passed test lets
+"Activate" swap the pairs in one transaction. The previous pair is kept as *retired*, with
+its fingerprints and dates but without its private key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cryptography.hazmat.primitives import serialization
+from django.db import transaction
+from django.utils import timezone
+
+from netsuite import certificates as nscert
+
+from .. import audit
+from ..models import Subscription, user_display
+from ..models_netsuite import Certificate, ConnectionTest
+
+GENERATE_KEY_TYPES = {"rsa3072": "RSA 3072", "ec-p256": "EC P-256"}
+DEFAULT_KEY_TYPE = "rsa3072"
+DEFAULT_VALIDITY_DAYS = 365
+MAX_CERTIFICATE_ID_LENGTH = 255
+
+
+class CertificateActionError(Exception):
+    """A refused certificate action; ``field`` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.message = message
+        self.field = field
+        super().__init__(message)
+
+
+def _certificate_target(cert: Certificate) -> dict:
+    return {
+        "target_type": "certificate",
+        "target_id": str(cert.pk),
+        "target_repr": f"{cert.subscription.name}: {cert.key_label} certificate",
+        "subscription_id": cert.subscription_id,
+    }
+
+
+def _locked_subscription(pk) -> Subscription:
+    # The private key column is left unread: nothing here needs the secret itself.
+    return Subscription.objects.select_for_update().defer("private_key", "webhook_api_key").get(
+        pk=pk
+    )
+
+
+def _retire(cert: Certificate, actor_name: str, now: dt.datetime) -> None:
+    cert.status = Certificate.Status.RETIRED
+    cert.private_key = ""
+    cert.retired_at = now
+    cert.retired_by = actor_name
+    cert.save(update_fields=["status", "private_key", "retired_at", "retired_by"])
+
+
+def _stage(
+    *,
+    subscription: Subscription,
+    key_pem: str,
+    certificate_pem: str,
+    source: str,
+    actor,
+    reason: str = "",
+) -> Certificate:
+    info = nscert.describe_certificate(nscert.load_certificate(certificate_pem))
+    actor_name = user_display(actor)
+    with transaction.atomic():
+        locked = _locked_subscription(subscription.pk)
+        now = timezone.now()
+        replaced = Certificate.objects.select_for_update().filter(
+            subscription=locked, status=Certificate.Status.STAGED
+        ).first()
+        changes = {}
+        if replaced is not None:
+            _retire(replaced, actor_name, now)
+            changes["replaced staged certificate"] = [replaced.fingerprint, "(retired)"]
+        cert = Certificate.objects.create(
+            subscription=locked,
+            status=Certificate.Status.STAGED,
+            source=source,
+            certificate_pem=certificate_pem.strip() + "\n",
+            private_key=key_pem,
+            fingerprint=info.fingerprint,
+            public_key_fingerprint=info.public_key_fingerprint,
+            key_label=info.key.label,
+            subject=info.subject[:255],
+            not_before=info.not_before,
+            not_after=info.not_after,
+            created_by=actor_name,
+            created_at=now,
+        )
+        changes.update(
+            {
+                "status": [None, "staged"],
+                "source": [None, cert.get_source_display()],
+                "key": [None, cert.key_label],
+                "certificate SHA-256": [None, cert.fingerprint],
+                "private_key": audit.censor_secret(False, True, cert.public_key_fingerprint),
+                "valid from": [None, cert.not_before.isoformat()],
+                "valid until": [None, cert.not_after.isoformat()],
+            }
+        )
+        audit.record(
+            actor=actor,
+            action="certificate.staged",
+            changes=changes,
+            reason=reason,
+            **_certificate_target(cert),
+        )
+    return cert
+
+
+def certificate_generate(
+    *,
+    subscription: Subscription,
+    actor,
+    key_type: str = DEFAULT_KEY_TYPE,
+    days: int = DEFAULT_VALIDITY_DAYS,
+    reason: str = "",
+) -> Certificate:
+    """A new key pair and self-signed certificate, staged beside the active one."""
+    if key_type not in GENERATE_KEY_TYPES:
+        raise CertificateActionError(
+            "Choose RSA 3072 or EC P-256: the key types NetSuite accepts that we generate.",
+            "key_type",
+        )
+    if not isinstance(days, int) or not 1 <= days <= nscert.MAX_VALIDITY_DAYS:
+        raise CertificateActionError(
+            f"Validity must be between 1 and {nscert.MAX_VALIDITY_DAYS} days (NetSuite cuts "
+            "certificates to two years).",
+            "days",
+        )
+    common_name = f"iPaaS {subscription.name}"[:64]
+    # Key generation is slow (RSA 3072) and needs no lock: it runs before the transaction.
+    key_pem, cert_pem = nscert.generate_key_and_certificate(key_type, days, common_name)
+    return _stage(
+        subscription=subscription,
+        key_pem=key_pem,
+        certificate_pem=cert_pem,
+        source=Certificate.Source.GENERATED,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def certificate_upload(
+    *,
+    subscription: Subscription,
+    private_key_pem: str,
+    certificate_pem: str,
+    actor,
+    reason: str = "",
+) -> Certificate:
+    """Stage an existing pair; refused unless the key belongs to the certificate."""
+    try:
+        key = nscert.load_private_key(private_key_pem or "")
+    except nscert.CertificateError as exc:
+        raise CertificateActionError(exc.message, "private_key") from None
+    try:
+        cert = nscert.load_certificate(certificate_pem or "")
+    except nscert.CertificateError as exc:
+        raise CertificateActionError(exc.message, "certificate") from None
+    try:
+        nscert.check_key_matches_certificate(key, cert)
+    except nscert.CertificateError as exc:
+        raise CertificateActionError(exc.message, "certificate") from None
+    try:
+        nscert.check_certificate_current(cert)
+    except nscert.CertificateError as exc:
+        raise CertificateActionError(exc.message, "certificate") from None
+    # Stored in one shape (PKCS#8 key, one PEM certificate): whatever else the files held
+    # (chains, comments, a key in the certificate file) is dropped.
+    return _stage(
+        subscription=subscription,
+        key_pem=nscert.private_key_to_pem(key),
+        certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        source=Certificate.Source.UPLOADED,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def _locked_staged(certificate: Certificate) -> Certificate:
+    cert = (
+        Certificate.objects.select_for_update()
+        .select_related("subscription")
+        .get(pk=certificate.pk)
+    )
+    if cert.status != Certificate.Status.STAGED:
+        raise CertificateActionError(
+            f"This certificate is {cert.get_status_display().lower()}, not staged; reload the "
+            "page to see its current state."
+        )
+    return cert
+
+
+def certificate_set_id(
+    *, certificate: Certificate, certificate_id: str, actor, reason: str = ""
+) -> Certificate:
+    """Record the Certificate ID NetSuite showed after the staged certificate's upload."""
+    value = (certificate_id or "").strip()
+    if not value:
+        raise CertificateActionError(
+            "Paste the Certificate ID NetSuite shows beside the uploaded certificate.",
+            "certificate_id",
+        )
+    if len(value) > MAX_CERTIFICATE_ID_LENGTH or any(c.isspace() for c in value):
+        raise CertificateActionError(
+            "A Certificate ID has no spaces and at most 255 characters; copy it again from "
+            "NetSuite.",
+            "certificate_id",
+        )
+    with transaction.atomic():
+        cert = _locked_staged(certificate)
+        if cert.certificate_id == value:
+            return cert
+        before = cert.certificate_id or None
+        cert.certificate_id = value
+        cert.certificate_id_set_at = timezone.now()
+        cert.save(update_fields=["certificate_id", "certificate_id_set_at"])
+        audit.record(
+            actor=actor,
+            action="certificate.id_set",
+            changes={"certificate_id": [before, value]},
+            reason=reason,
+            **_certificate_target(cert),
+        )
+    return cert
+
+
+def passing_test(cert: Certificate) -> ConnectionTest | None:
+    """The passed connection test that clears a staged certificate for activation, if any.
+
+    It must have signed with this certificate's key and its current Certificate ID, after that
+    ID was last set.
+    """
+    if not cert.certificate_id or cert.certificate_id_set_at is None:
+        return None
+    latest = (
+        ConnectionTest.objects.filter(
+            staged_certificate=cert, started_at__gte=cert.certificate_id_set_at
+        )
+        .exclude(outcome=ConnectionTest.Outcome.RUNNING)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    if (
+        latest is not None
+        and latest.outcome == ConnectionTest.Outcome.PASSED
+        and latest.netsuite_certificate_id == cert.certificate_id
+        and latest.key_fingerprint == cert.public_key_fingerprint
+    ):
+        return latest
+    return None
+
+
+def certificate_activate(*, certificate: Certificate, actor, reason: str = "") -> Certificate:
+    """Swap the staged pair in for the active one, atomically, after a passed test."""
+    actor_name = user_display(actor)
+    with transaction.atomic():
+        subscription = _locked_subscription(certificate.subscription_id)
+        cert = _locked_staged(certificate)
+        if not cert.certificate_id:
+            raise CertificateActionError(
+                "Paste the Certificate ID NetSuite shows for this certificate first."
+            )
+        if cert.is_expired:
+            raise CertificateActionError(
+                "This certificate has expired; generate a new one instead of activating it."
+            )
+        if passing_test(cert) is None:
+            raise CertificateActionError(
+                "Run a connection test with the staged certificate first; it must pass with "
+                "the current Certificate ID before the certificate can be activated."
+            )
+        now = timezone.now()
+        previous = Certificate.objects.select_for_update().filter(
+            subscription=subscription, status=Certificate.Status.ACTIVE
+        ).first()
+        if previous is not None:
+            _retire(previous, actor_name, now)
+        changes = {
+            "certificate": [
+                previous.fingerprint if previous else "(not uploaded here)",
+                cert.fingerprint,
+            ],
+            "certificate_id": [subscription.certificate_id, cert.certificate_id],
+            "private_key": audit.censor_secret(
+                bool(subscription.private_key_fingerprint), True, cert.public_key_fingerprint
+            ),
+            "previous key SHA-256": [subscription.private_key_fingerprint or None, None],
+        }
+        subscription.private_key = cert.private_key
+        subscription.private_key_type = cert.key_label
+        subscription.private_key_fingerprint = cert.public_key_fingerprint
+        subscription.certificate_id = cert.certificate_id
+        subscription.revision += 1
+        subscription.save(
+            update_fields=[
+                "private_key",
+                "private_key_type",
+                "private_key_fingerprint",
+                "certificate_id",
+                "revision",
+                "updated_at",
+            ]
+        )
+        cert.status = Certificate.Status.ACTIVE
+        cert.private_key = ""  # it lives on the subscription from now on
+        cert.activated_at = now
+        cert.activated_by = actor_name
+        cert.save(update_fields=["status", "private_key", "activated_at", "activated_by"])
+        audit.record(
+            actor=actor,
+            action="certificate.activated",
+            changes=changes,
+            reason=reason,
+            **_certificate_target(cert),
+        )
+    return cert
+
+
+def certificate_discard(*, certificate: Certificate, actor, reason: str = "") -> Certificate:
+    """Give up a staged certificate; its private key is wiped, its public facts stay."""
+    with transaction.atomic():
+        cert = _locked_staged(certificate)
+        _retire(cert, user_display(actor), timezone.now())
+        audit.record(
+            actor=actor,
+            action="certificate.discarded",
+            changes={
+                "status": ["staged", "retired"],
+                "private_key": audit.censor_secret(True, False),
+            },
+            reason=reason,
+            **_certificate_target(cert),
+        )
+    return cert

@@ -1,0 +1,357 @@
+"""The connection test: each step of a real conversation with NetSuite, timed and explained.
+
+Steps, in order; the first failure stops the test:
+
+1. settings complete: account ID, Consumer ID, Certificate ID, a readable key and, when the
+   certificate was uploaded here, one that is current and belongs to the key (an expired
+   certificate fails here, before any call);
+2. client assertion signed (algorithm, key fingerprint);
+3. token obtained: a *fresh* one on purpose, stored in the shared token cache so the calls
+   that follow (and every page after the test) reuse it;
+4. REST call: the ``customrecord_otg_ipaas_auth_details`` collection;
+5. RESTlet call: the Webhook Manager's GET, deployments found;
+6. governance limits, when the integration's role may read them (skipped otherwise).
+
+A test is a row that grows one step at a time, so the page can show each step as it completes
+(one HTMX request per step) and the command line can print it; NetSuite is called outside any
+transaction and each step is saved afterwards. The finished test goes to the audit trail with
+its outcome and NetSuite's answer, never a token or a key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from netsuite import certificates as nscert
+from netsuite.accounts import normalize_account_id
+from netsuite.auth import assertion_header_and_claims
+from netsuite.errors import CertificateRejectedError, NotFoundError, ScopeError
+
+from .. import audit
+from ..models import Subscription, user_display
+from ..models_netsuite import EXPIRY_WARNING_DAYS, Certificate, ConnectionTest
+from ..netsuite_glue import (
+    REMOTE_ERRORS,
+    audit_answer,
+    client_for,
+    credentials_for,
+    credentials_for_staged,
+    error_info,
+)
+
+AUTH_DETAILS_RECORD = "customrecord_otg_ipaas_auth_details"
+HISTORY_KEPT = 50
+
+STEPS: tuple[tuple[str, str], ...] = (
+    ("settings", "Settings complete"),
+    ("assertion", "Client assertion signed"),
+    ("token", "Token obtained (a fresh one)"),
+    ("rest", f"REST call ({AUTH_DETAILS_RECORD})"),
+    ("restlet", "RESTlet call (Webhook Manager GET)"),
+    ("governance", "Governance limits"),
+)
+STEP_LABELS = dict(STEPS)
+
+
+class ConnectionTestError(Exception):
+    """A test that cannot start (e.g. the certificate is not staged any more)."""
+
+
+class _StepFailed(Exception):
+    def __init__(self, info: dict):
+        self.info = info
+        super().__init__(info["message"])
+
+
+@dataclass
+class StepResult:
+    status: str  # "ok", "failed" or "skipped"
+    detail: str = ""
+    error: dict | None = None
+    ms: int = 0
+
+    def as_dict(self, key: str) -> dict:
+        return {
+            "key": key,
+            "label": STEP_LABELS[key],
+            "status": self.status,
+            "detail": self.detail,
+            "error": self.error,
+            "ms": self.ms,
+        }
+
+
+@dataclass
+class _Runner:
+    """Everything one or more steps of one test need; rebuilt for every HTTP request."""
+
+    test: ConnectionTest
+    subscription: Subscription
+    staged: Certificate | None
+    _client: object = field(default=None, repr=False)
+
+    @classmethod
+    def load(cls, test: ConnectionTest) -> _Runner:
+        # Secrets stay unread until a step needs them, so an unreadable one fails that step
+        # with its explanation instead of failing the page.
+        subscription = Subscription.objects.defer("private_key", "webhook_api_key").get(
+            pk=test.subscription_id
+        )
+        staged = None
+        if test.staged_certificate_id is not None:
+            staged = Certificate.objects.defer("private_key").get(pk=test.staged_certificate_id)
+            staged.subscription = subscription
+        return cls(test=test, subscription=subscription, staged=staged)
+
+    def credentials(self):
+        if self.staged is not None:
+            return credentials_for_staged(self.staged)
+        return credentials_for(self.subscription)
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = client_for(self.subscription, credentials=self.credentials())
+        return self._client
+
+    def close(self):
+        if self._client is not None:
+            self._client.close()
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def settings(self) -> str:
+        sub = self.subscription
+        certificate_id = self.staged.certificate_id if self.staged else sub.certificate_id
+        missing = [
+            label
+            for label, value in (
+                ("Account ID", sub.account_id),
+                ("Consumer ID", sub.consumer_id),
+                ("Certificate ID", certificate_id),
+            )
+            if not (value or "").strip()
+        ]
+        has_key = bool(self.staged.private_key if self.staged else sub.private_key_fingerprint)
+        if not has_key:
+            missing.append("Certificate Private Key")
+        if missing:
+            raise _StepFailed(
+                {
+                    "message": "Settings are missing: " + ", ".join(missing) + ".",
+                    "code": "SETTINGS_INCOMPLETE",
+                    "detail": "",
+                    "status": None,
+                    "hint": "Fill them in on the subscription (or, for a staged certificate, "
+                    "paste its Certificate ID); nothing was sent to NetSuite.",
+                }
+            )
+        account = normalize_account_id(sub.account_id)
+        credentials = self.credentials()
+        key = nscert.load_private_key(credentials.private_key_pem)
+        cert_note = "certificate not uploaded here (expiry unknown)"
+        if credentials.certificate_pem:
+            cert = nscert.load_certificate(credentials.certificate_pem)
+            info = nscert.describe_certificate(cert)
+            try:
+                nscert.check_certificate_current(cert)
+                nscert.check_key_matches_certificate(key, cert)
+            except nscert.CertificateError as exc:
+                raise CertificateRejectedError(exc.message, code="CERTIFICATE_UNUSABLE") from None
+            days = info.days_left()
+            cert_note = f"certificate valid {days} more day{'s' if days != 1 else ''}"
+            if days < EXPIRY_WARNING_DAYS:
+                cert_note += " (renew it soon)"
+        _ = self.client  # builds and validates the client (account ID, IDs, scopes)
+        return f"Account {account}, {cert_note}"
+
+    def assertion(self) -> str:
+        header, _claims = assertion_header_and_claims(self.client.build_assertion())
+        return (
+            f"{header.get('alg')}, key SHA-256 {self.client.key_info.fingerprint[:23]}…, "
+            "kid = the Certificate ID"
+        )
+
+    def token(self) -> str:
+        token = self.client.fetch_token(force=True)
+        scopes = ", ".join(token.scopes)
+        return f"valid {int(token.seconds_left()) // 60} minutes, scopes {scopes}"
+
+    def rest(self) -> str:
+        page = self.client.records.list_page(AUTH_DETAILS_RECORD, limit=10)
+        total = page.get("totalResults", len(page["items"]))
+        return f"{total} iPaaS Auth Details entr{'y' if total == 1 else 'ies'}"
+
+    def restlet(self) -> str:
+        deployments = self.client.webhooks.list_deployments()
+        placed = sum(1 for d in deployments if d.module)
+        text = f"{len(deployments)} deployment{'s' if len(deployments) != 1 else ''} found"
+        if placed != len(deployments):
+            text += f" ({len(deployments) - placed} not placed in a module)"
+        return text
+
+    def governance(self) -> str:
+        limits = self.client.records.governance_limits()
+        account = limits.get("accountConcurrencyLimit")
+        integration = limits.get("integrationConcurrencyLimit")
+        kind = limits.get("integrationLimitType") or "unknown"
+        return f"account concurrency {account}, integration concurrency {integration} ({kind})"
+
+    def run(self, key: str) -> StepResult:
+        started = time.monotonic()
+        try:
+            detail = getattr(self, key)()
+            result = StepResult("ok", detail)
+        except _StepFailed as exc:
+            result = StepResult("failed", error=exc.info)
+        except (ScopeError, NotFoundError) as exc:
+            if key != "governance":
+                result = StepResult("failed", error=error_info(exc))
+            else:
+                # Only an administrator role may read governanceLimits: not a failure.
+                result = StepResult(
+                    "skipped",
+                    "the integration's role may not read governance limits "
+                    f"(HTTP {exc.status or '?'} {exc.code or ''})".strip(),
+                )
+        except REMOTE_ERRORS as exc:
+            result = StepResult("failed", error=error_info(exc))
+        result.ms = max(0, round((time.monotonic() - started) * 1000))
+        return result
+
+
+def _staged_for(subscription: Subscription, certificate: Certificate | None):
+    if certificate is None:
+        return None
+    if (
+        certificate.subscription_id != subscription.pk
+        or certificate.status != Certificate.Status.STAGED
+    ):
+        raise ConnectionTestError(
+            "That certificate is not staged on this subscription any more; reload the page."
+        )
+    return certificate
+
+
+def connection_test_start(
+    *, subscription: Subscription, actor, certificate: Certificate | None = None
+) -> ConnectionTest:
+    """A new test, not yet run; ``certificate`` (staged) tests that pair instead."""
+    staged = _staged_for(subscription, certificate)
+    test = ConnectionTest.objects.create(
+        subscription=subscription,
+        staged_certificate=staged,
+        netsuite_certificate_id=(staged.certificate_id if staged else subscription.certificate_id),
+        key_fingerprint=(
+            staged.public_key_fingerprint if staged else subscription.private_key_fingerprint
+        ),
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+        actor_name=user_display(actor) if actor is not None else "system (command line)",
+    )
+    return test
+
+
+def _finish_audit(test: ConnectionTest, actor) -> None:
+    failed = test.failed_step
+    summary = "; ".join(
+        f"{s['label']}: {s['status']} ({s['ms']} ms)" for s in test.steps
+    )
+    changes = {
+        "result": [None, test.outcome],
+        "certificate": [
+            None,
+            f"staged {test.staged_certificate.key_label} certificate"
+            if test.staged_certificate_id
+            else "the subscription's own",
+        ],
+        "key SHA-256": [None, test.key_fingerprint or None],
+        "steps": [None, summary],
+    }
+    if failed is not None:
+        changes["failed step"] = [None, failed["label"]]
+        changes.update(audit_answer(failed["error"]))
+    audit.record(
+        actor=actor,
+        actor_name=None if actor is not None else "system (command line)",
+        action=f"connection_test.{test.outcome}",
+        target_type="subscription",
+        target_id=str(test.subscription_id),
+        target_repr=Subscription.objects.values_list("name", flat=True).get(
+            pk=test.subscription_id
+        ),
+        subscription_id=test.subscription_id,
+        changes=changes,
+    )
+
+
+def _prune(subscription_id: int) -> None:
+    keep = list(
+        ConnectionTest.objects.filter(subscription_id=subscription_id)
+        .order_by("-started_at", "-id")
+        .values_list("pk", flat=True)[:HISTORY_KEPT]
+    )
+    ConnectionTest.objects.filter(subscription_id=subscription_id).exclude(pk__in=keep).delete()
+
+
+def connection_test_step(*, test: ConnectionTest, actor, runner: _Runner | None = None):
+    """Run the next step of a running test and save it; returns the test as saved."""
+    if test.outcome != ConnectionTest.Outcome.RUNNING:
+        return test
+    index = len(test.steps)
+    if index >= len(STEPS):
+        return test
+    key = STEPS[index][0]
+    own_runner = runner is None
+    runner = runner or _Runner.load(test)
+    try:
+        result = runner.run(key)
+    finally:
+        if own_runner:
+            runner.close()
+    with transaction.atomic():
+        current = (
+            ConnectionTest.objects.select_for_update()
+            .select_related("staged_certificate")
+            .defer("staged_certificate__private_key")
+            .get(pk=test.pk)
+        )
+        if current.outcome != ConnectionTest.Outcome.RUNNING or len(current.steps) != index:
+            return current  # a double-submitted step already did this one
+        current.steps = [*current.steps, result.as_dict(key)]
+        if result.status == "failed" or index + 1 == len(STEPS):
+            current.outcome = (
+                ConnectionTest.Outcome.FAILED
+                if result.status == "failed"
+                else ConnectionTest.Outcome.PASSED
+            )
+            current.finished_at = timezone.now()
+        current.save(update_fields=["steps", "outcome", "finished_at"])
+        if current.outcome != ConnectionTest.Outcome.RUNNING:
+            _finish_audit(current, actor)
+            _prune(current.subscription_id)
+    return current
+
+
+def connection_test_run(
+    *,
+    subscription: Subscription,
+    actor,
+    certificate: Certificate | None = None,
+    on_step: Callable[[dict], None] | None = None,
+) -> ConnectionTest:
+    """The whole test in one go (command line, pages without JavaScript)."""
+    test = connection_test_start(subscription=subscription, actor=actor, certificate=certificate)
+    runner = _Runner.load(test)
+    try:
+        while test.outcome == ConnectionTest.Outcome.RUNNING:
+            test = connection_test_step(test=test, actor=actor, runner=runner)
+            if on_step is not None and test.steps:
+                on_step(test.steps[-1])
+    finally:
+        runner.close()
+    return test

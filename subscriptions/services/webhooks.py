@@ -1,0 +1,449 @@
+"""Per-module webhooks: the Webhook Manager RESTlet's deployments and their three flags.
+
+NetSuite's GET lists the deployments but not their create/update/delete flags, so the
+dashboard keeps the state it last set (``WebhookState``), written only after NetSuite accepted
+the POST. Every POST carries all three flags of the deployment: the recorded state with the
+requested change applied. Bulk actions run in a thread pool sized by the subscription's
+Concurrent Connections; the shared limiter holds the real cap whatever else runs meanwhile.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from netsuite.restlet import (
+    CREATE_FLAG,
+    DELETE_FLAG,
+    MODULE_LABELS,
+    MODULES,
+    UPDATE_FLAG,
+    Deployment,
+)
+
+from .. import audit
+from ..models import Subscription, user_display
+from ..models_netsuite import WebhookState
+from ..netsuite_glue import REMOTE_ERRORS, audit_answer, client_for, error_info
+
+FLAGS = ("create", "update", "delete")
+_ANSWER_KEYS = {"create": CREATE_FLAG, "update": UPDATE_FLAG, "delete": DELETE_FLAG}
+ALL_OFF = dict.fromkeys(FLAGS, False)
+
+
+@dataclass
+class WebhookRow:
+    """One deployment as the page shows it: NetSuite's facts and the recorded flags."""
+
+    module: str | None
+    scriptdeploymentid: int | None = None
+    scriptid: str = ""
+    isdeployed: bool | None = None
+    state: WebhookState | None = None
+    error: dict | None = None
+    listed: bool = True  # False when NetSuite's GET was unavailable or no longer lists it
+
+    @property
+    def label(self) -> str:
+        return MODULE_LABELS.get(self.module, self.scriptid or "Unknown deployment")
+
+    @property
+    def flags(self) -> dict[str, bool]:
+        return self.state.flags if self.state is not None else dict(ALL_OFF)
+
+    @property
+    def recorded(self) -> bool:
+        return self.state is not None
+
+    @property
+    def dom_id(self) -> str:
+        return f"webhook-{self.module or 'x'}-{self.scriptdeploymentid or 'none'}"
+
+    @property
+    def toggles(self) -> list[dict]:
+        return [
+            {"flag": flag, "checked": self.flags[flag], "label": f"{self.label} {flag}"}
+            for flag in FLAGS
+        ]
+
+
+@dataclass
+class WebhookTable:
+    rows: list[WebhookRow] = field(default_factory=list)
+    unplaced: list[WebhookRow] = field(default_factory=list)
+    error: dict | None = None
+    notice: dict | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Outcome:
+    deployment: Deployment
+    before: dict | None
+    wanted: dict
+    confirmed: dict | None = None
+    error: dict | None = None
+
+
+def _states(subscription: Subscription) -> dict[int, WebhookState]:
+    return {s.scriptdeploymentid: s for s in WebhookState.objects.filter(subscription=subscription)}
+
+
+def _row(deployment: Deployment, state: WebhookState | None, error=None) -> WebhookRow:
+    return WebhookRow(
+        module=deployment.module,
+        scriptdeploymentid=deployment.scriptdeploymentid,
+        scriptid=deployment.scriptid,
+        isdeployed=deployment.isdeployed,
+        state=state,
+        error=error,
+    )
+
+
+def build_table(
+    subscription: Subscription, deployments: list[Deployment] | None, error: dict | None = None
+) -> WebhookTable:
+    """The seven module rows (deployed or not) and the deployments no module claims."""
+    states = _states(subscription)
+    table = WebhookTable(error=error)
+    if deployments is None:
+        # NetSuite could not be asked: show what was recorded, without toggles for the rest.
+        by_module: dict[str, list[WebhookState]] = {}
+        for state in states.values():
+            by_module.setdefault(state.module, []).append(state)
+        for slug, _label in MODULES:
+            recorded = by_module.get(slug) or []
+            if not recorded:
+                table.rows.append(WebhookRow(module=slug, listed=False))
+            for state in recorded:
+                table.rows.append(
+                    WebhookRow(
+                        module=slug,
+                        scriptdeploymentid=state.scriptdeploymentid,
+                        scriptid=state.scriptid,
+                        state=state,
+                        listed=False,
+                    )
+                )
+        return table
+    grouped: dict[str | None, list[Deployment]] = {slug: [] for slug, _ in MODULES}
+    grouped[None] = []
+    for deployment in deployments:
+        grouped.setdefault(deployment.module, []).append(deployment)
+    for slug, _label in MODULES:
+        if not grouped[slug]:
+            table.rows.append(WebhookRow(module=slug, listed=False))
+        for deployment in grouped[slug]:
+            table.rows.append(_row(deployment, states.get(deployment.scriptdeploymentid)))
+    for deployment in grouped[None]:
+        table.unplaced.append(_row(deployment, states.get(deployment.scriptdeploymentid)))
+    return table
+
+
+def webhook_table(*, subscription: Subscription) -> WebhookTable:
+    """Ask NetSuite for the deployments (a read: nothing is recorded or audited)."""
+    try:
+        with client_for(subscription) as client:
+            deployments = client.webhooks.list_deployments()
+    except REMOTE_ERRORS as exc:
+        return build_table(subscription, None, error_info(exc))
+    return build_table(subscription, deployments)
+
+
+def _push(client, subscription: Subscription, outcomes: list[_Outcome]) -> None:
+    """POST every outcome's wanted flags, at most Concurrent Connections at once."""
+
+    def send(outcome: _Outcome) -> None:
+        wanted = outcome.wanted
+        try:
+            answer = client.webhooks.set_flags(
+                outcome.deployment.scriptdeploymentid,
+                create=wanted["create"],
+                update=wanted["update"],
+                delete=wanted["delete"],
+            )
+        except REMOTE_ERRORS as exc:
+            outcome.error = error_info(exc)
+            return
+        # NetSuite's answer, when it echoes the flags, is what it now has; otherwise the
+        # success of the POST confirms what was sent.
+        outcome.confirmed = {
+            flag: answer[key] if isinstance(answer.get(key), bool) else wanted[flag]
+            for flag, key in _ANSWER_KEYS.items()
+        }
+
+    if len(outcomes) <= 1:
+        for outcome in outcomes:
+            send(outcome)
+        return
+    workers = max(1, min(len(outcomes), subscription.concurrent_connections or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhooks") as pool:
+        list(pool.map(send, outcomes))
+
+
+def _flags_text(flags: dict) -> str:
+    return ", ".join(f"{flag} {'on' if flags[flag] else 'off'}" for flag in FLAGS)
+
+
+def _record(
+    subscription: Subscription, outcomes: list[_Outcome], actor, reason: str
+) -> dict[int, WebhookState]:
+    """Save what NetSuite confirmed and audit every attempt, in one transaction."""
+    actor_name = user_display(actor)
+    saved = {}
+    with transaction.atomic():
+        now = timezone.now()
+        for outcome in outcomes:
+            deployment = outcome.deployment
+            label = MODULE_LABELS.get(deployment.module, deployment.scriptid)
+            target = {
+                "target_type": "webhook",
+                "target_id": str(deployment.scriptdeploymentid),
+                "target_repr": f"{subscription.name}: {label} ({deployment.scriptid})",
+                "subscription_id": subscription.pk,
+            }
+            if outcome.error is not None:
+                audit.record(
+                    actor=actor,
+                    action="webhook.set_failed",
+                    changes={
+                        "attempted": [None, _flags_text(outcome.wanted)],
+                        **audit_answer(outcome.error),
+                    },
+                    reason=reason,
+                    **target,
+                )
+                continue
+            confirmed = outcome.confirmed
+            state, _ = WebhookState.objects.update_or_create(
+                subscription=subscription,
+                scriptdeploymentid=deployment.scriptdeploymentid,
+                defaults={
+                    "scriptid": deployment.scriptid[:255],
+                    "module": deployment.module or "",
+                    "create_enabled": confirmed["create"],
+                    "update_enabled": confirmed["update"],
+                    "delete_enabled": confirmed["delete"],
+                    "set_by": actor_name,
+                    "set_at": now,
+                },
+            )
+            saved[deployment.scriptdeploymentid] = state
+            before = outcome.before
+            changes = {
+                f"{label} {flag}": [None if before is None else before[flag], confirmed[flag]]
+                for flag in FLAGS
+                if before is None or before[flag] != confirmed[flag]
+            }
+            if not changes:
+                changes = {"flags (re-applied)": [None, _flags_text(confirmed)]}
+            changes.update(audit_answer(None))
+            audit.record(
+                actor=actor, action="webhook.set", changes=changes, reason=reason, **target
+            )
+    return saved
+
+
+def _audit_unreachable(subscription: Subscription, actor, action: str, info: dict, reason: str):
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action=action,
+            target_type="subscription",
+            target_id=str(subscription.pk),
+            target_repr=subscription.name,
+            subscription_id=subscription.pk,
+            changes=audit_answer(info),
+            reason=reason,
+        )
+
+
+def webhook_set(
+    *,
+    subscription: Subscription,
+    scriptdeploymentid: int,
+    actor,
+    flag: str | None = None,
+    value: bool | None = None,
+    flags: dict | None = None,
+    reason: str = "",
+) -> WebhookRow:
+    """Set one flag (the recorded state with that flag changed) or all three of a deployment.
+
+    Returns the row to show: the new state when NetSuite confirmed it, else the recorded one
+    with the reason in ``row.error``.
+    """
+    if flag is not None:
+        if flag not in FLAGS or value is None:
+            raise ValueError("flag must be create, update or delete, with a value.")
+    elif flags is None or set(flags) != set(FLAGS):
+        raise ValueError("give flag and value, or all three flags.")
+    state = WebhookState.objects.filter(
+        subscription=subscription, scriptdeploymentid=scriptdeploymentid
+    ).first()
+    try:
+        client = client_for(subscription)
+    except REMOTE_ERRORS as exc:
+        info = error_info(exc)
+        _audit_unreachable(subscription, actor, "webhook.set_failed", info, reason)
+        return WebhookRow(
+            module=state.module if state else None,
+            scriptdeploymentid=scriptdeploymentid,
+            scriptid=state.scriptid if state else "",
+            state=state,
+            error=info,
+        )
+    with client:
+        deployment = None
+        if state is not None:
+            deployment = Deployment(
+                scriptdeploymentid=state.scriptdeploymentid,
+                deploymentid=None,
+                scriptid=state.scriptid,
+                isdeployed=True,
+                runasrole=None,
+                raw={},
+                module=state.module or None,
+            )
+        else:
+            # Never set from here: NetSuite's list says what this deployment is.
+            try:
+                listed = client.webhooks.list_deployments()
+            except REMOTE_ERRORS as exc:
+                info = error_info(exc)
+                _audit_unreachable(subscription, actor, "webhook.set_failed", info, reason)
+                return WebhookRow(
+                    module=None, scriptdeploymentid=scriptdeploymentid, error=info
+                )
+            deployment = next(
+                (d for d in listed if d.scriptdeploymentid == scriptdeploymentid), None
+            )
+            if deployment is None:
+                info = {
+                    "message": f"NetSuite lists no webhook deployment {scriptdeploymentid}.",
+                    "code": "UNKNOWN_DEPLOYMENT",
+                    "detail": "",
+                    "status": None,
+                    "hint": "Reload the webhook table; a sandbox refresh or a bundle update "
+                    "may have replaced the deployments.",
+                }
+                _audit_unreachable(subscription, actor, "webhook.set_failed", info, reason)
+                return WebhookRow(module=None, scriptdeploymentid=scriptdeploymentid, error=info)
+        before = state.flags if state is not None else None
+        wanted = dict(before or ALL_OFF)
+        if flag is not None:
+            wanted[flag] = bool(value)
+        else:
+            wanted = {f: bool(flags[f]) for f in FLAGS}
+        outcome = _Outcome(deployment=deployment, before=before, wanted=wanted)
+        _push(client, subscription, [outcome])
+    saved = _record(subscription, [outcome], actor, reason)
+    row = _row(deployment, saved.get(scriptdeploymentid, state), outcome.error)
+    if state is not None:
+        row.isdeployed = None  # not asked this time
+    return row
+
+
+@dataclass
+class BulkResult:
+    table: WebhookTable
+    succeeded: int = 0
+    failed: int = 0
+
+
+def _bulk(
+    *,
+    subscription: Subscription,
+    actor,
+    reason: str,
+    choose,
+    what: str,
+) -> BulkResult:
+    try:
+        with client_for(subscription) as client:
+            deployments = client.webhooks.list_deployments()
+            states = _states(subscription)
+            outcomes, missing = choose(deployments, states)
+            _push(client, subscription, outcomes)
+    except REMOTE_ERRORS as exc:
+        info = error_info(exc)
+        _audit_unreachable(subscription, actor, "webhook.bulk_failed", info, reason or what)
+        return BulkResult(table=build_table(subscription, None, info))
+    _record(subscription, outcomes, actor, reason or what)
+    table = build_table(subscription, deployments)
+    errors = {o.deployment.scriptdeploymentid: o.error for o in outcomes if o.error}
+    for row in [*table.rows, *table.unplaced]:
+        if row.scriptdeploymentid in errors:
+            row.error = errors[row.scriptdeploymentid]
+    failed = len(errors)
+    succeeded = len(outcomes) - failed
+    text = f"{what}: NetSuite confirmed {succeeded} deployment{'s' if succeeded != 1 else ''}"
+    if failed:
+        text += f", {failed} failed (see the rows marked below)"
+    if missing:
+        text += (
+            f"; {len(missing)} recorded deployment{'s are' if len(missing) != 1 else ' is'} no "
+            f"longer listed by NetSuite ({', '.join(missing)})"
+        )
+    table.notice = {"level": "error" if failed or missing else "success", "message": text + "."}
+    return BulkResult(table=table, succeeded=succeeded, failed=failed)
+
+
+def webhook_set_all(
+    *,
+    subscription: Subscription,
+    enabled: bool,
+    actor,
+    module: str | None = None,
+    reason: str = "",
+) -> BulkResult:
+    """Every flag of every placed deployment (or of one module's) on or off."""
+    if module is not None and module not in MODULE_LABELS:
+        raise ValueError(f"unknown module {module!r}")
+    wanted = dict.fromkeys(FLAGS, bool(enabled))
+
+    def choose(deployments, states):
+        outcomes = [
+            _Outcome(
+                deployment=d,
+                before=states[d.scriptdeploymentid].flags
+                if d.scriptdeploymentid in states
+                else None,
+                wanted=dict(wanted),
+            )
+            for d in deployments
+            if d.module and (module is None or d.module == module)
+        ]
+        return outcomes, []
+
+    scope = MODULE_LABELS[module] if module else "all modules"
+    what = f"{'Enable' if enabled else 'Disable'} all ({scope})"
+    return _bulk(subscription=subscription, actor=actor, reason=reason, choose=choose, what=what)
+
+
+def webhook_reapply(*, subscription: Subscription, actor, reason: str = "") -> BulkResult:
+    """Push every recorded state to NetSuite again (after a sandbox refresh, for example)."""
+
+    def choose(deployments, states):
+        listed = {d.scriptdeploymentid: d for d in deployments}
+        outcomes = [
+            _Outcome(deployment=listed[sdid], before=state.flags, wanted=state.flags)
+            for sdid, state in states.items()
+            if sdid in listed
+        ]
+        missing = [state.scriptid for sdid, state in states.items() if sdid not in listed]
+        return outcomes, missing
+
+    return _bulk(
+        subscription=subscription,
+        actor=actor,
+        reason=reason,
+        choose=choose,
+        what="Re-apply the recorded state",
+    )
