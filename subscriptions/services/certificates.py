@@ -191,6 +191,7 @@ def _locked_staged(certificate: Certificate) -> Certificate:
     cert = (
         Certificate.objects.select_for_update()
         .select_related("subscription")
+        .defer("subscription__private_key", "subscription__webhook_api_key")
         .get(pk=certificate.pk)
     )
     if cert.status != Certificate.Status.STAGED:
@@ -343,3 +344,78 @@ def certificate_discard(*, certificate: Certificate, actor, reason: str = "") ->
             **_certificate_target(cert),
         )
     return cert
+
+
+def certificate_install_active(
+    *,
+    subscription: Subscription,
+    private_key_pem: str,
+    certificate_pem: str,
+    certificate_id: str,
+    actor,
+    reason: str = "",
+) -> Certificate:
+    """Make a pair active at once, without the staged test: for automation (``demo_setup``),
+    which registers the certificate itself and tests the connection right after."""
+    key = nscert.load_private_key(private_key_pem)
+    cert = nscert.load_certificate(certificate_pem)
+    nscert.check_key_matches_certificate(key, cert)
+    info = nscert.describe_certificate(cert)
+    actor_name = user_display(actor) if actor is not None else "system (command line)"
+    with transaction.atomic():
+        locked = _locked_subscription(subscription.pk)
+        now = timezone.now()
+        previous = list(
+            Certificate.objects.select_for_update().filter(
+                subscription=locked,
+                status__in=[Certificate.Status.ACTIVE, Certificate.Status.STAGED],
+            )
+        )
+        for old in previous:
+            _retire(old, actor_name, now)
+        installed = Certificate.objects.create(
+            subscription=locked,
+            status=Certificate.Status.ACTIVE,
+            source=Certificate.Source.GENERATED,
+            certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+            certificate_id=certificate_id,
+            certificate_id_set_at=now,
+            fingerprint=info.fingerprint,
+            public_key_fingerprint=info.public_key_fingerprint,
+            key_label=info.key.label,
+            subject=info.subject[:255],
+            not_before=info.not_before,
+            not_after=info.not_after,
+            created_by=actor_name,
+            created_at=now,
+            activated_by=actor_name,
+            activated_at=now,
+        )
+        changes = {
+            "certificate": [
+                ", ".join(c.fingerprint for c in previous) or None,
+                installed.fingerprint,
+            ],
+            "certificate_id": [locked.certificate_id, certificate_id],
+        }
+        fields = ["certificate_id", "revision", "updated_at"]
+        if locked.private_key_fingerprint != info.public_key_fingerprint:
+            changes["private_key"] = audit.censor_secret(
+                bool(locked.private_key_fingerprint), True, info.public_key_fingerprint
+            )
+            locked.private_key = nscert.private_key_to_pem(key)
+            locked.private_key_type = info.key.label
+            locked.private_key_fingerprint = info.public_key_fingerprint
+            fields += ["private_key", "private_key_type", "private_key_fingerprint"]
+        locked.certificate_id = certificate_id
+        locked.revision += 1
+        locked.save(update_fields=fields)
+        audit.record(
+            actor=actor,
+            actor_name=None if actor is not None else actor_name,
+            action="certificate.installed",
+            changes=changes,
+            reason=reason,
+            **_certificate_target(installed),
+        )
+    return installed
