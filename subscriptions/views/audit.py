@@ -99,6 +99,8 @@ def audit_list(request):
             notice = "The page link was not valid; showing the newest events."
             before = after = None
         page = selectors.audit_page(form.filters(), before=before, after=after)
+        if page.cursor_unknown:
+            notice = "The page link points at no event; showing the newest events."
     context = {
         "nav": "audit",
         "form": form,

@@ -1,6 +1,7 @@
 """The CSV export: streamed in batches, filtered like the page, audited, free of secrets."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -9,12 +10,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from netsuite.accounts import api_url_for
 from subscriptions.models import AuditEvent
 from subscriptions.services.subscriptions import subscription_create, webhook_key_regenerate
 from subscriptions.views.audit import EXPORT_COLUMNS
-from tests.subscriptions.test_audit_views import append_events
+from tests.subscriptions.test_audit_views import append_events, scrambled_times
 
 EXPORT = reverse("subscriptions:audit_export")
 
@@ -78,6 +80,23 @@ def test_export_honours_the_filters(auditor_client):
     wanted = [e.pk for e in events if e.action == "test.1" and e.subscription_id == 1]
     assert [int(r[0]) for r in rows[1:]] == wanted
     assert wanted
+
+
+def test_date_filtered_export_is_exact_and_in_id_order_even_with_a_clock_that_stepped_back(
+    auditor_client,
+):
+    tz = timezone.get_default_timezone()
+    before = scrambled_times(10, dt.date(2026, 5, 3), tz)
+    inside = scrambled_times(60, dt.date(2026, 5, 4), tz)
+    stray = scrambled_times(5, dt.date(2026, 5, 2), tz)  # written among the day's events
+    after = scrambled_times(10, dt.date(2026, 5, 5), tz)
+    times = before + inside[:30] + stray + inside[30:] + after
+    events = append_events([{"created_at": t} for t in times])
+    response = auditor_client.get(EXPORT, {"date_from": "2026-05-04", "date_to": "2026-05-04"})
+    _, rows = rows_of(response)
+    wanted = [e.pk for e in events if e.created_at.astimezone(tz).date() == dt.date(2026, 5, 4)]
+    assert len(wanted) == 60
+    assert [int(r[0]) for r in rows[1:]] == wanted
 
 
 def test_export_is_audited_with_its_filters_before_anything_is_streamed(auditor_client):

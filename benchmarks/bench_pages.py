@@ -1,0 +1,391 @@
+"""Pages under a large audit trail: SQL queries per page, page times, export memory.
+
+    python benchmarks/bench_pages.py [--events 1000000] [--requests 20]
+
+Uses a throwaway SQLite file under /tmp, or the database in DATABASE_URL when set (which must
+hold no audit events yet: the append-only trail cannot be cleaned up afterwards). Prints
+markdown tables; the figures are for people to compare, nothing here asserts on time.
+"""
+
+import argparse
+import datetime as dt
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ACTIONS = [
+    # (action, weight): logins dominate a real trail, deletions are rare.
+    ("login", 40),
+    ("logout", 25),
+    ("login_failed", 8),
+    ("subscription.updated", 12),
+    ("subscription.webhook_toggled", 8),
+    ("subscription.connection_tested", 4),
+    ("subscription.webhook_key_regenerated", 1),
+    ("subscription.created", 1),
+    ("user.role_changed", 1),
+]
+PEOPLE = [f"person-{i:02d}" for i in range(40)]
+LIVE_SUBSCRIPTIONS = 20
+ALL_SUBSCRIPTIONS = 120  # the other 100 appear only in events (deleted long ago)
+EVENT_LINK = re.compile(r'href="/audit/\d+/"')
+API_HOST = "suitetalk.api.netsuite.com/services/rest/record/v1"
+
+
+def setup_django(db_file: str | None):
+    if db_file:
+        os.environ["DATABASE_URL"] = f"sqlite:///{db_file}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipaas_admin.settings")
+    os.environ["DJANGO_DEBUG"] = "false"  # as served: no query log, no debug pages
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def actions_cycle(n):
+    table = [action for action, weight in ACTIONS for _ in range(weight)]
+    return [table[(i * 7919) % len(table)] for i in range(n)]
+
+
+class Loader:
+    """Appends synthetic events with a valid hash chain, in bulk."""
+
+    def __init__(self, start: dt.datetime, span: dt.timedelta, planned: int):
+        from subscriptions import audit
+        from subscriptions.models import AuditEvent
+
+        self.model = AuditEvent
+        self.genesis = audit.GENESIS
+        self.generated = 0
+        self.start = start
+        self.step = span / max(planned, 1)
+        self._actions = actions_cycle(997)
+
+    def _event(self, i: int):
+        action = self._actions[i % len(self._actions)]
+        person = PEOPLE[(i * 31) % len(PEOPLE)]
+        fields = {
+            "created_at": self.start + i * self.step,
+            "actor_name": person,
+            "actor_id": (i * 31) % len(PEOPLE) + 1,
+            "remote_addr": f"10.0.{(i // 250) % 250}.{i % 250}",
+            "request_id": f"{i:032x}",
+            "action": action,
+        }
+        if action.startswith("log"):
+            fields.update(target_type="user", target_id=str(fields["actor_id"]), target_repr=person)
+        elif action == "user.role_changed":
+            fields.update(
+                target_type="user",
+                target_id="7",
+                target_repr="person-07",
+                changes={"role": ["Support", "Auditor"]},
+            )
+        else:
+            sub = (i * 13) % ALL_SUBSCRIPTIONS + 1
+            fields.update(
+                target_type="subscription",
+                target_id=str(sub),
+                target_repr=f"Subscription {sub:03d}",
+                subscription_id=sub,
+                changes={"api_throttle_limit": [100, 100 + i % 50], "private_key": [
+                    "(set)", "***CHANGED***"]} if action == "subscription.updated" else {},
+            )
+        return fields
+
+    def grow_to(self, total: int, batch: int = 10_000):
+        from django.db import transaction
+
+        # Read afresh: the pages measured in between add events of their own (exports).
+        previous = self.model.objects.order_by("-id").values_list("hash", flat=True).first()
+        previous = previous or self.genesis
+        missing = total - self.model.objects.count()
+        while missing > 0:
+            size = min(batch, missing)
+            events = []
+            for i in range(self.generated, self.generated + size):
+                event = self.model(prev_hash=previous, **self._event(i))
+                event.hash = previous = event.compute_hash()
+                events.append(event)
+            with transaction.atomic():
+                self.model.objects.bulk_create(events)
+            self.generated += size
+            missing -= size
+
+
+def make_fixtures():
+    from django.db import transaction
+
+    from subscriptions.models import Role, Subscription
+    from subscriptions.services.users import user_create
+
+    users = {}
+    for name, role in (
+        ("bench-admin", Role.ADMINISTRATOR),
+        ("bench-auditor", Role.AUDITOR),
+        ("bench-support", Role.SUPPORT),
+    ):
+        users[role] = user_create(username=name, password="bench password 1234", role=role)
+    with transaction.atomic():
+        Subscription.objects.bulk_create(
+            [
+                Subscription(
+                    name=f"Subscription {i:03d}",
+                    version="v1.2",
+                    consumer_id=f"consumer-{i}",
+                    account_id=f"{1000000 + i}",
+                    certificate_id=f"cert-{i}",
+                    api_url=f"https://{1000000 + i}.{API_HOST}",
+                    api_throttle_limit=100,
+                    api_throttle_seconds=60,
+                    ipaas_throttle_limit=100,
+                    ipaas_throttle_seconds=60,
+                    concurrent_connections=5,
+                )
+                for i in range(1, LIVE_SUBSCRIPTIONS + 1)
+            ]
+        )
+    return users
+
+
+def client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def page_urls(oldest_id: int):
+    from django.urls import reverse
+
+    audit = reverse("subscriptions:audit_list")
+    year = "date_from=2026-01-01&date_to=2026-12-31"
+    return {
+        "audit list, first page": audit,
+        "audit list, by subscription": f"{audit}?subscription=7",
+        "audit list, by person": f"{audit}?person=person-05",
+        "audit list, rare action": f"{audit}?action=subscription.created",
+        "audit list, one week": f"{audit}?date_from=2026-06-01&date_to=2026-06-07",
+        "audit list, whole year": f"{audit}?{year}",
+        "audit list, deep page": f"{audit}?before={oldest_id + 1000}",
+        "audit list, deep page by subscription": (
+            f"{audit}?subscription=7&before={oldest_id + 50_000}"
+        ),
+        "audit list, deep page of the whole year": f"{audit}?{year}&before={oldest_id + 60}",
+        "audit list, person in one week": (
+            f"{audit}?person=person-05&date_from=2026-06-01&date_to=2026-06-07"
+        ),
+    }
+
+
+def count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}"
+    return len(queries.captured_queries)
+
+
+def query_table(clients, oldest_id, subscription_list_ok):
+    from django.urls import reverse
+
+    from subscriptions.models import AuditEvent
+
+    rows = {}
+    if subscription_list_ok:
+        rows["subscription list"] = (clients["admin"], reverse("subscriptions:list"))
+    for name, url in page_urls(oldest_id).items():
+        rows[name] = (clients["auditor"], url)
+    newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    rows["audit event detail"] = (
+        clients["auditor"],
+        reverse("subscriptions:audit_detail", args=[newest]),
+    )
+    rows["people"] = (clients["admin"], reverse("subscriptions:people"))
+    return {name: count_queries(client, url) for name, (client, url) in rows.items()}
+
+
+def subscription_list_works(client) -> bool:
+    from django.urls import reverse
+
+    try:
+        return client.get(reverse("subscriptions:list")).status_code == 200
+    except NotImplementedError:
+        return False
+
+
+def time_pages(client, urls, repeat):
+    results = {}
+    for name, url in urls.items():
+        client.get(url)  # warm caches and the template loader
+        samples = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        rows = len(EVENT_LINK.findall(response.content.decode()))
+        results[name] = (statistics.median(samples), max(samples), rows)
+    return results
+
+
+def export_peak(client):
+    """Peak traced memory while the whole trail streams out as CSV; also rows and seconds."""
+    from django.urls import reverse
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    response = client.get(reverse("subscriptions:audit_export"))
+    lines = 0
+    size = 0
+    for chunk in response.streaming_content:
+        lines += 1
+        size += len(chunk)
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20, lines - 1, size / 2**20, elapsed
+
+
+def explain_filtered_queries(oldest_id):
+    from django.db import connection
+
+    from subscriptions.selectors_audit import AuditFilters, audit_events
+
+    cases = {
+        "subscription=7": AuditFilters(subscription_id=7),
+        "person=person-05": AuditFilters(actor="person-05"),
+        "action=subscription.created": AuditFilters(action="subscription.created"),
+        "one week": AuditFilters(date_from=dt.date(2026, 6, 1), date_to=dt.date(2026, 6, 7)),
+    }
+    lines = []
+    for name, filters in cases.items():
+        qs = audit_events(filters).order_by("-id")[:51]
+        sql, params = qs.query.sql_with_params()
+        with connection.cursor() as cursor:
+            prefix = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+            cursor.execute(prefix + sql, params)
+            plan = [str(row[-1] if connection.vendor == "sqlite" else row[0]).strip()
+                    for row in cursor.fetchall()]
+        lines.append(f"- {name}: " + " / ".join(plan))
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite file afterwards")
+    args = parser.parse_args()
+
+    db_file = None
+    if not os.environ.get("DATABASE_URL"):
+        handle, db_file = tempfile.mkstemp(prefix="ipaas-bench-", suffix=".sqlite3", dir="/tmp")
+        os.close(handle)
+    try:
+        return run(args, db_file)
+    finally:
+        if db_file and not args.keep:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(db_file + suffix).unlink(missing_ok=True)
+
+
+def run(args, db_file):
+    started = time.perf_counter()
+    setup_django(db_file)
+    from django.db import connection
+
+    from subscriptions.models import AuditEvent, Role
+
+    if AuditEvent.objects.exists():
+        print("The database already holds audit events; give an empty one.", file=sys.stderr)
+        return 2
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+
+    users = make_fixtures()
+    clients = {
+        "admin": client_for(users[Role.ADMINISTRATOR]),
+        "auditor": client_for(users[Role.AUDITOR]),
+    }
+    sub_list_ok = subscription_list_works(clients["admin"])
+    oldest_id = AuditEvent.objects.order_by("id").values_list("id", flat=True).first()
+
+    big = max(args.events, 100_000)
+    loader = Loader(
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.timedelta(days=364), planned=big
+    )
+    counts = {}
+    for size in (100, 100_000):
+        loader.grow_to(size)
+        counts[size] = query_table(clients, oldest_id, sub_list_ok)
+    memory = {100_000: export_peak(clients["auditor"])}
+
+    t0 = time.perf_counter()
+    loader.grow_to(args.events)
+    load_seconds = time.perf_counter() - t0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE subscriptions_auditevent")  # what autovacuum would do
+    n = AuditEvent.objects.count()
+    times = time_pages(clients["auditor"], page_urls(oldest_id), args.requests)
+    if args.events > 100_000:
+        memory[n] = export_peak(clients["auditor"])
+    n = AuditEvent.objects.count()
+    from subscriptions import audit
+
+    t0 = time.perf_counter()
+    report = audit.verify_chain()
+    verify_seconds = time.perf_counter() - t0
+
+    print(f"Database: {connection.vendor}; events: {n:,}; "
+          f"loaded {args.events - 100_000:,} more in {load_seconds:.0f} s\n")
+    print("### SQL queries per page (must not grow with the trail)\n")
+    print("| page | 100 events | 100,000 events |")
+    print("|---|---:|---:|")
+    for name in counts[100]:
+        print(f"| {name} | {counts[100][name]} | {counts[100_000][name]} |")
+    if not sub_list_ok:
+        print("\nTODO: subscription list is still a placeholder; measure it once it is built.")
+
+    print(f"\n### Audit list page time with {n:,} events "
+          f"(median and max of {args.requests} requests)\n")
+    print("| page | rows | median ms | max ms |")
+    print("|---|---:|---:|---:|")
+    for name, (median, worst, rows) in times.items():
+        print(f"| {name} | {rows} | {median:.1f} | {worst:.1f} |")
+
+    print("\n### CSV export of the whole trail (tracemalloc peak while streaming)\n")
+    print("| events | rows exported | CSV MiB | peak MiB | seconds (traced) |")
+    print("|---:|---:|---:|---:|---:|")
+    for size, (peak, rows, mib, seconds) in memory.items():
+        print(f"| {size:,} | {rows:,} | {mib:.0f} | {peak:.1f} | {seconds:.1f} |")
+
+    print(f"\n### verify_audit_chain over {n:,} events: {report} in {verify_seconds:.1f} s\n")
+    print("### Query plans of the filtered first page\n")
+    print("\n".join(explain_filtered_queries(oldest_id)))
+    print(f"\n(total run {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
