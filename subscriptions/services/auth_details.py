@@ -80,10 +80,17 @@ def auth_details_list(*, subscription: Subscription) -> AuthDetailsList:
     return AuthDetailsList(entries=entries)
 
 
-def validate_webhook_url(value: str, *, require_https: bool = True) -> str:
+def validate_webhook_url(
+    value: str, *, require_https: bool = True, built_here: bool = False
+) -> str:
+    """A typed URL must be a full public URL; one this dashboard built only needs its scheme."""
     value = (value or "").strip()
     try:
-        URLValidator(schemes=["https", "http"])(value)
+        if built_here:
+            if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname:
+                raise ValidationError("not a URL")
+        else:
+            URLValidator(schemes=["https", "http"])(value)
     except ValidationError:
         raise ValidationError(
             "Enter a full URL, like https://example.com/hooks/netsuite/1/."
@@ -107,11 +114,15 @@ def validate_tracking_guid(value: str) -> str:
         ) from None
 
 
-def _validated(webhook_url: str, tracking_guid: str | None, require_https: bool) -> dict:
+def _validated(
+    webhook_url: str, tracking_guid: str | None, require_https: bool, built_here: bool
+) -> dict:
     errors = {}
     clean = {}
     try:
-        clean["webhook_url"] = validate_webhook_url(webhook_url, require_https=require_https)
+        clean["webhook_url"] = validate_webhook_url(
+            webhook_url, require_https=require_https, built_here=built_here
+        )
     except ValidationError as exc:
         errors["webhook_url"] = exc.messages[0]
     if tracking_guid is not None:
@@ -142,6 +153,7 @@ def auth_details_update(
     actor,
     access_token: str = "",
     require_https: bool = True,
+    built_here: bool = False,
     reason: str = "",
 ) -> AuthDetailsEntry:
     """PATCH the entry with the changed fields.
@@ -151,7 +163,7 @@ def auth_details_update(
     Raises :class:`AuthDetailsError` for bad input (nothing sent, nothing audited) or for a
     NetSuite failure (audited as ``auth_details.update_failed``).
     """
-    clean = _validated(webhook_url, tracking_guid, require_https)
+    clean = _validated(webhook_url, tracking_guid, require_https, built_here)
     token = (access_token or "").strip()
     entry_id = str(entry_id)
     try:
@@ -225,22 +237,19 @@ def auth_details_use_dashboard(
             "This subscription has no Webhook API Key yet; generate one on the subscription "
             "page first."
         )
-    try:
-        return auth_details_update(
-            subscription=subscription,
-            entry_id=entry_id,
-            webhook_url=inbound_url,
-            tracking_guid=None,
-            access_token=key,
-            actor=actor,
-            require_https=not allow_http,
-            reason=reason or "Use this dashboard",
+    if urlsplit(inbound_url).scheme != "https" and not allow_http:
+        raise AuthDetailsError(
+            "This dashboard is not reached over https, so NetSuite would send the Webhook API "
+            "Key in clear; serve it over https first."
         )
-    except AuthDetailsError as exc:
-        if "webhook_url" in exc.errors:
-            raise AuthDetailsError(
-                "This dashboard is not reached over https, so NetSuite would send the Webhook "
-                "API Key in clear; serve it over https first.",
-                errors=exc.errors,
-            ) from None
-        raise
+    return auth_details_update(
+        subscription=subscription,
+        entry_id=entry_id,
+        webhook_url=inbound_url,
+        tracking_guid=None,
+        access_token=key,
+        actor=actor,
+        require_https=not allow_http,
+        built_here=True,
+        reason=reason or "Use this dashboard",
+    )

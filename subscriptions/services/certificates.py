@@ -371,6 +371,36 @@ def certificate_install_active(
                 status__in=[Certificate.Status.ACTIVE, Certificate.Status.STAGED],
             )
         )
+        same = next(
+            (
+                c
+                for c in previous
+                if c.status == Certificate.Status.ACTIVE
+                and c.fingerprint == info.fingerprint
+                and locked.private_key_fingerprint == info.public_key_fingerprint
+            ),
+            None,
+        )
+        if same is not None:
+            # The same pair registered again (a restarted simulator): only its ID may change.
+            if same.certificate_id == certificate_id == locked.certificate_id:
+                return same
+            changes = {"certificate_id": [locked.certificate_id, certificate_id]}
+            same.certificate_id = certificate_id
+            same.certificate_id_set_at = now
+            same.save(update_fields=["certificate_id", "certificate_id_set_at"])
+            locked.certificate_id = certificate_id
+            locked.revision += 1
+            locked.save(update_fields=["certificate_id", "revision", "updated_at"])
+            audit.record(
+                actor=actor,
+                actor_name=None if actor is not None else actor_name,
+                action="certificate.installed",
+                changes=changes,
+                reason=reason,
+                **_certificate_target(same),
+            )
+            return same
         for old in previous:
             _retire(old, actor_name, now)
         installed = Certificate.objects.create(

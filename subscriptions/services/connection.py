@@ -315,7 +315,7 @@ def connection_test_step(*, test: ConnectionTest, actor, runner: _Runner | None 
             runner.close()
     with transaction.atomic():
         current = (
-            ConnectionTest.objects.select_for_update()
+            ConnectionTest.objects.select_for_update(of=("self",))
             .select_related("staged_certificate")
             .defer("staged_certificate__private_key")
             .get(pk=test.pk)

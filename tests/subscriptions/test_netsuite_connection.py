@@ -1,11 +1,21 @@
-"""The connection test against the simulator, step by step, and its command."""
+"""The connection test against the simulator: steps, failures, history, pages and command."""
+
+import datetime as dt
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
 
+from netsuite import certificates as nscert
 from subscriptions.models import AuditEvent, ConnectionTest
-from subscriptions.services.connection import STEPS, connection_test_run
+from subscriptions.services.connection import HISTORY_KEPT, STEPS, connection_test_run
 
 pytestmark = pytest.mark.django_db
+
+
+def keys(test):
+    return [s["key"] for s in test.steps]
 
 
 def test_a_registered_subscription_passes_every_step(netsuite_sim, admin_user, ec_pair):
@@ -13,11 +23,223 @@ def test_a_registered_subscription_passes_every_step(netsuite_sim, admin_user, e
     seen = []
     test = connection_test_run(subscription=subscription, actor=admin_user, on_step=seen.append)
     assert test.outcome == "passed", test.steps
-    assert [s["key"] for s in test.steps] == [key for key, _ in STEPS]
+    assert keys(test) == [key for key, _ in STEPS]
     assert seen == test.steps
     assert all(s["status"] == "ok" for s in test.steps)
-    assert "ES256" in test.steps[1]["detail"]
+    assert "certificate valid 364 more days" in test.steps[0]["detail"]
+    assert test.steps[1]["detail"].startswith("ES256, key SHA-256 ")
+    assert "3 iPaaS Auth Details entries" in test.steps[3]["detail"]
     assert "8 deployments found (1 not placed in a module)" in test.steps[4]["detail"]
+    assert "account concurrency 5" in test.steps[5]["detail"]
     event = AuditEvent.objects.filter(action="connection_test.passed").get()
     assert event.subscription_id == subscription.pk
     assert event.actor_name == admin_user.username
+    assert event.changes["result"] == [None, "passed"]
+
+
+def test_each_test_fetches_a_fresh_token_on_purpose(netsuite_sim, admin_user, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    connection_test_run(subscription=subscription, actor=admin_user)
+    connection_test_run(subscription=subscription, actor=admin_user)
+    assert netsuite_sim.stats()["tokens_issued"] == 2
+
+
+def test_an_unregistered_certificate_stops_at_the_token_with_netsuites_code_and_a_hint(
+    netsuite_sim, admin_user, ec_pair
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair, register=False)
+    test = connection_test_run(subscription=subscription, actor=admin_user)
+    assert test.outcome == "failed"
+    assert keys(test) == ["settings", "assertion", "token"]
+    error = test.failed_step["error"]
+    assert error["code"] == "invalid_grant"
+    assert error["status"] == 400
+    assert "Certificate ID" in error["hint"] and "Login Audit Trail" in error["hint"]
+    event = AuditEvent.objects.filter(action="connection_test.failed").get()
+    assert event.changes["NetSuite code"] == [None, "invalid_grant"]
+    assert event.changes["failed step"] == [None, "Token obtained (a fresh one)"]
+
+
+def test_an_expired_certificate_fails_before_any_call(netsuite_sim, admin_user):
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    pair = nscert.generate_key_and_certificate("ec-p256", days=30, not_before=past)
+    subscription = netsuite_sim.subscription(pair=pair)
+    test = connection_test_run(subscription=subscription, actor=admin_user)
+    assert keys(test) == ["settings"]
+    assert "expired on" in test.failed_step["error"]["message"]
+    assert netsuite_sim.stats()["token_requests"] == 0
+    assert netsuite_sim.stats()["requests"] == 0
+
+
+def test_a_key_typed_into_the_form_still_tests_without_a_certificate_here(
+    netsuite_sim, admin_user, ec_pair
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair, certificate_row=False)
+    test = connection_test_run(subscription=subscription, actor=admin_user)
+    assert test.outcome == "passed"
+    assert "certificate not uploaded here" in test.steps[0]["detail"]
+
+
+def test_governance_limits_a_role_may_not_read_are_skipped_not_failed(
+    netsuite_sim, admin_user, ec_pair
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    netsuite_sim.sim.add_fault(
+        kind="governance",
+        status=403,
+        body={"o:errorDetails": [{"detail": "no", "o:errorCode": "INSUFFICIENT_PERMISSION"}]},
+    )
+    test = connection_test_run(subscription=subscription, actor=admin_user)
+    assert test.outcome == "passed"
+    assert test.steps[-1]["status"] == "skipped"
+    assert "INSUFFICIENT_PERMISSION" in test.steps[-1]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "step", "expected"),
+    [
+        ({"kind": "record", "delay": 1.5}, "rest", "did not answer within"),
+        ({"kind": "restlet", "status": 429, "count": 5}, "restlet", "concurrency limit"),
+        ({"kind": "record", "status": 503, "count": 5}, "rest", "server error"),
+        (
+            {"kind": "restlet", "action": "disconnect", "count": 5},
+            "restlet",
+            "could not be reached",
+        ),
+    ],
+)
+def test_faults_fail_their_step_with_an_explanation(
+    netsuite_sim, admin_user, ec_pair, fault, step, expected
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    netsuite_sim.sim.add_fault(**fault)
+    test = connection_test_run(subscription=subscription, actor=admin_user)
+    assert test.outcome == "failed"
+    assert test.failed_step["key"] == step
+    assert expected in test.failed_step["error"]["message"]
+    assert test.failed_step["error"]["hint"]
+    assert AuditEvent.objects.filter(action="connection_test.failed").count() == 1
+
+
+def test_a_simulator_that_is_down_fails_the_token_step(netsuite_sim, admin_user, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    netsuite_sim.sim.stop()
+    test = connection_test_run(subscription=subscription, actor=admin_user)
+    assert test.failed_step["key"] == "token"
+    assert "could not be reached" in test.failed_step["error"]["message"]
+
+
+def test_history_keeps_the_last_tests_only(netsuite_sim, admin_user, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair, register=False)
+    for _ in range(HISTORY_KEPT + 2):
+        connection_test_run(subscription=subscription, actor=admin_user)
+    assert ConnectionTest.objects.filter(subscription=subscription).count() == HISTORY_KEPT
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+def test_the_page_runs_the_test_one_htmx_step_at_a_time(
+    netsuite_sim, support_client, ec_pair, htmx_headers
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    response = support_client.post(
+        reverse("subscriptions:connection_test", args=[subscription.pk]), **htmx_headers
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Settings complete…" in html and 'hx-trigger="load"' in html
+    test = ConnectionTest.objects.get()
+    assert test.steps == []  # nothing ran yet: the page asks for each step
+    step_url = reverse("subscriptions:connection_test_step", args=[subscription.pk, test.pk])
+    for expected_steps in range(1, len(STEPS) + 1):
+        response = support_client.post(step_url, **htmx_headers)
+        test.refresh_from_db()
+        assert len(test.steps) == expected_steps
+    html = response.content.decode()
+    assert "Passed" in html and 'hx-trigger="load"' not in html
+    assert "netsuite-test-finished" in response["HX-Trigger"]
+    # A step posted again after the end changes nothing.
+    support_client.post(step_url, **htmx_headers)
+    test.refresh_from_db()
+    assert len(test.steps) == len(STEPS)
+    assert AuditEvent.objects.filter(action="connection_test.passed").count() == 1
+
+
+def test_without_javascript_the_test_runs_whole_and_redirects_with_a_message(
+    netsuite_sim, admin_client_, ec_pair
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair, register=False)
+    detail = reverse("subscriptions:detail", args=[subscription.pk])
+    response = admin_client_.post(
+        reverse("subscriptions:connection_test", args=[subscription.pk]),
+        {"next": detail},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == detail
+    html = response.content.decode()
+    assert "Connection test failed at “Token obtained (a fresh one)”" in html
+    assert "invalid_grant" in html and "What to do:" in html
+    # The panel shows the failed test with its steps, and the history page lists it.
+    assert "Failing: Token obtained" in html
+    history = admin_client_.get(reverse("subscriptions:connection_tests", args=[subscription.pk]))
+    assert "invalid_grant" in history.content.decode()
+
+
+def test_the_list_shows_health_and_expiry(netsuite_sim, admin_client_, admin_user, ec_pair):
+    healthy = netsuite_sim.subscription("Healthy one", pair=ec_pair)
+    failing = netsuite_sim.subscription("Failing one", register=False)
+    netsuite_sim.subscription("Untested one", certificate_row=False)
+    connection_test_run(subscription=healthy, actor=admin_user)
+    connection_test_run(subscription=failing, actor=admin_user)
+    html = admin_client_.get(reverse("subscriptions:list")).content.decode()
+    assert html.count('badge badge-ok" title="tested') == 1
+    assert "Failing: Token obtained" in html
+    assert "Not tested" in html
+    assert "days left" in html and "not uploaded here" in html
+
+
+def test_a_certificate_expiring_soon_warns_on_the_list(netsuite_sim, admin_client_):
+    pair = nscert.generate_key_and_certificate("ec-p256", days=20)
+    netsuite_sim.subscription("Soon", pair=pair)
+    html = admin_client_.get(reverse("subscriptions:list")).content.decode()
+    assert 'badge badge-warn">19 days left, renew it' in html or (
+        'badge badge-warn">20 days left, renew it' in html
+    )
+
+
+# -- command ---------------------------------------------------------------------------------
+
+
+def test_the_command_prints_every_step_and_exits_0_when_all_pass(netsuite_sim, ec_pair, capsys):
+    netsuite_sim.subscription("Acme Prod", pair=ec_pair)
+    call_command("test_connection", "acme prod")
+    out = capsys.readouterr().out
+    for _, label in STEPS:
+        assert f"PASS {label} (" in out
+    assert "Connection test passed" in out
+    event = AuditEvent.objects.filter(action="connection_test.passed").get()
+    assert event.actor_name == "system (command line)"
+
+
+def test_the_command_fails_with_the_step_and_netsuites_answer(netsuite_sim, capsys):
+    netsuite_sim.subscription("Acme Prod", register=False)
+    with pytest.raises(CommandError, match="failed at step “Token obtained"):
+        call_command("test_connection", "Acme Prod")
+    out = capsys.readouterr().out
+    assert "FAIL Token obtained" in out
+    assert "NetSuite code invalid_grant" in out and "What to do:" in out
+
+
+def test_the_command_exit_status_is_not_0_on_failure(netsuite_sim):
+    from django.core.management import ManagementUtility
+
+    netsuite_sim.subscription("Acme Prod", register=False)
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(["manage.py", "test_connection", "Acme Prod"]).execute()
+    assert exited.value.code == 1
+
+
+def test_the_command_names_an_unknown_subscription(netsuite_sim):
+    with pytest.raises(CommandError, match="No subscription is named 'Nope'"):
+        call_command("test_connection", "Nope")

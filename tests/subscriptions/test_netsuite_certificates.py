@@ -1,0 +1,261 @@
+"""Certificates: generate, download, upload, stage, test, activate without downtime, expiry."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from netsuite import certificates as nscert
+from subscriptions.models import AuditEvent, Certificate, Subscription
+from subscriptions.services import certificates as service
+from subscriptions.services.connection import connection_test_run
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, subscription, *args):
+    return reverse(f"subscriptions:{name}", args=[subscription.pk, *args])
+
+
+def staged(subscription):
+    return Certificate.objects.get(subscription=subscription, status="staged")
+
+
+def test_generate_stages_an_rsa_3072_certificate_by_default(netsuite_sim, admin_client_, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    response = admin_client_.post(
+        url("certificate_generate", subscription), {"key_type": "rsa3072", "days": "365"}
+    )
+    assert response.status_code == 302
+    cert = staged(subscription)
+    assert cert.key_label == "RSA 3072"
+    assert cert.not_after - cert.not_before == dt.timedelta(days=365)
+    assert cert.private_key.startswith("-----BEGIN PRIVATE KEY-----")
+    # The active pair is untouched until activation.
+    before = Subscription.objects.get(pk=subscription.pk)
+    assert before.private_key_fingerprint == subscription.private_key_fingerprint
+    assert before.revision == subscription.revision
+    event = AuditEvent.objects.get(action="certificate.staged")
+    assert event.changes["key"] == [None, "RSA 3072"]
+    assert "PRIVATE KEY" not in str(event.changes)
+
+
+def test_ec_p256_and_the_validity_are_choices_within_limits(
+    netsuite_sim, admin_client_, ec_pair, htmx_headers
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    response = admin_client_.post(
+        url("certificate_generate", subscription), {"key_type": "ec-p256", "days": "731"},
+        **htmx_headers,
+    )
+    assert response.status_code == 200
+    assert "less than or equal to 730" in response.content.decode()
+    assert not Certificate.objects.filter(status="staged").exists()
+    response = admin_client_.post(
+        url("certificate_generate", subscription), {"key_type": "ec-p256", "days": "730"},
+        **htmx_headers,
+    )
+    assert "A new EC P-256 certificate is staged" in response.content.decode()
+    assert staged(subscription).key_label == "EC P-256"
+    response = admin_client_.post(
+        url("certificate_generate", subscription), {"key_type": "dsa", "days": "30"}
+    )
+    assert response.status_code == 400
+
+
+def test_download_gives_the_pem_and_the_page_prints_the_netsuite_steps(
+    netsuite_sim, admin_client_, ec_pair
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    service.certificate_generate(subscription=subscription, actor=None, key_type="ec-p256")
+    cert = staged(subscription)
+    response = admin_client_.get(url("certificate_download", subscription, cert.pk))
+    assert response["Content-Type"] == "application/x-pem-file"
+    assert "attachment" in response["Content-Disposition"]
+    body = response.content.decode()
+    assert body.startswith("-----BEGIN CERTIFICATE-----")
+    assert "PRIVATE" not in body
+    page = admin_client_.get(url("certificates", subscription)).content.decode()
+    assert "OAuth 2.0 Client Credentials Setup" in page
+    assert "Download certificate" in page
+
+
+def test_rotation_stage_register_paste_test_activate(
+    netsuite_sim, admin_client_, admin_user, ec_pair, htmx_headers
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    old_active = Certificate.objects.get(subscription=subscription, status="active")
+    service.certificate_generate(subscription=subscription, actor=admin_user, key_type="ec-p256")
+    cert = staged(subscription)
+
+    # Activation is refused before a Certificate ID and a passed test.
+    activate = url("certificate_activate", subscription, cert.pk)
+    response = admin_client_.post(activate, **htmx_headers)
+    assert "Paste the Certificate ID" in response.content.decode()
+    assert staged(subscription).pk == cert.pk
+
+    certificate_id = netsuite_sim.register(subscription.consumer_id, cert.certificate_pem)
+    response = admin_client_.post(
+        url("certificate_set_id", subscription, cert.pk),
+        {"certificate_id": f"  {certificate_id} "},
+        **htmx_headers,
+    )
+    assert "Certificate ID saved" in response.content.decode()
+    response = admin_client_.post(activate, **htmx_headers)
+    assert "must pass" in response.content.decode()
+
+    # The staged test signs with the staged pair while the active one keeps working.
+    test = connection_test_run(
+        subscription=subscription, actor=admin_user, certificate=staged(subscription)
+    )
+    assert test.outcome == "passed", test.steps
+    assert test.netsuite_certificate_id == certificate_id
+    page = admin_client_.get(url("certificates", subscription)).content.decode()
+    assert "disabled aria-describedby" not in page  # Activate is enabled now
+
+    response = admin_client_.post(activate, **htmx_headers)
+    assert "is now active" in response.content.decode()
+    subscription_after = Subscription.objects.get(pk=subscription.pk)
+    assert subscription_after.certificate_id == certificate_id
+    assert subscription_after.private_key_fingerprint == cert.public_key_fingerprint
+    assert subscription_after.revision == subscription.revision + 1
+    assert nscert.describe_key(
+        nscert.load_private_key(subscription_after.private_key)
+    ).fingerprint == cert.public_key_fingerprint
+    cert.refresh_from_db()
+    old_active.refresh_from_db()
+    assert cert.status == "active" and cert.private_key == ""
+    assert old_active.status == "retired" and old_active.retired_at is not None
+    assert old_active.fingerprint  # kept for the audit
+    event = AuditEvent.objects.get(action="certificate.activated")
+    assert event.changes["certificate"] == [old_active.fingerprint, cert.fingerprint]
+    assert event.changes["private_key"][1].startswith("***CHANGED***")
+    # The new pair works for the subscription's own test.
+    assert connection_test_run(subscription=subscription_after, actor=admin_user).outcome == (
+        "passed"
+    )
+
+
+def test_a_new_certificate_id_needs_a_new_passing_test(netsuite_sim, admin_user, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    cert = service.certificate_generate(
+        subscription=subscription, actor=admin_user, key_type="ec-p256"
+    )
+    certificate_id = netsuite_sim.register(subscription.consumer_id, cert.certificate_pem)
+    cert = service.certificate_set_id(certificate=cert, certificate_id=certificate_id, actor=None)
+    connection_test_run(subscription=subscription, actor=admin_user, certificate=cert)
+    cert = service.certificate_set_id(certificate=cert, certificate_id="another-id", actor=None)
+    with pytest.raises(service.CertificateActionError, match="must pass"):
+        service.certificate_activate(certificate=cert, actor=admin_user)
+
+
+def test_a_failing_staged_test_keeps_the_active_pair(netsuite_sim, admin_user, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    cert = service.certificate_generate(
+        subscription=subscription, actor=admin_user, key_type="ec-p256"
+    )
+    cert = service.certificate_set_id(certificate=cert, certificate_id="typo-id", actor=None)
+    test = connection_test_run(subscription=subscription, actor=admin_user, certificate=cert)
+    assert test.outcome == "failed"
+    with pytest.raises(service.CertificateActionError):
+        service.certificate_activate(certificate=cert, actor=admin_user)
+    assert connection_test_run(subscription=subscription, actor=admin_user).outcome == "passed"
+
+
+def test_upload_refuses_a_key_that_does_not_match_the_certificate(
+    netsuite_sim, admin_client_, ec_pair, htmx_headers
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    other_key, other_cert = nscert.generate_key_and_certificate("ec-p256")
+    response = admin_client_.post(
+        url("certificate_upload", subscription),
+        {
+            "private_key_file": SimpleUploadedFile("key.pem", ec_pair[0].encode()),
+            "certificate_file": SimpleUploadedFile("cert.pem", other_cert.encode()),
+        },
+        **htmx_headers,
+    )
+    html = response.content.decode()
+    assert "does not belong to this certificate" in html
+    assert 'id="id_certificate_file_errors"' in html
+    assert not Certificate.objects.filter(status="staged").exists()
+    assert ec_pair[0].splitlines()[1] not in html
+
+
+def test_upload_refuses_a_certificate_where_the_key_belongs(netsuite_sim, admin_client_, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    response = admin_client_.post(
+        url("certificate_upload", subscription),
+        {
+            "private_key_file": SimpleUploadedFile("key.pem", ec_pair[1].encode()),
+            "certificate_file": SimpleUploadedFile("cert.pem", ec_pair[1].encode()),
+        },
+    )
+    assert response.status_code == 400
+    assert "This is a certificate, not the private key" in response.content.decode()
+
+
+def test_upload_stages_a_matching_pair(netsuite_sim, admin_client_, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    key_pem, cert_pem = nscert.generate_key_and_certificate("ec-p256")
+    response = admin_client_.post(
+        url("certificate_upload", subscription),
+        {
+            "private_key_file": SimpleUploadedFile("key.pem", key_pem.encode()),
+            "certificate_file": SimpleUploadedFile("cert.pem", cert_pem.encode()),
+        },
+    )
+    assert response.status_code == 302
+    cert = staged(subscription)
+    assert cert.source == "uploaded"
+    assert cert.certificate_pem.strip() == cert_pem.strip()
+
+
+def test_a_second_generation_retires_the_first_staged_certificate(
+    netsuite_sim, admin_user, ec_pair
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    first = service.certificate_generate(
+        subscription=subscription, actor=admin_user, key_type="ec-p256"
+    )
+    second = service.certificate_generate(
+        subscription=subscription, actor=admin_user, key_type="ec-p256"
+    )
+    first.refresh_from_db()
+    assert first.status == "retired" and first.private_key == ""
+    assert staged(subscription).pk == second.pk
+
+
+def test_discard_wipes_the_staged_key(netsuite_sim, admin_client_, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    cert = service.certificate_generate(subscription=subscription, actor=None, key_type="ec-p256")
+    admin_client_.post(url("certificate_discard", subscription, cert.pk))
+    cert.refresh_from_db()
+    assert cert.status == "retired" and cert.private_key == ""
+    assert AuditEvent.objects.filter(action="certificate.discarded").count() == 1
+
+
+def test_expiry_shows_days_left_and_warns_from_30_days(netsuite_sim, admin_client_):
+    pair = nscert.generate_key_and_certificate("ec-p256", days=25)
+    subscription = netsuite_sim.subscription(pair=pair)
+    html = admin_client_.get(url("certificates", subscription)).content.decode()
+    assert "days left, renew it" in html and "badge-warn" in html
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    expired = nscert.generate_key_and_certificate("ec-p256", days=5, not_before=past)
+    old = netsuite_sim.subscription("Old", pair=expired)
+    html = admin_client_.get(url("certificates", old)).content.decode()
+    assert 'badge badge-bad">expired' in html
+
+
+def test_support_and_auditors_see_the_certificate_but_no_buttons(
+    netsuite_sim, support_client, auditor_client, ec_pair
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    service.certificate_generate(subscription=subscription, actor=None, key_type="ec-p256")
+    for client in (support_client, auditor_client):
+        html = client.get(url("certificates", subscription)).content.decode()
+        assert "Certificate SHA-256" in html
+        assert "Generate certificate" not in html and "Activate" not in html
+        assert "Download certificate" not in html
+        assert subscription.private_key_fingerprint not in html

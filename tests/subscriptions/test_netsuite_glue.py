@@ -1,0 +1,146 @@
+"""The Django-backed pieces handed to the netsuite client: token cache, cap, throttle, client."""
+
+import threading
+import time
+
+import pytest
+from django.core.cache import cache
+
+from netsuite.errors import ConcurrencyLimitError
+from subscriptions.netsuite_glue import (
+    CacheConcurrencyLimiter,
+    CacheRateLimiter,
+    DjangoTokenCache,
+    LocalWaitError,
+    account_scope,
+    client_for,
+    error_info,
+    error_text,
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_the_token_cache_keeps_tokens_encrypted_and_forgets_expired_ones():
+    tokens = DjangoTokenCache()
+    tokens.set("netsuite-token:abc", "bearer-token-value-123456", time.time() + 600)
+    value, expires_at = tokens.get("netsuite-token:abc")
+    assert value == "bearer-token-value-123456"
+    assert expires_at > time.time()
+    # What the cache backend holds is ciphertext: a shared cache is not a secret store.
+    raw = cache.get("netsuite-token:abc")
+    assert "bearer-token-value-123456" not in repr(raw)
+    tokens.set("netsuite-token:old", "stale-token-value-123456", time.time() - 1)
+    assert tokens.get("netsuite-token:old") is None
+    tokens.delete("netsuite-token:abc")
+    assert tokens.get("netsuite-token:abc") is None
+
+
+def test_the_token_cache_ignores_what_it_cannot_read():
+    cache.set("netsuite-token:junk", ("enc:fernet:deadbeef:not-a-token", time.time() + 60))
+    assert DjangoTokenCache().get("netsuite-token:junk") is None
+    cache.set("netsuite-token:odd", "not a tuple")
+    assert DjangoTokenCache().get("netsuite-token:odd") is None
+
+
+def test_the_concurrency_cap_holds_across_threads():
+    limiter = CacheConcurrencyLimiter("t-slots", 2, hold_seconds=10, wait_seconds=5)
+    inside = []
+    peak = []
+    lock = threading.Lock()
+
+    def work():
+        with limiter.slot():
+            with lock:
+                inside.append(1)
+                peak.append(len(inside))
+            time.sleep(0.02)
+            with lock:
+                inside.pop()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert max(peak) == 2
+    assert limiter.in_flight() == 0  # every slot was given back
+
+
+def test_a_busy_cap_gives_up_after_its_wait_with_a_message():
+    limiter = CacheConcurrencyLimiter("t-busy", 1, hold_seconds=10, wait_seconds=0.05)
+    with limiter.slot():
+        with pytest.raises(LocalWaitError) as caught:
+            with limiter.slot():
+                pass
+    assert isinstance(caught.value, ConcurrencyLimitError)
+    assert caught.value.code == "LOCAL_CONCURRENCY_WAIT"
+    assert "Concurrent Connections" in caught.value.hint
+    # Released after the failure: the slot can be taken again.
+    with limiter.slot():
+        assert limiter.in_flight() == 1
+
+
+def test_a_slot_taken_over_after_expiry_is_not_released_by_its_old_owner():
+    limiter = CacheConcurrencyLimiter("t-own", 1, hold_seconds=10, wait_seconds=0.05)
+    with limiter.slot():
+        # Someone else holds the key now (ours expired meanwhile).
+        cache.set("t-own:0", "another-owner", 10)
+    assert cache.get("t-own:0") == "another-owner"
+
+
+def test_the_throttle_allows_its_calls_per_window_then_refuses_with_a_message():
+    limiter = CacheRateLimiter("t-rate", 3, 3600, wait_seconds=0.05)
+    for _ in range(3):
+        limiter.wait()
+    with pytest.raises(LocalWaitError) as caught:
+        limiter.wait()
+    assert caught.value.code == "LOCAL_API_THROTTLE"
+    assert "3 calls per 3600 seconds" in caught.value.message
+
+
+def test_accounts_share_one_pool_whatever_the_spelling():
+    assert account_scope("1234567_sb1", None) == account_scope("1234567_SB1", None)
+    assert account_scope("1234567", None) != account_scope("1234567", "http://127.0.0.1:1")
+
+
+def test_client_for_goes_to_the_configured_base_url_only(netsuite_sim, ec_pair):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    with client_for(subscription) as client:
+        assert client.urls.base_url == netsuite_sim.base_url
+        assert client.urls.token_url.startswith(netsuite_sim.base_url)
+        assert client.transport.limiter.max_in_flight == subscription.concurrent_connections
+        assert client.transport.rate_limiter.calls == subscription.api_throttle_limit
+
+
+def test_without_a_base_url_the_client_targets_the_accounts_own_hosts(settings, ec_pair, db):
+    from subscriptions.models import Subscription
+
+    settings.NETSUITE_BASE_URL = None
+    subscription = Subscription(
+        pk=1,
+        account_id="1234567_SB1",
+        consumer_id="consumer",
+        certificate_id="cert",
+        private_key=ec_pair[0],
+        concurrent_connections=2,
+        api_throttle_limit=10,
+        api_throttle_seconds=1,
+    )
+    with client_for(subscription) as client:
+        assert client.urls.token_url == (
+            "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token"
+        )
+        assert client.webhooks.url.startswith("https://1234567-sb1.restlets.api.netsuite.com/")
+
+
+def test_error_text_carries_code_detail_and_hint():
+    info = error_info(ConcurrencyLimitError(code="X1", detail="too many", status=429))
+    text = error_text(info)
+    assert "[HTTP 429, X1]" in text and "NetSuite said: too many" in text
+    assert "What to do:" in text
