@@ -43,6 +43,7 @@ from .errors import (
     UnexpectedResponseError,
     error_for_status,
     error_for_token_response,
+    redact,
 )
 from .records import RecordsAPI
 from .restlet import WebhookManager
@@ -248,7 +249,7 @@ class NetSuiteClient:
         if response.status_code != 200:
             error = error_for_token_response(
                 response.status_code,
-                response.text,
+                redact(response.text, [assertion, self.credentials.private_key_pem]) or "",
                 likely_first=self.diagnose_assertion(assertion),
             )
             logger.warning(

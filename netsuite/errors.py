@@ -220,10 +220,21 @@ def _str_or_none(value: object) -> str | None:
 RESTLET_LIMIT_CODE = "SSS_REQUEST_LIMIT_EXCEEDED"
 
 
+def redirect_error(status: int) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        f"NetSuite answered with a redirect (HTTP {status}), which the client never follows.",
+        status=status,
+        hint="Following it would send the request, with its credentials, to another address. "
+        "Check the account ID and, if set, NETSUITE_BASE_URL (a proxy must not redirect).",
+    )
+
+
 def error_for_status(
     status: int, body: str, *, secrets: Iterable[str | None] = ()
 ) -> NetSuiteError:
     """The typed error for a failed API (REST, SuiteQL or RESTlet) response."""
+    if 300 <= status < 400:
+        return redirect_error(status)
     code, detail = parse_error_body(body)
     detail = redact(detail, list(secrets))
     if status == 429 or code == RESTLET_LIMIT_CODE:
@@ -267,6 +278,8 @@ def error_for_token_response(
     status: int, body: str, *, likely_first: Iterable[str] = ()
 ) -> NetSuiteError:
     """The typed error for a refused token request (NetSuite's terse RFC 6749 answers)."""
+    if 300 <= status < 400:
+        return redirect_error(status)
     code, detail = parse_error_body(body)
     if status >= 500:
         return NetSuiteUnavailableError(

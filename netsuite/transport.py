@@ -189,6 +189,10 @@ def new_session(user_agent: str, pool_size: int = 32) -> requests.Session:
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    # Where requests go is decided by AccountUrls alone: no proxy or .netrc from the
+    # environment, and (below) no redirects, which would re-send a body holding the signed
+    # assertion or a webhook key to whatever host a Location header names.
+    session.trust_env = False
     session.headers["User-Agent"] = user_agent
     session.headers["Accept"] = "application/json"
     return session
@@ -261,7 +265,12 @@ class Transport:
                 sent = time.monotonic()
                 try:
                     response = self.session.request(
-                        method, url, headers=call_headers, timeout=self.timeout, **kwargs
+                        method,
+                        url,
+                        headers=call_headers,
+                        timeout=self.timeout,
+                        allow_redirects=False,
+                        **kwargs,
                     )
                     # Read the body inside the slot: the server counts us until then.
                     _ = response.content
