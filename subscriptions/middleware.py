@@ -2,11 +2,8 @@
 
 import contextvars
 import logging
-import re
 import uuid
 from dataclasses import dataclass
-
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 @dataclass(frozen=True)
@@ -29,8 +26,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        # Always our own id: a client-chosen one would let anyone forge audit correlations.
+        request_id = uuid.uuid4().hex
         request.request_id = request_id
         token = current.set(RequestContext(request_id, client_address(request)))
         try:

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from netsuite.accounts import InvalidAccountId, api_url_for, normalize_account_id
@@ -54,6 +55,7 @@ def subscription_detail(request, pk):
 
 
 @never_cache
+@sensitive_post_parameters("private_key_pem")
 @require_http_methods(["GET", "POST"])
 @require("add_subscription")
 def subscription_create(request):
@@ -79,6 +81,7 @@ def subscription_create(request):
 
 
 @never_cache
+@sensitive_post_parameters("private_key_pem")
 @require_http_methods(["GET", "POST"])
 @require("change_subscription")
 def subscription_edit(request, pk):

@@ -28,13 +28,16 @@ def test_a_login_is_audited_with_address_and_request_id(web, support_user):
         LOGIN,
         {"username": "sam-support", "password": PASSWORD},
         REMOTE_ADDR="198.51.100.7",
-        headers={"X-Request-ID": "login-request-0001"},
+        headers={"X-Request-ID": "forged-by-the-client"},
     )
     assert response.status_code == 302
     assert _logged_in(web)
     event = AuditEvent.objects.get(action="login")
     assert (event.actor_name, event.actor_id) == ("sam-support", support_user.pk)
-    assert (event.remote_addr, event.request_id) == ("198.51.100.7", "login-request-0001")
+    # The id is the server's own (also sent back), never one the client chose.
+    assert event.remote_addr == "198.51.100.7"
+    assert event.request_id == response["X-Request-ID"]
+    assert event.request_id != "forged-by-the-client" and len(event.request_id) == 32
 
 
 def test_a_failed_login_is_audited_without_the_password(web, support_user):

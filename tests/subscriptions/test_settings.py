@@ -68,3 +68,9 @@ def test_development_default_runs_on_sqlite_in_the_project_folder():
     else:
         assert settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
         assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_production_refuses_debug():
+    result = run_manage("check", **production_env(DJANGO_DEBUG="true"))
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be off" in result.stderr
