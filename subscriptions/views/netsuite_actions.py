@@ -47,6 +47,7 @@ AUTH_DETAILS_TEMPLATE = "subscriptions/actions/auth_details.html"
 GOVERNANCE_TEMPLATE = "subscriptions/actions/governance.html"
 
 TEST_FINISHED_EVENT = "netsuite-test-finished"
+ACTIVATED_EVENT = "netsuite-certificate-activated"
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -104,7 +105,6 @@ def panel_context(request, subscription: Subscription) -> dict:
     """Everything the NetSuite panel on the subscription page shows (local data only)."""
     return {
         "subscription": subscription,
-        "health": selectors.subscription_health(subscription),
         "test": selectors.latest_own_test(subscription),
         "overview": selectors.certificate_overview(subscription),
         "generate_form": GenerateCertificateForm(),
@@ -333,7 +333,7 @@ def certificate_activate(request, pk, cert_pk):
         cert = certificate_service.certificate_activate(certificate=cert, actor=request.user)
     except certificate_service.CertificateActionError as exc:
         return _certificate_done(request, subscription, _notice_refused(exc.message))
-    return _certificate_done(
+    response = _certificate_done(
         request,
         subscription,
         _notice_ok(
@@ -341,6 +341,9 @@ def certificate_activate(request, pk, cert_pk):
             "key and Certificate ID. The previous one is retired."
         ),
     )
+    if _htmx(request):
+        trigger_client_event(response, ACTIVATED_EVENT)
+    return response
 
 
 @require_POST

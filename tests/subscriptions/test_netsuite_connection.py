@@ -181,7 +181,9 @@ def test_without_javascript_the_test_runs_whole_and_redirects_with_a_message(
     assert "Connection test failed at “Token obtained (a fresh one)”" in html
     assert "invalid_grant" in html and "What to do:" in html
     # The panel shows the failed test with its steps, and the history page lists it.
-    assert "Failing: Token obtained" in html
+    panel = html.split('id="connection-test"')[1].split("</section>")[0]
+    assert "Failed" in panel and "Client assertion signed" in panel
+    assert "invalid_grant" in panel
     history = admin_client_.get(reverse("subscriptions:connection_tests", args=[subscription.pk]))
     assert "invalid_grant" in history.content.decode()
 

@@ -1,0 +1,177 @@
+"""The NetSuite actions in a real browser, against the simulator over HTTP.
+
+An administrator creates a subscription, generates a certificate, downloads it, registers it in
+the simulator (what they would do in NetSuite), pastes the Certificate ID, passes the staged
+test, activates it, passes the connection test, toggles "Customer create" and edits the Auth
+Details; support staff toggle a webhook; an auditor finds all of it in the audit trail. No
+secret reaches any page, and after the connection test the 21 checkboxes cost at most one
+more token request.
+"""
+
+import pytest
+from django.core.cache import cache
+
+from netsuite import certificates as nscert
+from netsuite.restlet import MODULES
+from netsuite.simulator import Simulator
+
+pytestmark = pytest.mark.browser
+
+ACCOUNT = "1234567"
+GUID = "3f2b8c1e-4a5d-4e7f-9a1b-2c3d4e5f6a7b"
+
+
+@pytest.fixture
+def sim(settings):
+    simulator = Simulator(port=0).start()
+    settings.NETSUITE_BASE_URL = simulator.base_url
+    settings.NETSUITE_TIMEOUT_READ = 5.0
+    settings.NETSUITE_RETRY_MAX_ATTEMPTS = 2
+    settings.NETSUITE_RETRY_BASE_DELAY = 0.01
+    cache.clear()
+    yield simulator
+    simulator.stop()
+    cache.clear()
+
+
+def body_lines(pem: str) -> list[str]:
+    return [line for line in pem.splitlines() if line and not line.startswith("-----")]
+
+
+def click_and_wait(page, locator, url_part: str):
+    """Click, then wait for the HTMX answer, so the next click sees the swapped content."""
+    with page.expect_response(lambda r: url_part in r.url and r.request.method == "POST"):
+        locator.click()
+
+
+def test_the_netsuite_actions_for_each_role(
+    page, login, admin_user, support_user, auditor_user, sim, page_html_collector
+):
+    from subscriptions.models import Subscription
+
+    consumer_id = sim.create_integration(ACCOUNT)
+    typed_key, _unused_cert = nscert.generate_key_and_certificate("ec-p256")
+
+    # -- administrator: create the subscription ------------------------------------------
+    login(page, admin_user)
+    page.get_by_role("link", name="New subscription").first.click()
+    page.get_by_label("Name", exact=True).fill("Acme NetSuite")
+    page.get_by_label("Consumer ID").fill(consumer_id)
+    page.get_by_label("Account ID").fill(ACCOUNT)
+    page.get_by_label("Certificate Private Key").fill(typed_key)
+    page.get_by_label("Certificate ID").fill("to-be-replaced")
+    page.get_by_role("button", name="Create subscription").click()
+    page.get_by_role("heading", name="Acme NetSuite").wait_for()
+    subscription = Subscription.objects.get(name="Acme NetSuite")
+
+    # -- generate, download, register in the "NetSuite", paste the Certificate ID ---------
+    certificates = page.locator("#certificates")
+    assert certificates.get_by_label("Key type").input_value() == "rsa3072"
+    certificates.get_by_label("Validity (days)").fill("365")
+    certificates.get_by_role("button", name="Generate certificate").click()
+    page.get_by_text("A new RSA 3072 certificate is staged").wait_for()
+    with page.expect_download() as download_info:
+        page.locator("#certificates").get_by_role("link", name="Download certificate").click()
+    pem = open(download_info.value.path()).read()
+    assert pem.startswith("-----BEGIN CERTIFICATE-----")
+    certificate_id = sim.register_certificate(ACCOUNT, consumer_id, pem)
+    page.get_by_label("Certificate ID from NetSuite").fill(certificate_id)
+    page.get_by_role("button", name="Save Certificate ID").click()
+    page.get_by_text("Certificate ID saved").wait_for()
+
+    # -- the staged pair must pass a test before it can be activated ----------------------
+    activate = page.get_by_role("button", name="Activate")
+    assert activate.is_disabled()
+    page.get_by_role("button", name="Test with the staged certificate").click()
+    page.locator("#staged-test").get_by_text("Passed").wait_for()
+    page.locator("#certificates").get_by_role("button", name="Activate").and_(
+        page.locator(":enabled")
+    ).wait_for()
+    page.get_by_role("button", name="Activate").click()
+    page.get_by_text("certificate is now active").wait_for()
+
+    # -- the connection test, every step shown as it completes ----------------------------
+    page.get_by_role("button", name="Test connection").click()
+    result = page.locator("#connection-test")
+    result.get_by_text("Passed").wait_for()
+    steps = result.locator("ol.steps > li")
+    assert steps.count() == 6
+    assert "Governance limits" in steps.nth(5).inner_text()
+    assert " ms" in steps.nth(2).inner_text()
+
+    # -- toggling "Customer create" (and then all 21) costs at most one token -------------
+    sim.reset_stats()
+    customer_create = page.get_by_label("Customer create")
+    customer_create.wait_for()
+    click_and_wait(page, customer_create, "/webhooks/toggle/")
+    row = page.locator("#webhook-customer-245")
+    row.get_by_text(f"set by {admin_user.username}").wait_for()
+    assert page.get_by_label("Customer create").is_checked()
+    assert sim.webhook_flags(ACCOUNT)[245]["create"] is True
+    for _slug, label in MODULES:
+        for flag in ("create", "update", "delete"):
+            box = page.get_by_label(f"{label} {flag}")
+            if not box.is_checked():
+                click_and_wait(page, box, "/webhooks/toggle/")
+    assert all(all(flags.values()) for sdid, flags in sim.webhook_flags(ACCOUNT).items()
+               if sdid != 252)
+    assert sim.stats()["token_requests"] <= 1
+
+    # -- iPaaS Auth Details ---------------------------------------------------------------
+    page.get_by_role("button", name="Show the entries from NetSuite").click()
+    production = page.locator("#auth-entry-1")
+    production.get_by_label("Webhook URL").fill("https://hooks.example.com/netsuite/acme/")
+    production.get_by_label("Tracking GUID").fill(GUID)
+    production.get_by_role("button", name="Save Production").click()
+    page.get_by_text("Production: NetSuite accepted the change.").wait_for()
+    with sim.state.lock:
+        record = dict(sim.state.accounts[ACCOUNT].records[
+            "customrecord_otg_ipaas_auth_details"]["1"])
+    assert record["custrecord_otg_ipaas_webhook"] == "https://hooks.example.com/netsuite/acme/"
+    assert record["custrecord_otg_ipaas_tracking_guid"] == GUID
+
+    # -- support staff toggle a webhook ---------------------------------------------------
+    login(page, support_user)
+    page.get_by_role("link", name="Acme NetSuite").click()
+    location_update = page.get_by_label("Location update")
+    location_update.wait_for()
+    assert location_update.is_checked()
+    click_and_wait(page, location_update, "/webhooks/toggle/")
+    page.locator("#webhook-location-248").get_by_text(
+        f"set by {support_user.username}"
+    ).wait_for()
+    assert not page.get_by_label("Location update").is_checked()
+    assert sim.webhook_flags(ACCOUNT)[248]["update"] is False
+    assert page.get_by_role("button", name="Generate certificate").count() == 0
+
+    # -- the auditor sees all of it in the audit trail, and no buttons --------------------
+    login(page, auditor_user)
+    page.get_by_role("link", name="Audit trail").click()
+    trail = page.locator("main").inner_text()
+    for action in (
+        "certificate.staged",
+        "certificate.id_set",
+        "certificate.activated",
+        "connection_test.passed",
+        "webhook.set",
+        "auth_details.updated",
+    ):
+        assert action in trail, action
+    assert support_user.username in trail
+    page.goto(f"/subscriptions/{subscription.pk}/")
+    page.get_by_label("Customer create").wait_for()
+    assert page.get_by_label("Customer create").is_disabled()
+    assert page.get_by_role("button", name="Test connection").count() == 0
+
+    # -- no secret on any page the browser loaded -----------------------------------------
+    stored = Subscription.objects.get(pk=subscription.pk)
+    with sim.state.lock:
+        tokens = list(sim.state.tokens)
+    secrets = [*tokens, *body_lines(stored.private_key), *body_lines(typed_key)]
+    html = "\n".join(page_html_collector)
+    assert "Acme NetSuite" in html
+    for secret in secrets:
+        assert secret not in html
+    # The Webhook API Key is shown once, on the page right after creation, and never again.
+    shown = [body for body in page_html_collector if stored.webhook_api_key in body]
+    assert len(shown) == 1 and "shown only this once" in shown[0]
