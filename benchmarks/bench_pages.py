@@ -267,17 +267,20 @@ def export_peak(client):
 def explain_filtered_queries(oldest_id):
     from django.db import connection
 
-    from subscriptions.selectors_audit import AuditFilters, audit_events
+    from subscriptions.selectors_audit import AuditFilters, audit_events, page_order
 
     cases = {
         "subscription=7": AuditFilters(subscription_id=7),
         "person=person-05": AuditFilters(actor="person-05"),
         "action=subscription.created": AuditFilters(action="subscription.created"),
         "one week": AuditFilters(date_from=dt.date(2026, 6, 1), date_to=dt.date(2026, 6, 7)),
+        "person in one week": AuditFilters(
+            actor="person-05", date_from=dt.date(2026, 6, 1), date_to=dt.date(2026, 6, 7)
+        ),
     }
     lines = []
     for name, filters in cases.items():
-        qs = audit_events(filters).order_by("-id")[:51]
+        qs = audit_events(filters).order_by(*[f"-{k}" for k in page_order(filters)])[:51]
         sql, params = qs.query.sql_with_params()
         with connection.cursor() as cursor:
             prefix = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "

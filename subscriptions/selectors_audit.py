@@ -121,6 +121,11 @@ def _past(filters: AuditFilters | None, pk: int, created_at, *, older: bool, inc
     return qs.filter(Q(created_at__gte=created_at) & (Q(created_at__gt=created_at) | tie))
 
 
+def page_order(filters: AuditFilters | None) -> tuple[str, ...]:
+    """The columns a page is ordered by (descending for newest first); see audit_page."""
+    return ("created_at", "id") if _is_dated(filters) else ("id",)
+
+
 def audit_page(
     filters: AuditFilters | None = None,
     *,
@@ -139,7 +144,7 @@ def audit_page(
     SQLite). The two orders are the same unless the server's clock stepped back.
     """
     dated = _is_dated(filters)
-    keys = ("created_at", "id") if dated else ("id",)
+    keys = page_order(filters)
     cursor = after if after is not None else before
     cursor_at = None
     if cursor is not None and dated:
