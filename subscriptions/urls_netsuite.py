@@ -23,6 +23,11 @@ urlpatterns = [
         name="certificate_set_id",
     ),
     path(
+        S + "certificates/<int:cert_pk>/register-in-simulator/",
+        v.certificate_register_in_simulator,
+        name="certificate_register_in_simulator",
+    ),
+    path(
         S + "certificates/<int:cert_pk>/activate/",
         v.certificate_activate,
         name="certificate_activate",

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import requests
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from netsuite import certificates as nscert
+from netsuite.accounts import normalize_base_url
 
 from .. import audit
 from ..models import Subscription, user_display
@@ -449,3 +452,49 @@ def certificate_install_active(
             **_certificate_target(installed),
         )
     return installed
+
+
+def certificate_register_in_simulator(
+    *, certificate: Certificate, actor, reason: str = ""
+) -> Certificate:
+    """Simulator mode only: do what an admin does in NetSuite's certificate setup page.
+
+    Uploads the staged certificate to the simulator's admin endpoint and saves the Certificate
+    ID it answers, so the demo's rotation can be tried without leaving the dashboard. Refused
+    unless NETSUITE_BASE_URL is set: real NetSuite has no such endpoint.
+    """
+    if not settings.NETSUITE_BASE_URL:
+        raise CertificateActionError(
+            "Only in simulator mode: upload the certificate in NetSuite and paste its ID."
+        )
+    cert = Certificate.objects.select_related("subscription").defer(
+        "private_key", "subscription__private_key", "subscription__webhook_api_key"
+    ).get(pk=certificate.pk)
+    if cert.status != Certificate.Status.STAGED:
+        raise CertificateActionError("Only a staged certificate can be registered.")
+    subscription = cert.subscription
+    try:
+        response = requests.post(
+            normalize_base_url(settings.NETSUITE_BASE_URL) + "/_sim/certificates",
+            json={
+                "account_id": subscription.account_id,
+                "consumer_id": subscription.consumer_id,
+                "certificate_pem": cert.certificate_pem,
+            },
+            timeout=(settings.NETSUITE_TIMEOUT_CONNECT, settings.NETSUITE_TIMEOUT_READ),
+        )
+        answer = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise CertificateActionError(
+            f"The simulator could not be reached ({type(exc).__name__})."
+        ) from None
+    if response.status_code >= 400 or not answer.get("certificate_id"):
+        raise CertificateActionError(
+            f"The simulator refused the certificate: {answer.get('error') or response.status_code}"
+        )
+    return certificate_set_id(
+        certificate=cert,
+        certificate_id=answer["certificate_id"],
+        actor=actor,
+        reason=reason or "Registered in the simulator",
+    )

@@ -326,6 +326,27 @@ def certificate_set_id(request, pk, cert_pk):
 
 @require_POST
 @require("manage_certificates")
+def certificate_register_in_simulator(request, pk, cert_pk):
+    subscription = _subscription(pk)
+    cert = _staged_certificate(subscription, cert_pk)
+    try:
+        cert = certificate_service.certificate_register_in_simulator(
+            certificate=cert, actor=request.user
+        )
+    except certificate_service.CertificateActionError as exc:
+        return _certificate_done(request, subscription, _notice_refused(exc.message))
+    return _certificate_done(
+        request,
+        subscription,
+        _notice_ok(
+            f"Registered in the simulator; its Certificate ID {cert.certificate_id} is saved. "
+            "Now test the connection with the staged certificate."
+        ),
+    )
+
+
+@require_POST
+@require("manage_certificates")
 def certificate_activate(request, pk, cert_pk):
     subscription = _subscription(pk)
     cert = _staged_certificate(subscription, cert_pk)

@@ -259,3 +259,37 @@ def test_support_and_auditors_see_the_certificate_but_no_buttons(
         assert "Generate certificate" not in html and "Activate" not in html
         assert "Download certificate" not in html
         assert subscription.private_key_fingerprint not in html
+
+
+def test_in_simulator_mode_the_staged_certificate_can_be_registered_from_the_page(
+    netsuite_sim, admin_client_, admin_user, ec_pair, htmx_headers
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    cert = service.certificate_generate(subscription=subscription, actor=None, key_type="ec-p256")
+    response = admin_client_.post(
+        url("certificate_register_in_simulator", subscription, cert.pk), **htmx_headers
+    )
+    assert "Registered in the simulator" in response.content.decode()
+    cert.refresh_from_db()
+    assert cert.certificate_id
+    test = connection_test_run(subscription=subscription, actor=admin_user, certificate=cert)
+    assert test.outcome == "passed"
+    event = AuditEvent.objects.get(action="certificate.id_set")
+    assert event.reason == "Registered in the simulator"
+
+
+def test_outside_simulator_mode_there_is_no_registration(
+    netsuite_sim, admin_client_, ec_pair, settings
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    cert = service.certificate_generate(subscription=subscription, actor=None, key_type="ec-p256")
+    settings.NETSUITE_BASE_URL = None
+    assert "Register in the simulator" not in admin_client_.get(
+        url("certificates", subscription)
+    ).content.decode()
+    response = admin_client_.post(
+        url("certificate_register_in_simulator", subscription, cert.pk), HTTP_HX_REQUEST="true"
+    )
+    assert "Only in simulator mode" in response.content.decode()
+    cert.refresh_from_db()
+    assert cert.certificate_id == ""

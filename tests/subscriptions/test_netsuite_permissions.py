@@ -78,6 +78,12 @@ def actions(s):
             {"certificate_id": "changed-id"},
             {ADMIN},
         ),
+        (
+            "register in simulator",
+            reverse("subscriptions:certificate_register_in_simulator", args=[pk, cert]),
+            {},
+            {ADMIN},
+        ),
         ("activate", reverse("subscriptions:certificate_activate", args=[pk, cert]), {}, {ADMIN}),
         ("discard", reverse("subscriptions:certificate_discard", args=[pk, cert]), {}, {ADMIN}),
         ("upload", reverse("subscriptions:certificate_upload", args=[pk]), {}, {ADMIN}),
