@@ -354,6 +354,7 @@ def test_htmx_filter_request_gets_only_the_results_partial(auditor_client, mixed
     assert 'hx-push-url="true"' in html
     full = auditor_client.get(LIST, {"action": "login"}).content.decode()
     assert "<html" in full and 'id="audit-results"' in full
+    assert "When (UTC)" in html
 
 
 def test_detail_shows_the_facts_and_the_diff_side_by_side(auditor_client):

@@ -147,3 +147,11 @@ def test_page_offers_no_self_demotion_controls(admin_client_, admin_user, suppor
     assert role_url(support_user) in html and active_url(support_user) in html
     assert role_url(admin_user) not in html and active_url(admin_user) not in html
     assert f'for="role-{support_user.pk}"' in html
+
+
+def test_a_person_without_a_role_is_not_preselected_as_administrator(admin_client_):
+    newcomer = get_user_model().objects.create_user(username="newcomer", password="x" * 20)
+    html = admin_client_.get(PEOPLE).content.decode()
+    select = html[html.index(f'id="role-{newcomer.pk}"') :].split("</select>")[0]
+    assert '<option value="" selected disabled>(no role yet)</option>' in select
+    assert 'value="administrator" selected' not in select
