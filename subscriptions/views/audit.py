@@ -71,7 +71,8 @@ def _cursor(request, name: str) -> tuple[int | None, bool]:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None, False
-    if not raw.isdigit() or len(raw) > 19:
+    # Beyond a 64-bit id the database would raise instead of finding nothing.
+    if not raw.isdigit() or len(raw) > 19 or int(raw) >= 2**63:
         return None, True
     return int(raw), False
 
