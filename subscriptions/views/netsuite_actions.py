@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -267,6 +268,7 @@ def certificate_generate(request, pk):
 
 
 @require_POST
+@sensitive_post_parameters("private_key_pem", "private_key_file")
 @require("manage_certificates")
 def certificate_upload(request, pk):
     subscription = _subscription(pk)
@@ -576,6 +578,7 @@ def _entry_response(request, subscription, entry, form, notice, status=200):
 
 
 @require_POST
+@sensitive_post_parameters("access_token")
 @require("edit_auth_details")
 def auth_details_edit(request, pk, entry_id):
     subscription = _subscription(pk)
