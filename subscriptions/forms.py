@@ -23,7 +23,7 @@ from netsuite.certificates import (
     load_private_key,
 )
 
-from .models import ENVIRONMENT_CHOICES, Subscription
+from .models import ENVIRONMENT_CHOICES, NUMBER_LIMITS, Subscription
 from .services.subscriptions import PLAIN_FIELDS, subscription_snapshot
 
 MAX_KEY_FILE_BYTES = 64 * 1024
@@ -133,8 +133,8 @@ class SubscriptionForm(forms.ModelForm):
     inventory_search_days = forms.IntegerField(
         label="Inventory Search Days",
         required=False,
-        min_value=0,
-        max_value=365,
+        min_value=NUMBER_LIMITS["inventory_search_days"][0],
+        max_value=NUMBER_LIMITS["inventory_search_days"][1],
         help_text=(
             "Defines the polling window for inventory updates in days. "
             "Enter 0 for standard inventory polling searches."
@@ -209,27 +209,28 @@ class SubscriptionForm(forms.ModelForm):
         widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     api_throttle_limit = whole_number(
-        "API Throttle Limit", 1, 100_000, "Requests to NetSuite allowed per throttle window."
+        "API Throttle Limit",
+        *NUMBER_LIMITS["api_throttle_limit"],
+        "Requests to NetSuite allowed per throttle window.",
     )
     api_throttle_seconds = whole_number(
-        "API Throttle Seconds", 1, 86_400, "Length of the NetSuite throttle window in seconds."
+        "API Throttle Seconds",
+        *NUMBER_LIMITS["api_throttle_seconds"],
+        "Length of the NetSuite throttle window in seconds.",
     )
     ipaas_throttle_limit = whole_number(
         "API Throttle Limit (to iPaaS)",
-        1,
-        100_000,
+        *NUMBER_LIMITS["ipaas_throttle_limit"],
         "Requests to the iPaaS allowed per throttle window.",
     )
     ipaas_throttle_seconds = whole_number(
         "API Throttle Seconds (to iPaaS)",
-        1,
-        86_400,
+        *NUMBER_LIMITS["ipaas_throttle_seconds"],
         "Length of the iPaaS throttle window in seconds.",
     )
     concurrent_connections = whole_number(
         "Concurrent Connections",
-        1,
-        100,
+        *NUMBER_LIMITS["concurrent_connections"],
         "How many requests to NetSuite may run at the same time.",
     )
     reason = forms.CharField(
@@ -262,18 +263,16 @@ class SubscriptionForm(forms.ModelForm):
         if self.creating:
             del self.fields["revision"]
             del self.fields["opened"]
-            self.fields["private_key_pem"].help_text += (
-                " Paste the whole file, including the BEGIN and END lines."
-            )
+            self.fields[
+                "private_key_pem"
+            ].help_text += " Paste the whole file, including the BEGIN and END lines."
             for name, value in settings.SUBSCRIPTION_DEFAULTS.items():
                 self.initial.setdefault(name, value)
             if versions:
                 self.initial.setdefault("version", versions[0])
             self.initial.setdefault("inventory_search_days", 0)
         else:
-            self.fields["private_key_pem"].help_text += (
-                " Leave blank to keep the current key."
-            )
+            self.fields["private_key_pem"].help_text += " Leave blank to keep the current key."
             self.initial.setdefault("revision", self.instance.revision)
             self.initial.setdefault(
                 "opened",
@@ -365,8 +364,7 @@ class SubscriptionForm(forms.ModelForm):
             if self.creating:
                 self.add_error(
                     "private_key_pem",
-                    "Paste the private key or upload its .pem file; a new subscription needs "
-                    "one.",
+                    "Paste the private key or upload its .pem file; a new subscription needs one.",
                 )
             return
         try:

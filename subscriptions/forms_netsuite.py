@@ -4,6 +4,7 @@ from django import forms
 
 from netsuite.certificates import MAX_VALIDITY_DAYS
 
+from .models import NUMBER_LIMITS
 from .services.certificates import DEFAULT_VALIDITY_DAYS, GENERATE_KEY_TYPES
 
 MAX_PEM_BYTES = 64 * 1024
@@ -79,6 +80,8 @@ class AuthDetailsForm(forms.Form):
 
 class GovernanceApplyForm(forms.Form):
     concurrent_connections = forms.IntegerField(
-        label="Concurrent Connections", min_value=1, max_value=1000
+        label="Concurrent Connections",
+        min_value=NUMBER_LIMITS["concurrent_connections"][0],
+        max_value=NUMBER_LIMITS["concurrent_connections"][1],
     )
     revision = forms.IntegerField(widget=forms.HiddenInput)

@@ -8,6 +8,17 @@ from .fields import EncryptedTextField
 
 ENVIRONMENT_CHOICES = [("Production", "Production")]
 
+# Allowed ranges of the numeric settings: one table for the forms and the services.
+NUMBER_LIMITS = {
+    "inventory_search_days": (0, 365),
+    "api_throttle_limit": (1, 100_000),
+    "api_throttle_seconds": (1, 86_400),
+    "ipaas_throttle_limit": (1, 100_000),
+    "ipaas_throttle_seconds": (1, 86_400),
+    # NetSuite's largest accounts allow a few dozen; 100 leaves room without allowing typos.
+    "concurrent_connections": (1, 100),
+}
+
 
 class Subscription(models.Model):
     """One NetSuite subscription, with the seed's fields and the throttling settings."""

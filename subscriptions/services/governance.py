@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from .. import audit
-from ..models import Subscription
+from ..models import NUMBER_LIMITS, Subscription
 from ..netsuite_glue import REMOTE_ERRORS, audit_answer, client_for, error_info
 from .subscriptions import ConflictError
 
-MAX_CONCURRENT_CONNECTIONS = 1000
+MAX_CONCURRENT_CONNECTIONS = NUMBER_LIMITS["concurrent_connections"][1]
 
 
 class GovernanceError(Exception):

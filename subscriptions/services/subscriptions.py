@@ -20,7 +20,7 @@ from netsuite.certificates import (
 )
 
 from .. import audit
-from ..models import ENVIRONMENT_CHOICES, Subscription
+from ..models import ENVIRONMENT_CHOICES, NUMBER_LIMITS, Subscription
 
 # Fields compared and recorded in the audit trail, in form order.
 PLAIN_FIELDS = [
@@ -123,6 +123,10 @@ def _check(subscription: Subscription) -> None:
         errors["environment"] = 'The only valid environment is "Production".'
     if not subscription.private_key_fingerprint:
         errors["private_key"] = "A subscription needs its certificate private key."
+    for field, (low, high) in NUMBER_LIMITS.items():
+        value = getattr(subscription, field)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            errors[field] = f"Enter a whole number from {low} to {high}."
     if errors:
         raise ValidationError(errors)
 

@@ -716,3 +716,32 @@ def test_the_api_url_preview_derives_the_url_or_explains_the_problem(admin):
     bad = admin.get(url, {"account_id": "evil.com/"}).content.decode()
     assert "That is not a NetSuite Account ID" in bad
     assert "suitetalk" not in bad
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("inventory_search_days", 30000),
+        ("inventory_search_days", -1),
+        ("api_throttle_limit", 0),
+        ("api_throttle_seconds", 86_401),
+        ("concurrent_connections", 101),
+        ("concurrent_connections", "5"),
+    ],
+)
+def test_the_service_refuses_out_of_range_numbers_whatever_the_caller(
+    admin_user, field, value
+):
+    subscription, _ = make_subscription(admin_user)
+    events = AuditEvent.objects.count()
+    with pytest.raises(ValidationError) as caught:
+        services.subscription_update(
+            subscription=subscription,
+            data={field: value},
+            expected_revision=subscription.revision,
+            actor=admin_user,
+        )
+    assert "Enter a whole number from" in str(caught.value.message_dict[field])
+    subscription.refresh_from_db()
+    assert getattr(subscription, field) == service_data()[field]
+    assert AuditEvent.objects.count() == events
