@@ -79,6 +79,23 @@ class Subscription(models.Model):
         return hashlib.sha256(value.encode()).hexdigest()
 
 
+class AppendOnlyError(Exception):
+    """The application tried to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    # The database refuses too (PostgreSQL trigger); this stops the application first, on
+    # every database, with a message that says why.
+    def update(self, **kwargs):
+        raise AppendOnlyError("The audit trail is append-only: events are never updated.")
+
+    def delete(self):
+        raise AppendOnlyError("The audit trail is append-only: events are never deleted.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise AppendOnlyError("The audit trail is append-only: events are never updated.")
+
+
 class AuditEvent(models.Model):
     """An append-only record of one change, chained to the previous one by its hash.
 
@@ -87,20 +104,23 @@ class AuditEvent(models.Model):
     cascading SET NULL would also be an UPDATE, which the PostgreSQL trigger refuses).
     """
 
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    actor_name = models.CharField(max_length=150, db_index=True)
+    actor_name = models.CharField(max_length=150)
     remote_addr = models.CharField(max_length=64, blank=True, default="")
     request_id = models.CharField(max_length=64, blank=True, default="")
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True, default="")
     target_id = models.CharField(max_length=64, blank=True, default="")
     target_repr = models.CharField(max_length=255, blank=True, default="")
-    subscription_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    subscription_id = models.BigIntegerField(null=True, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     reason = models.TextField(blank=True, default="")
-    prev_hash = models.CharField(max_length=64)
+    # Unique: two events claiming the same predecessor (a forked chain) cannot both be stored.
+    prev_hash = models.CharField(max_length=64, unique=True)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -114,6 +134,14 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("The audit trail is append-only: events are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The audit trail is append-only: events are never deleted.")
 
     def canonical(self) -> bytes:
         """The bytes the hash covers: every field but the hash itself."""

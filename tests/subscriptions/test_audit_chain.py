@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from subscriptions.models import AuditEvent
+from subscriptions.models import AppendOnlyError, AuditEvent
 from tests.subscriptions.test_audit_views import append_events
 
 TRIGGER = "subscriptions_auditevent_append_only"
@@ -37,6 +37,21 @@ def tampering():
             cursor.execute(f"ALTER TABLE subscriptions_auditevent ENABLE TRIGGER {TRIGGER}")
 
 
+def raw_update(pk, **fields):
+    """Change a row behind the application's back, as an intruder with table access could."""
+    assignments = ", ".join(f"{name} = %s" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE subscriptions_auditevent SET {assignments} WHERE id = %s",
+            [*fields.values(), pk],
+        )
+
+
+def raw_delete(pk):
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM subscriptions_auditevent WHERE id = %s", [pk])
+
+
 @pytest.fixture
 def five(db):
     return append_events([{"action": f"test.{i}", "reason": f"r{i}"} for i in range(5)])
@@ -54,9 +69,9 @@ def test_an_empty_trail_is_intact(db):
 def test_postgresql_refuses_update_and_delete_of_audit_events(five):
     target = five[2]
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        AuditEvent.objects.filter(pk=target.pk).update(reason="rewritten")
+        raw_update(target.pk, reason="rewritten")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        AuditEvent.objects.filter(pk=target.pk).delete()
+        raw_delete(target.pk)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM subscriptions_auditevent")
@@ -68,7 +83,7 @@ def test_postgresql_refuses_update_and_delete_of_audit_events(five):
 def test_an_edited_event_is_reported(five):
     target = five[2]
     with tampering():
-        AuditEvent.objects.filter(pk=target.pk).update(reason="nothing to see")
+        raw_update(target.pk, reason="nothing to see")
     code, output = run_verify()
     assert code == 1
     assert output == f"broken at event {target.pk}: its content does not match its hash (edited)\n"
@@ -78,9 +93,7 @@ def test_an_edit_that_recomputes_the_hash_breaks_the_next_link(five):
     target = AuditEvent.objects.get(pk=five[2].pk)
     target.reason = "nothing to see"
     with tampering():
-        AuditEvent.objects.filter(pk=target.pk).update(
-            reason=target.reason, hash=target.compute_hash()
-        )
+        raw_update(target.pk, reason=target.reason, hash=target.compute_hash())
     code, output = run_verify()
     assert code == 1
     assert output.startswith(f"broken at event {five[3].pk}: its previous-hash does not match")
@@ -88,7 +101,7 @@ def test_an_edit_that_recomputes_the_hash_breaks_the_next_link(five):
 
 def test_a_deleted_event_in_the_middle_is_reported(five):
     with tampering():
-        AuditEvent.objects.filter(pk=five[1].pk).delete()
+        raw_delete(five[1].pk)
     code, output = run_verify()
     assert code == 1
     assert output.startswith(f"broken at event {five[2].pk}: its previous-hash does not match")
@@ -97,7 +110,37 @@ def test_a_deleted_event_in_the_middle_is_reported(five):
 
 def test_the_first_broken_link_is_the_one_reported(five):
     with tampering():
-        AuditEvent.objects.filter(pk=five[3].pk).update(action="test.changed")
-        AuditEvent.objects.filter(pk=five[1].pk).update(actor_name="mallory")
+        raw_update(five[3].pk, action="test.changed")
+        raw_update(five[1].pk, actor_name="mallory")
     code, output = run_verify()
     assert (code, output.split(":")[0]) == (1, f"broken at event {five[1].pk}")
+
+
+def test_the_application_itself_never_updates_or_deletes_events(five):
+    event = AuditEvent.objects.get(pk=five[2].pk)
+    event.reason = "rewritten"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.filter(pk=event.pk).update(reason="rewritten")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.get(pk=event.pk).reason == "r2"
+    assert run_verify() == (0, "intact, 5 events\n")
+
+
+def test_a_forked_chain_cannot_be_stored(five):
+    from django.db import IntegrityError
+
+    last = AuditEvent.objects.order_by("-id").first()
+    twin = AuditEvent(
+        created_at=last.created_at,
+        actor_name="mallory",
+        action="test.fork",
+        prev_hash=last.prev_hash,
+    )
+    twin.hash = twin.compute_hash()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        twin.save(force_insert=True)
