@@ -244,3 +244,17 @@ def test_no_secret_reaches_any_page(setup, clients, admin_user, netsuite_sim):
     for event in AuditEvent.objects.all():
         for secret in secrets:
             assert secret not in str(event.changes)
+
+
+def test_only_roles_that_act_on_webhooks_load_them_from_netsuite_on_every_page_view(
+    setup, clients
+):
+    url = reverse("subscriptions:detail", args=[setup["subscription"].pk])
+    webhooks_url = reverse("subscriptions:webhooks", args=[setup["subscription"].pk])
+    auto_load = f'hx-get="{webhooks_url}" hx-trigger="load"'
+    assert auto_load in clients[SUPPORT].get(url).content.decode()
+    auditor_page = clients[AUDITOR].get(url).content.decode()
+    assert auto_load not in auditor_page
+    assert "Show the webhook deployments from NetSuite" in auditor_page
+    # Asking is still allowed: reading what NetSuite has is part of viewing a subscription.
+    assert clients[AUDITOR].get(webhooks_url).status_code == 200
