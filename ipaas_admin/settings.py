@@ -45,7 +45,15 @@ if PRODUCTION and DEBUG:
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
 )
+if PRODUCTION and "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must name the dashboard's hosts in production, not '*'."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The address NetSuite uses to reach this dashboard (inbound webhooks), e.g.
+# https://admin.example.com. When unset it is taken from the request, whose Host header
+# Django has already checked against ALLOWED_HOSTS.
+DASHBOARD_PUBLIC_URL = env.str("DASHBOARD_PUBLIC_URL", default="").rstrip("/") or None
 
 # Newest first. Development falls back to a fixed key so `make run` works out of the box;
 # production must supply its own (checked above).

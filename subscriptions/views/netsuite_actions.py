@@ -498,7 +498,10 @@ def _bulk_done(request, subscription, result):
 
 
 def inbound_url(request, subscription) -> str:
-    return request.build_absolute_uri(f"/hooks/netsuite/{subscription.pk}/")
+    path = f"/hooks/netsuite/{subscription.pk}/"
+    if settings.DASHBOARD_PUBLIC_URL:
+        return settings.DASHBOARD_PUBLIC_URL + path
+    return request.build_absolute_uri(path)
 
 
 @require_GET

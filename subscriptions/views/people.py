@@ -46,7 +46,13 @@ def people_set_role(request, pk):
             "it, so the dashboard is never left without one.",
         )
         return redirect("subscriptions:people")
-    user_services.user_set_role(user=person, role=role, actor=request.user, reason=_reason(request))
+    try:
+        user_services.user_set_role(
+            user=person, role=role, actor=request.user, reason=_reason(request)
+        )
+    except user_services.LastAdministratorError as exc:
+        messages.error(request, str(exc))
+        return redirect("subscriptions:people")
     messages.success(request, f"{person.get_username()} is now {Role(role).label}.")
     return redirect("subscriptions:people")
 
@@ -67,9 +73,13 @@ def people_set_active(request, pk):
             "dashboard is never left without one.",
         )
         return redirect("subscriptions:people")
-    user_services.user_set_active(
-        user=person, active=active, actor=request.user, reason=_reason(request)
-    )
+    try:
+        user_services.user_set_active(
+            user=person, active=active, actor=request.user, reason=_reason(request)
+        )
+    except user_services.LastAdministratorError as exc:
+        messages.error(request, str(exc))
+        return redirect("subscriptions:people")
     state = "can log in again" if active else "is deactivated and can no longer log in"
     messages.success(request, f"{person.get_username()} {state}.")
     return redirect("subscriptions:people")

@@ -163,3 +163,18 @@ def test_the_list_with_netsuite_down_is_a_message_not_a_500(netsuite_sim, admin_
     )
     assert response.status_code == 200
     assert "could not be reached" in response.content.decode()
+
+
+def test_use_this_dashboard_takes_the_configured_public_address_over_the_request_host(
+    netsuite_sim, admin_client_, ec_pair, settings
+):
+    settings.DASHBOARD_PUBLIC_URL = "https://admin.example.com"
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    admin_client_.post(
+        reverse("subscriptions:auth_details_use_dashboard", args=[subscription.pk, 2]),
+        {"name": "Sandbox", "token_set": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert netsuite_sim.record(RECORD, "2")["custrecord_otg_ipaas_webhook"] == (
+        f"https://admin.example.com/hooks/netsuite/{subscription.pk}/"
+    )

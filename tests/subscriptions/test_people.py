@@ -155,3 +155,26 @@ def test_a_person_without_a_role_is_not_preselected_as_administrator(admin_clien
     select = html[html.index(f'id="role-{newcomer.pk}"') :].split("</select>")[0]
     assert '<option value="" selected disabled>(no role yet)</option>' in select
     assert 'value="administrator" selected' not in select
+
+
+def test_the_last_active_administrator_can_be_neither_demoted_nor_deactivated(make_user):
+    from subscriptions.models import AuditEvent, Role
+    from subscriptions.services.users import (
+        LastAdministratorError,
+        user_set_active,
+        user_set_role,
+    )
+
+    first = make_user("first-admin", Role.ADMINISTRATOR)
+    second = make_user("second-admin", Role.ADMINISTRATOR)
+    # Two administrators: one may demote the other.
+    user_set_role(user=second, role=Role.SUPPORT, actor=first)
+    events = AuditEvent.objects.count()
+    with pytest.raises(LastAdministratorError, match="last active administrator"):
+        user_set_role(user=first, role=Role.AUDITOR, actor=second)
+    with pytest.raises(LastAdministratorError):
+        user_set_active(user=first, active=False, actor=second)
+    first.refresh_from_db()
+    assert first.is_active
+    assert list(first.groups.values_list("name", flat=True)) == ["Administrator"]
+    assert AuditEvent.objects.count() == events

@@ -74,3 +74,9 @@ def test_production_refuses_debug():
     result = run_manage("check", **production_env(DJANGO_DEBUG="true"))
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be off" in result.stderr
+
+
+def test_production_refuses_a_wildcard_host():
+    result = run_manage("check", **production_env(DJANGO_ALLOWED_HOSTS="*"))
+    assert result.returncode != 0
+    assert "not '*'" in result.stderr
