@@ -84,6 +84,8 @@ class ChainReport:
     count: int
     broken_at: int | None = None
     problem: str = ""
+    head_id: int | None = None
+    head_hash: str = ""
 
     def __str__(self):
         if self.intact:
@@ -91,16 +93,22 @@ class ChainReport:
         return f"broken at event {self.broken_at}: {self.problem}"
 
 
-def verify_chain(batch_size: int = 5000) -> ChainReport:
-    """Walk every event in id order; report the first one that does not fit the chain."""
+def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) -> ChainReport:
+    """Walk every event in id order; report the first one that does not fit the chain.
+
+    The chain alone cannot show that its newest events were removed. ``anchor`` is an
+    (event id, hash) pair kept outside the database from an earlier run: the walk must meet
+    that event unchanged, or the trail was cut or rewritten since.
+    """
     previous_hash = GENESIS
     count = 0
     last_id = 0
+    anchor_seen = anchor is None
     with transaction.atomic():
         while True:
             batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
             if not batch:
-                return ChainReport(True, count)
+                break
             for event in batch:
                 if event.prev_hash != previous_hash:
                     return ChainReport(
@@ -114,19 +122,24 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
                     return ChainReport(
                         False, count, event.pk, "its content does not match its hash (edited)"
                     )
+                if anchor is not None and event.pk == anchor[0]:
+                    if event.hash != anchor[1]:
+                        return ChainReport(
+                            False,
+                            count,
+                            event.pk,
+                            "its hash differs from the anchor kept earlier "
+                            "(the trail was rewritten from here on)",
+                        )
+                    anchor_seen = True
                 previous_hash = event.hash
                 count += 1
                 last_id = event.pk
-
-
-def record_export(*, actor, filters: dict) -> AuditEvent:
-    """Put an export of the trail on record, in a transaction of its own (nothing else
-    changes, and the export that follows must not hold a transaction open)."""
-    with transaction.atomic():
-        return record(
-            actor=actor,
-            action="audit.exported",
-            target_type="auditevent",
-            target_repr="audit trail (CSV)",
-            changes={"filters": filters or "(none: the whole trail)"},
+    if not anchor_seen:
+        return ChainReport(
+            False,
+            count,
+            anchor[0],
+            "the anchored event is gone (events were removed from the end of the trail)",
         )
+    return ChainReport(True, count, head_id=last_id or None, head_hash=previous_hash)

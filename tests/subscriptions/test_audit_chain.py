@@ -144,3 +144,48 @@ def test_a_forked_chain_cannot_be_stored(five):
     twin.hash = twin.compute_hash()
     with pytest.raises(IntegrityError), transaction.atomic():
         twin.save(force_insert=True)
+
+
+def run_verify_with(*args):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_audit_chain", *args, stdout=out, stderr=err)
+    except SystemExit as exc:
+        return exc.code, out.getvalue() + err.getvalue()
+    return 0, out.getvalue() + err.getvalue()
+
+
+def test_an_anchor_kept_earlier_detects_events_removed_from_the_end(five):
+    code, output = run_verify_with("--print-head")
+    assert code == 0
+    head = output.splitlines()[1].removeprefix("head ")
+    assert head == f"{five[4].pk}:{AuditEvent.objects.get(pk=five[4].pk).hash}"
+    assert run_verify_with("--anchor", head)[0] == 0
+
+    # The chain alone cannot see a cut at its end ...
+    with tampering():
+        raw_delete(five[4].pk)
+    assert run_verify() == (0, "intact, 4 events\n")
+    # ... the anchor can.
+    code, output = run_verify_with("--anchor", head)
+    assert code == 1
+    assert output.startswith(f"broken at event {five[4].pk}: the anchored event is gone")
+
+
+def test_an_anchor_detects_a_rewritten_tail(five):
+    head = f"{five[4].pk}:{AuditEvent.objects.get(pk=five[4].pk).hash}"
+    target = AuditEvent.objects.get(pk=five[4].pk)
+    target.reason = "rewritten"
+    with tampering():
+        raw_update(target.pk, reason=target.reason, hash=target.compute_hash())
+    assert run_verify()[0] == 0
+    code, output = run_verify_with("--anchor", head)
+    assert code == 1
+    assert "differs from the anchor" in output
+
+
+def test_a_malformed_anchor_is_refused_with_the_expected_form(five):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="ID:HASH"):
+        call_command("verify_audit_chain", "--anchor", "not-an-anchor")
