@@ -143,3 +143,16 @@ def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) 
             "the anchored event is gone (events were removed from the end of the trail)",
         )
     return ChainReport(True, count, head_id=last_id or None, head_hash=previous_hash)
+
+
+def record_export(*, actor, filters: dict) -> AuditEvent:
+    """Put an export of the trail on record, in a transaction of its own (nothing else
+    changes, and the export that follows must not hold a transaction open)."""
+    with transaction.atomic():
+        return record(
+            actor=actor,
+            action="audit.exported",
+            target_type="auditevent",
+            target_repr="audit trail (CSV)",
+            changes={"filters": filters or "(none: the whole trail)"},
+        )
