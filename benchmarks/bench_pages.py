@@ -126,6 +126,27 @@ class Loader:
             missing -= size
 
 
+def synthetic_subscription(i: int):
+    """An unsaved subscription with plausible values, for bulk loading (no key: never read)."""
+    from subscriptions.models import Subscription
+
+    return Subscription(
+        name=f"Subscription {i:06d}",
+        version="v1.2",
+        consumer_id=f"consumer-{i}",
+        account_id=f"{1000000 + i}",
+        certificate_id=f"cert-{i}",
+        api_url=f"https://{1000000 + i}.{API_HOST}",
+        private_key_type="RSA 3072",
+        private_key_fingerprint="ab:" * 31 + "ab",
+        api_throttle_limit=100,
+        api_throttle_seconds=60,
+        ipaas_throttle_limit=100,
+        ipaas_throttle_seconds=60,
+        concurrent_connections=5,
+    )
+
+
 def make_fixtures():
     from django.db import transaction
 
@@ -141,22 +162,7 @@ def make_fixtures():
         users[role] = user_create(username=name, password="bench password 1234", role=role)
     with transaction.atomic():
         Subscription.objects.bulk_create(
-            [
-                Subscription(
-                    name=f"Subscription {i:03d}",
-                    version="v1.2",
-                    consumer_id=f"consumer-{i}",
-                    account_id=f"{1000000 + i}",
-                    certificate_id=f"cert-{i}",
-                    api_url=f"https://{1000000 + i}.{API_HOST}",
-                    api_throttle_limit=100,
-                    api_throttle_seconds=60,
-                    ipaas_throttle_limit=100,
-                    ipaas_throttle_seconds=60,
-                    concurrent_connections=5,
-                )
-                for i in range(1, LIVE_SUBSCRIPTIONS + 1)
-            ]
+            [synthetic_subscription(i) for i in range(1, LIVE_SUBSCRIPTIONS + 1)]
         )
     return users
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_pages import API_HOST, client_for, setup_django  # noqa: E402
+from bench_pages import client_for, setup_django, synthetic_subscription  # noqa: E402
 
 
 def add_subscriptions(start: int, stop: int):
@@ -30,21 +30,7 @@ def add_subscriptions(start: int, stop: int):
         for first in range(start, stop, 5000):
             Subscription.objects.bulk_create(
                 [
-                    Subscription(
-                        name=f"Subscription {i:06d}",
-                        version="v1.2",
-                        consumer_id=f"consumer-{i}",
-                        account_id=f"{1000000 + i}",
-                        certificate_id=f"cert-{i}",
-                        api_url=f"https://{1000000 + i}.{API_HOST}",
-                        private_key_type="RSA 3072",
-                        private_key_fingerprint="ab:" * 31 + "ab",
-                        api_throttle_limit=100,
-                        api_throttle_seconds=60,
-                        ipaas_throttle_limit=100,
-                        ipaas_throttle_seconds=60,
-                        concurrent_connections=5,
-                    )
+                    synthetic_subscription(i)
                     for i in range(first, min(first + 5000, stop))
                 ]
             )

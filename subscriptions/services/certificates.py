@@ -39,6 +39,18 @@ class CertificateActionError(Exception):
         super().__init__(message)
 
 
+
+def _certificate_facts(info) -> dict:
+    """The certificate's public facts, as the Certificate row stores them."""
+    return {
+        "fingerprint": info.fingerprint,
+        "public_key_fingerprint": info.public_key_fingerprint,
+        "key_label": info.key.label,
+        "subject": info.subject[:255],
+        "not_before": info.not_before,
+        "not_after": info.not_after,
+    }
+
 def _certificate_target(cert: Certificate) -> dict:
     return {
         "target_type": "certificate",
@@ -90,12 +102,7 @@ def _stage(
             source=source,
             certificate_pem=certificate_pem.strip() + "\n",
             private_key=key_pem,
-            fingerprint=info.fingerprint,
-            public_key_fingerprint=info.public_key_fingerprint,
-            key_label=info.key.label,
-            subject=info.subject[:255],
-            not_before=info.not_before,
-            not_after=info.not_after,
+            **_certificate_facts(info),
             created_by=actor_name,
             created_at=now,
         )
@@ -413,12 +420,7 @@ def certificate_install_active(
             certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
             certificate_id=certificate_id,
             certificate_id_set_at=now,
-            fingerprint=info.fingerprint,
-            public_key_fingerprint=info.public_key_fingerprint,
-            key_label=info.key.label,
-            subject=info.subject[:255],
-            not_before=info.not_before,
-            not_after=info.not_after,
+            **_certificate_facts(info),
             created_by=actor_name,
             created_at=now,
             activated_by=actor_name,
