@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.subscriptions.test_audit_views import append_events
 
@@ -17,20 +18,22 @@ def test_auditor_filters_pages_and_exports_without_a_full_reload(page, login, au
     )
     login(page, auditor_user)
     page.get_by_role("link", name="Audit trail").click()
+    page.wait_for_url("**/audit/")
+    page.get_by_role("heading", name="Audit trail").wait_for()
     # A marker on the window survives HTMX swaps and disappears on a real navigation.
     page.evaluate("window.__noReload = true")
 
     rows = page.locator("#audit-results tbody tr")
-    assert rows.count() == 50
+    expect(rows).to_have_count(50)
     page.get_by_role("link", name="Older →").click()
     page.wait_for_url("**before=*")
     # 73 test events, the auditor's creation and login: 75, of which 50 were on page one.
-    assert rows.count() == 25
+    expect(rows).to_have_count(25)
 
     page.get_by_label("Action").select_option("test.rare")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url("**action=test.rare*")
-    assert rows.count() == 3
+    expect(rows).to_have_count(3)
     assert all("rita" in text for text in rows.all_inner_texts())
     assert page.evaluate("window.__noReload") is True
 

@@ -10,6 +10,7 @@ more token request.
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from netsuite import certificates as nscert
 from netsuite.restlet import MODULES
@@ -39,9 +40,11 @@ def body_lines(pem: str) -> list[str]:
 
 
 def click_and_wait(page, locator, url_part: str):
-    """Click, then wait for the HTMX answer, so the next click sees the swapped content."""
+    """Click, then wait for the HTMX answer and for htmx to finish swapping it in, so the next
+    step reads the new row, not the one being replaced."""
     with page.expect_response(lambda r: url_part in r.url and r.request.method == "POST"):
         locator.click()
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def test_the_netsuite_actions_for_each_role(
@@ -113,6 +116,7 @@ def test_the_netsuite_actions_for_each_role(
             box = page.get_by_label(f"{label} {flag}")
             if not box.is_checked():
                 click_and_wait(page, box, "/webhooks/toggle/")
+                expect(page.get_by_label(f"{label} {flag}")).to_be_checked()
     assert all(all(flags.values()) for sdid, flags in sim.webhook_flags(ACCOUNT).items()
                if sdid != 252)
     assert sim.stats()["token_requests"] <= 1
@@ -140,13 +144,16 @@ def test_the_netsuite_actions_for_each_role(
     page.locator("#webhook-location-248").get_by_text(
         f"set by {support_user.username}"
     ).wait_for()
-    assert not page.get_by_label("Location update").is_checked()
+    expect(page.get_by_label("Location update")).not_to_be_checked()
     assert sim.webhook_flags(ACCOUNT)[248]["update"] is False
     assert page.get_by_role("button", name="Generate certificate").count() == 0
 
     # -- the auditor sees all of it in the audit trail, and no buttons --------------------
     login(page, auditor_user)
     page.get_by_role("link", name="Audit trail").click()
+    # Read the trail only once the audit page has replaced the one before it.
+    page.wait_for_url("**/audit/**")
+    page.get_by_role("heading", name="Audit trail").wait_for()
     trail = page.locator("main").inner_text()
     for action in (
         "certificate.staged",
