@@ -7,6 +7,14 @@ from subscriptions.models import Role
 PASSWORD = "correct horse battery staple 42"
 
 
+@pytest.fixture(scope="session")
+def rsa_pem() -> str:
+    """An RSA 3072 private key made at run time (PKCS#8 PEM), shared by the session."""
+    from netsuite.certificates import generate_private_key, private_key_to_pem
+
+    return private_key_to_pem(generate_private_key("rsa3072"))
+
+
 @pytest.fixture
 def make_user(db):
     from subscriptions.permissions import ensure_role_groups

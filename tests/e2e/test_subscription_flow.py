@@ -1,20 +1,8 @@
 """An administrator creates a subscription in a real browser; an auditor finds it in the trail."""
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def rsa_pem():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def pem_body_lines(pem: str) -> list[str]:

@@ -4,9 +4,6 @@ import csv
 import datetime as dt
 import io
 
-import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,16 +16,6 @@ from subscriptions.views.audit import EXPORT_COLUMNS
 from tests.subscriptions.test_audit_views import append_events, scrambled_times
 
 EXPORT = reverse("subscriptions:audit_export")
-
-
-@pytest.fixture(scope="module")
-def rsa_pem():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def subscription_data(pem, name="Acme Production"):
