@@ -13,7 +13,7 @@ from subscriptions import fields
 from subscriptions.management.commands.rotate_encryption_keys import encrypted_fields
 from subscriptions.models import AuditEvent, Subscription
 from subscriptions.services.subscriptions import subscription_create
-from tests.subscriptions.test_audit_export import rsa_pem, subscription_data  # noqa: F401
+from tests.subscriptions.test_audit_export import subscription_data
 
 OLD = Fernet.generate_key().decode()
 NEW = Fernet.generate_key().decode()
