@@ -25,6 +25,7 @@ test: install
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 run: install
 	@PORT=$(PORT) SIM_PORT=$(SIM_PORT) $(PY) scripts/run_dev.py

@@ -112,6 +112,11 @@ def check_record_id(record_id: str | int) -> str:
     return text
 
 
+def _on_suitetalk(path: str) -> property:
+    """A read-only URL attribute: ``path`` on the account's SuiteTalk origin."""
+    return property(lambda urls: urls.suitetalk_origin + path, doc=f"SuiteTalk origin + {path}")
+
+
 class AccountUrls:
     """Every URL of one account, optionally re-rooted on an operator's base URL.
 
@@ -137,21 +142,10 @@ class AccountUrls:
     def api_url(self) -> str:
         return api_url_for(self.account_id)
 
-    @property
-    def token_url(self) -> str:
-        return self.suitetalk_origin + TOKEN_PATH
-
-    @property
-    def record_base(self) -> str:
-        return self.suitetalk_origin + RECORD_PATH
-
-    @property
-    def suiteql_url(self) -> str:
-        return self.suitetalk_origin + SUITEQL_PATH
-
-    @property
-    def governance_url(self) -> str:
-        return self.suitetalk_origin + GOVERNANCE_PATH
+    token_url = _on_suitetalk(TOKEN_PATH)
+    record_base = _on_suitetalk(RECORD_PATH)
+    suiteql_url = _on_suitetalk(SUITEQL_PATH)
+    governance_url = _on_suitetalk(GOVERNANCE_PATH)
 
     @property
     def origins(self) -> tuple[str, ...]:

@@ -172,7 +172,8 @@ def assertion_header_and_claims(assertion: str) -> tuple[dict, dict]:
 
 def parse_token_response(data: object, *, now: float | None = None) -> AccessToken:
     """Read NetSuite's success body; ``expires_in`` comes as a string or a number."""
-    if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+    value = data.get("access_token") if isinstance(data, dict) else None
+    if not isinstance(value, str) or not value.strip():
         raise UnexpectedResponseError(
             "NetSuite's token endpoint answered without an access token."
         )
@@ -200,6 +201,4 @@ def parse_token_response(data: object, *, now: float | None = None) -> AccessTok
     else:
         scopes = DEFAULT_SCOPES
     issued = time.time() if now is None else now
-    return AccessToken(
-        value=data["access_token"], expires_at=issued + expires_in, scopes=scopes
-    )
+    return AccessToken(value=value, expires_at=issued + expires_in, scopes=scopes)

@@ -38,6 +38,7 @@ from .auth import (
     parse_token_response,
 )
 from .errors import (
+    UNREADABLE_JSON,
     CertificateRejectedError,
     ConfigurationError,
     UnexpectedResponseError,
@@ -61,6 +62,16 @@ logger = logging.getLogger("netsuite")
 
 ACCEPTED_ALGORITHMS = frozenset({"PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
 _SECRET_FIELD = re.compile(r"token|secret|password|key|guid", re.IGNORECASE)
+
+
+def _json_answer(response: requests.Response, who: str) -> Any:
+    try:
+        return response.json()
+    except UNREADABLE_JSON:
+        raise UnexpectedResponseError(
+            f"{who} answered with something that is not JSON.",
+            status=response.status_code,
+        ) from None
 
 
 class NetSuiteClient:
@@ -257,13 +268,7 @@ class NetSuiteClient:
                 self.urls.account_id, response.status_code, error.code,
             )
             raise error
-        try:
-            data = response.json()
-        except ValueError:
-            raise UnexpectedResponseError(
-                "NetSuite's token endpoint answered with something that is not JSON.",
-                status=response.status_code,
-            ) from None
+        data = _json_answer(response, "NetSuite's token endpoint")
         token = parse_token_response(data)
         if not isinstance(data.get("scope"), str | list):
             token.scopes = self.credentials.scopes
@@ -361,13 +366,7 @@ class NetSuiteClient:
         response = self.request(method, url, **kwargs)
         if response.status_code == 204 or not response.content:
             return None
-        try:
-            return response.json()
-        except ValueError:
-            raise UnexpectedResponseError(
-                "NetSuite answered with something that is not JSON.",
-                status=response.status_code,
-            ) from None
+        return _json_answer(response, "NetSuite")
 
     # -- APIs --------------------------------------------------------------------------
 

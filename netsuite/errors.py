@@ -87,17 +87,6 @@ class NetSuiteError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, code={self.code!r})"
 
-    def as_dict(self) -> dict:
-        """A JSON-friendly view for logs, audit entries and API answers."""
-        return {
-            "error": type(self).__name__,
-            "message": self.message,
-            "code": self.code,
-            "detail": self.detail,
-            "status": self.status,
-            "hint": self.hint,
-        }
-
 
 class ConfigurationError(NetSuiteError, ValueError):
     default_message = "The NetSuite settings are not valid."
@@ -175,6 +164,11 @@ class UnexpectedResponseError(NetSuiteError):
     )
 
 
+# What json.loads raises for a body it cannot read: a deeply nested one exhausts the
+# recursion limit instead of raising ValueError.
+UNREADABLE_JSON = (ValueError, RecursionError)
+
+
 def redact(text: str | None, secrets: Iterable[str | None]) -> str | None:
     """Remove every secret value from ``text``, so NetSuite echoing one back cannot leak it."""
     if not text:
@@ -194,7 +188,7 @@ def parse_error_body(body: str) -> tuple[str | None, str | None]:
     """
     try:
         data = json.loads(body)
-    except ValueError:
+    except UNREADABLE_JSON:
         text = body.strip()
         return None, (text[:500] or None)
     if not isinstance(data, dict):
@@ -218,6 +212,17 @@ def _str_or_none(value: object) -> str | None:
 
 
 RESTLET_LIMIT_CODE = "SSS_REQUEST_LIMIT_EXCEEDED"
+
+
+def _server_error(
+    status: int, code: str | None, detail: str | None, *, endpoint: str = "NetSuite"
+) -> NetSuiteUnavailableError:
+    return NetSuiteUnavailableError(
+        f"{endpoint} answered with a server error (HTTP {status}).",
+        code=code,
+        detail=detail,
+        status=status,
+    )
 
 
 def redirect_error(status: int) -> UnexpectedResponseError:
@@ -256,12 +261,7 @@ def error_for_status(
     if status == 404:
         return NotFoundError(code=code, detail=detail, status=status)
     if status >= 500:
-        return NetSuiteUnavailableError(
-            f"NetSuite answered with a server error (HTTP {status}).",
-            code=code,
-            detail=detail,
-            status=status,
-        )
+        return _server_error(status, code, detail)
     if status == 405:
         return BadRequestError(
             "NetSuite does not allow this method here.",
@@ -282,12 +282,7 @@ def error_for_token_response(
         return redirect_error(status)
     code, detail = parse_error_body(body)
     if status >= 500:
-        return NetSuiteUnavailableError(
-            f"NetSuite's token endpoint answered with a server error (HTTP {status}).",
-            code=code,
-            detail=detail,
-            status=status,
-        )
+        return _server_error(status, code, detail, endpoint="NetSuite's token endpoint")
     if status == 429:
         return ConcurrencyLimitError(code=code, detail=detail, status=status)
     if code == "invalid_scope":

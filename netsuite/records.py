@@ -32,6 +32,13 @@ def _page(data: Any, what: str) -> dict:
     return data
 
 
+def _item_id(item: Any) -> str:
+    value = item.get("id") if isinstance(item, dict) else None
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise UnexpectedResponseError("NetSuite's record list holds an item without an id.")
+    return str(value)
+
+
 class RecordsAPI:
     def __init__(self, client: NetSuiteClient) -> None:
         self.client = client
@@ -51,7 +58,7 @@ class RecordsAPI:
             page = self.list_page(record_type, page_size, offset)
             items = page["items"]
             for item in items:
-                yield str(item["id"])
+                yield _item_id(item)
             if not page.get("hasMore"):
                 return
             if not items:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import UnexpectedResponseError
+from .errors import UNREADABLE_JSON, UnexpectedResponseError
 
 if TYPE_CHECKING:
     from .client import NetSuiteClient
@@ -130,7 +130,7 @@ def _deployment_list(data: Any) -> list[dict]:
         # Some scripts return JSON.stringify(...) as text; NetSuite then wraps it once more.
         try:
             data = json.loads(data)
-        except ValueError:
+        except UNREADABLE_JSON:
             raise UnexpectedResponseError("The Webhook Manager's answer is not JSON.") from None
     if isinstance(data, list):
         return data
@@ -188,7 +188,7 @@ class WebhookManager:
         if isinstance(data, str):
             try:
                 parsed = json.loads(data)
-            except ValueError:
+            except UNREADABLE_JSON:
                 return {"raw": data}
             return parsed if isinstance(parsed, dict) else {"raw": parsed}
         return {"raw": data}

@@ -12,7 +12,9 @@ with no ``Retry-After``. A good client therefore
   concurrency slot so a waiting retry does not block others.
 
 Read timeouts are not retried: NetSuite may still be working on the request (and counting it
-against the pool), so repeating it would only add load.
+against the pool), so repeating it would only add load. An answer that breaks off midway is not
+retried either, for the same reason. Network failures and unreadable answers leave as a
+``NetSuiteError``, never as a ``requests`` exception.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .errors import (
     RESTLET_LIMIT_CODE,
     NetSuiteTimeoutError,
     NetSuiteUnavailableError,
+    UnexpectedResponseError,
 )
 
 logger = logging.getLogger("netsuite")
@@ -130,9 +133,6 @@ class RetryPolicy:
         return (rng or random).uniform(0, ceiling)
 
 
-NO_RETRY = RetryPolicy(max_attempts=1)
-
-
 def is_retryable_response(response: requests.Response) -> bool:
     status = response.status_code
     if status == 429 or status >= 500:
@@ -174,10 +174,6 @@ class TransportStats:
     def as_dict(self) -> dict[str, int]:
         with self._lock:
             return dict(self._values)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._values = dict.fromkeys(self.FIELDS, 0)
 
     def __repr__(self) -> str:
         return f"TransportStats({self.as_dict()})"
@@ -287,6 +283,19 @@ class Transport:
                     ) from None
                 except requests.exceptions.ConnectionError as exc:
                     error = exc
+                except requests.exceptions.ChunkedEncodingError:
+                    # The answer broke off after it began: like a read timeout, NetSuite may
+                    # have acted on the request, so it is not repeated.
+                    self.stats.add("connection_errors")
+                    logger.warning("netsuite %s %s answer broke off", method, _describe(url))
+                    raise NetSuiteUnavailableError(
+                        "The connection to NetSuite broke while its answer was being read."
+                    ) from None
+                except requests.exceptions.ContentDecodingError:
+                    logger.warning("netsuite %s %s answer undecodable", method, _describe(url))
+                    raise UnexpectedResponseError(
+                        "NetSuite's answer could not be decompressed."
+                    ) from None
             elapsed = time.monotonic() - sent
             if response is not None:
                 self.stats.add("responses")

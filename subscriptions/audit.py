@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .actors import ActorLike, actor_id, actor_name
+from .locks import AUDIT_CHAIN, advisory_lock
 from .middleware import current
-from .models import AuditEvent, user_display
+from .models import AuditEvent
 
 GENESIS = "0" * 64
 CHANGED = "***CHANGED***"
-# Any advisory-lock number unique to this application will do.
-_CHAIN_LOCK = 0x1A0D17
 
 
 def censor_secret(before_set: bool, after_set: bool, fingerprint: str = "") -> list:
@@ -26,16 +26,9 @@ def censor_secret(before_set: bool, after_set: bool, fingerprint: str = "") -> l
     return ["(set)" if before_set else "(not set)", after]
 
 
-def _lock_chain():
-    # On SQLite the IMMEDIATE transaction mode already serialises writers.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
-
-
 def record(
     *,
-    actor,
+    actor: ActorLike,
     action: str,
     target=None,
     target_type: str = "",
@@ -44,7 +37,6 @@ def record(
     subscription_id=None,
     changes: dict | None = None,
     reason: str = "",
-    actor_name: str | None = None,
 ) -> AuditEvent:
     """Append one event. Must run inside the transaction that makes the change."""
     if not connection.in_atomic_block:
@@ -56,12 +48,12 @@ def record(
         if subscription_id is None and target_type == "subscription":
             subscription_id = target.pk
     ctx = current.get()
-    _lock_chain()
+    advisory_lock(AUDIT_CHAIN)
     previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     event = AuditEvent(
         created_at=timezone.now(),
-        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
-        actor_name=(actor_name or user_display(actor))[:150],
+        actor_id=actor_id(actor),
+        actor_name=actor_name(actor)[:150],
         remote_addr=ctx.remote_addr,
         request_id=ctx.request_id,
         action=action,
@@ -145,7 +137,7 @@ def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) 
     return ChainReport(True, count, head_id=last_id or None, head_hash=previous_hash)
 
 
-def record_export(*, actor, filters: dict) -> AuditEvent:
+def record_export(*, actor: ActorLike, filters: dict) -> AuditEvent:
     """Put an export of the trail on record, in a transaction of its own (nothing else
     changes, and the export that follows must not hold a transaction open)."""
     with transaction.atomic():

@@ -51,13 +51,22 @@ def user_role(user) -> str | None:
     return "Superuser" if user.is_superuser else None
 
 
+def _dotted(perm: str) -> str:
+    return perm if "." in perm else P + perm
+
+
+def has_perm(user, perm: str) -> bool:
+    """Whether ``user`` holds ``perm`` (a codename of this app, or "app.codename")."""
+    return user.has_perm(_dotted(perm))
+
+
 def require(*perms):
     """View decorator: 403 unless the user holds every permission (login is checked globally)."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if not request.user.has_perms([p if "." in p else P + p for p in perms]):
+            if not request.user.has_perms([_dotted(p) for p in perms]):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

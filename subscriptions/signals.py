@@ -8,6 +8,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from . import audit
+from .actors import Actor
 
 
 @receiver(user_logged_in)
@@ -29,8 +30,7 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     with transaction.atomic():
         audit.record(
-            actor=None,
-            actor_name=f"anonymous ({username})" if username else "anonymous",
+            actor=Actor(f"anonymous ({username})" if username else "anonymous"),
             action="login_failed",
             target_type="user",
             target_repr=username,

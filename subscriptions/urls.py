@@ -1,30 +1,73 @@
+"""Every URL of the dashboard, grouped by concept.
+
+Most URL names are their view's name (``route``), so a URL name found in a template leads
+straight to its view.
+"""
+
 from django.urls import path
 
-from .views import audit, people, subscriptions
+from .views import (
+    audit,
+    auth_details,
+    certificates,
+    connection,
+    governance,
+    people,
+    subscriptions,
+    webhooks,
+)
 
 app_name = "subscriptions"
 
+S = "subscriptions/<int:pk>/"
+CERT = S + "certificates/<int:cert_pk>/"
+ENTRY = S + "auth-details/<int:entry_id>/"
+
+
+def route(pattern: str, view):
+    return path(pattern, view, name=view.__name__)
+
+
 urlpatterns = [
+    # Subscriptions
     path("subscriptions/", subscriptions.subscription_list, name="list"),
     path("subscriptions/new/", subscriptions.subscription_create, name="create"),
-    path("subscriptions/<int:pk>/", subscriptions.subscription_detail, name="detail"),
-    path("subscriptions/<int:pk>/edit/", subscriptions.subscription_edit, name="edit"),
-    path("subscriptions/<int:pk>/delete/", subscriptions.subscription_delete, name="delete"),
-    path(
-        "subscriptions/<int:pk>/webhook-key/",
-        subscriptions.webhook_key_regenerate,
-        name="webhook_key_regenerate",
-    ),
-    path("subscriptions/api-url/", subscriptions.api_url_preview, name="api_url_preview"),
-    path("audit/", audit.audit_list, name="audit_list"),
-    path("audit/export.csv", audit.audit_export, name="audit_export"),
-    path("audit/<int:pk>/", audit.audit_detail, name="audit_detail"),
+    route("subscriptions/api-url/", subscriptions.api_url_preview),
+    path(S, subscriptions.subscription_detail, name="detail"),
+    path(S + "edit/", subscriptions.subscription_edit, name="edit"),
+    path(S + "delete/", subscriptions.subscription_delete, name="delete"),
+    route(S + "webhook-key/", subscriptions.webhook_key_regenerate),
+    # Connection tests
+    route(S + "connection-test/", connection.connection_test),
+    route(S + "connection-test/<int:test_pk>/next/", connection.connection_test_step),
+    route(S + "connection-tests/", connection.connection_tests),
+    # Certificates
+    route(S + "certificates/", certificates.certificates),
+    route(S + "certificates/generate/", certificates.certificate_generate),
+    route(S + "certificates/upload/", certificates.certificate_upload),
+    route(CERT + "certificate-id/", certificates.certificate_set_id),
+    route(CERT + "register-in-simulator/", certificates.certificate_register_in_simulator),
+    route(CERT + "activate/", certificates.certificate_activate),
+    route(CERT + "discard/", certificates.certificate_discard),
+    route(CERT + "download/", certificates.certificate_download),
+    # Webhooks
+    route(S + "webhooks/", webhooks.webhooks),
+    route(S + "webhooks/toggle/", webhooks.webhook_toggle),
+    route(S + "webhooks/all/", webhooks.webhook_set_all),
+    route(S + "webhooks/reapply/", webhooks.webhook_reapply),
+    # iPaaS Auth Details
+    route(S + "auth-details/", auth_details.auth_details),
+    path(ENTRY, auth_details.auth_details_edit, name="auth_details_edit"),
+    route(ENTRY + "use-dashboard/", auth_details.auth_details_use_dashboard),
+    # Governance
+    route(S + "governance/", governance.governance),
+    route(S + "governance/apply/", governance.governance_apply),
+    # Audit trail
+    route("audit/", audit.audit_list),
+    route("audit/export.csv", audit.audit_export),
+    route("audit/<int:pk>/", audit.audit_detail),
+    # People
     path("people/", people.people_list, name="people"),
-    path("people/<int:pk>/role/", people.people_set_role, name="people_set_role"),
-    path("people/<int:pk>/active/", people.people_set_active, name="people_set_active"),
+    route("people/<int:pk>/role/", people.people_set_role),
+    route("people/<int:pk>/active/", people.people_set_active),
 ]
-
-# NetSuite actions (issue #4): connection test, certificates, webhooks, auth details, governance.
-from .urls_netsuite import urlpatterns as _netsuite_urlpatterns  # noqa: E402
-
-urlpatterns += _netsuite_urlpatterns

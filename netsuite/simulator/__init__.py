@@ -86,10 +86,21 @@ Counters (``GET /_sim/stats``, ``POST /_sim/reset-stats``): token requests, toke
 refusals by error, calls per endpoint kind, most requests in flight (overall and per account),
 429s, RESTlet limit errors, 401s, faults served.
 
-The admin API has no authentication: bind the simulator to loopback only.
+The admin API has no authentication: bind the simulator to loopback only. Code that drives a
+simulator in another process uses :class:`SimulatorAdmin` (``netsuite.simulator.admin``), which
+raises :class:`SimulatorUnreachable` when nothing answers and :class:`SimulatorRefused` when the
+simulator says no.
 """
 
+from .admin import SimulatorAdmin, SimulatorAdminError, SimulatorRefused, SimulatorUnreachable
 from .server import Simulator
 from .state import SimulatorError
 
-__all__ = ["Simulator", "SimulatorError"]
+__all__ = [
+    "Simulator",
+    "SimulatorAdmin",
+    "SimulatorAdminError",
+    "SimulatorError",
+    "SimulatorRefused",
+    "SimulatorUnreachable",
+]

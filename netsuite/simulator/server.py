@@ -817,29 +817,17 @@ class _Handler(BaseHTTPRequestHandler):
 class Simulator:
     """A local NetSuite on loopback; usable in-process (tests) or via ``python -m``.
 
-    The helper methods mirror the ``/_sim/`` admin endpoints without going through HTTP.
+    The helper methods mirror the ``/_sim/`` admin endpoints without going through HTTP; a
+    simulator in another process is driven over HTTP by :class:`~.admin.SimulatorAdmin`.
     """
 
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        latency: float = 0.0,
-        concurrency_limit: int = 5,
-        record_counts: dict[str, int] | None = None,
-        token_ttl: int = 3600,
-        expires_in_format: str = "string",
-    ) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, **settings: Any) -> None:
+        """``settings`` are :class:`~.state.SimState`'s, which holds their defaults:
+        ``latency``, ``concurrency_limit``, ``record_counts``, ``token_ttl`` and
+        ``expires_in_format``."""
         self.host = host
         self.port = port
-        self.state = SimState(
-            latency=latency,
-            concurrency_limit=concurrency_limit,
-            record_counts=record_counts,
-            token_ttl=token_ttl,
-            expires_in_format=expires_in_format,
-        )
+        self.state = SimState(**settings)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -906,17 +894,23 @@ class Simulator:
         account_id: str,
         *,
         key_type: str = "ec-p256",
+        key_pair: tuple[str, str] | None = None,
         scopes: tuple[str, ...] = ("restlets", "rest_webservices"),
         integration_scopes: tuple[str, ...] | None = None,
         days: int = 365,
         not_before: dt.datetime | None = None,
         include_certificate: bool = False,
     ) -> Credentials:
-        """Integration + key + certificate in one step, ready for a client."""
+        """Integration + key + certificate in one step, ready for a client.
+
+        ``key_pair`` (``(private_key_pem, certificate_pem)``) registers that pair instead of
+        generating one, so tests can reuse a pair and skip the slow RSA generation; ``key_type``,
+        ``days`` and ``not_before`` then do not apply.
+        """
         consumer_id = self.create_integration(
             account_id, scopes=list(integration_scopes or scopes)
         )
-        key_pem, cert_pem = certificates.generate_key_and_certificate(
+        key_pem, cert_pem = key_pair or certificates.generate_key_and_certificate(
             key_type, days=days, not_before=not_before
         )
         certificate_id = self.register_certificate(account_id, consumer_id, cert_pem)

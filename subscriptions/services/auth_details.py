@@ -17,8 +17,11 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from .. import audit
+from ..actors import ActorLike
+from ..integration import client_for
 from ..models import Subscription
-from ..netsuite_glue import REMOTE_ERRORS, audit_answer, client_for, error_info
+from ..problems import REMOTE_ERRORS, Problem, audit_answer
+from .errors import ServiceError
 
 RECORD = "customrecord_otg_ipaas_auth_details"
 WEBHOOK_FIELD = "custrecord_otg_ipaas_webhook"
@@ -27,14 +30,8 @@ GUID_FIELD = "custrecord_otg_ipaas_tracking_guid"
 MAX_ENTRIES = 50
 
 
-class AuthDetailsError(Exception):
-    """A refused or failed change: ``errors`` by field for bad input, ``info`` for NetSuite."""
-
-    def __init__(self, message: str, *, errors: dict | None = None, info: dict | None = None):
-        self.message = message
-        self.errors = errors or {}
-        self.info = info
-        super().__init__(message)
+class AuthDetailsError(ServiceError):
+    """A refused or failed change: ``errors`` by field for bad input, ``problem`` for NetSuite."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ class AuthDetailsEntry:
 @dataclass
 class AuthDetailsList:
     entries: list[AuthDetailsEntry]
-    error: dict | None = None
+    problem: Problem | None = None  # NetSuite could not be read
 
 
 def auth_details_list(*, subscription: Subscription) -> AuthDetailsList:
@@ -76,7 +73,7 @@ def auth_details_list(*, subscription: Subscription) -> AuthDetailsList:
                     break
             entries = [AuthDetailsEntry.from_record(client.records.get(RECORD, i)) for i in ids]
     except REMOTE_ERRORS as exc:
-        return AuthDetailsList(entries=[], error=error_info(exc))
+        return AuthDetailsList(entries=[], problem=Problem.of(exc))
     return AuthDetailsList(entries=entries)
 
 
@@ -150,7 +147,7 @@ def auth_details_update(
     entry_id: str,
     webhook_url: str,
     tracking_guid: str | None,
-    actor,
+    actor: ActorLike,
     access_token: str = "",
     require_https: bool = True,
     built_here: bool = False,
@@ -180,7 +177,7 @@ def auth_details_update(
             if patch:
                 client.records.patch(RECORD, entry_id, patch)
     except REMOTE_ERRORS as exc:
-        info = error_info(exc)
+        problem = Problem.of(exc)
         attempted = {"webhook URL": [None, clean["webhook_url"]]}
         if token:
             attempted["access token"] = audit.censor_secret(False, True)
@@ -188,11 +185,11 @@ def auth_details_update(
             audit.record(
                 actor=actor,
                 action="auth_details.update_failed",
-                changes={**attempted, **audit_answer(info)},
+                changes={**attempted, **audit_answer(problem)},
                 reason=reason,
                 **_target(subscription, entry_id, ""),
             )
-        raise AuthDetailsError(info["message"], info=info) from None
+        raise AuthDetailsError(problem.message, problem=problem) from None
     if not patch:
         return before
     changes = {}
@@ -226,7 +223,7 @@ def auth_details_use_dashboard(
     subscription: Subscription,
     entry_id: str,
     inbound_url: str,
-    actor,
+    actor: ActorLike,
     allow_http: bool = False,
     reason: str = "",
 ) -> AuthDetailsEntry:

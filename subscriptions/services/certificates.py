@@ -11,33 +11,35 @@ from __future__ import annotations
 
 import datetime as dt
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from netsuite import certificates as nscert
-from netsuite.accounts import normalize_base_url
+from netsuite.simulator.admin import SimulatorAdmin, SimulatorAdminError
 
 from .. import audit
-from ..models import Subscription, user_display
-from ..models_netsuite import Certificate, ConnectionTest
+from ..actors import ActorLike, actor_name
+from ..locks import locked_subscription
+from ..models import (
+    DEFAULT_KEY_TYPE,
+    DEFAULT_VALIDITY_DAYS,
+    GENERATE_KEY_TYPES,
+    Certificate,
+    Subscription,
+)
+from ..selectors.certificates import passing_test
+from .errors import ServiceError
 
-GENERATE_KEY_TYPES = {"rsa3072": "RSA 3072", "ec-p256": "EC P-256"}
-DEFAULT_KEY_TYPE = "rsa3072"
-DEFAULT_VALIDITY_DAYS = 365
 MAX_CERTIFICATE_ID_LENGTH = 255
 
 
-class CertificateActionError(Exception):
+class CertificateActionError(ServiceError):
     """A refused certificate action; ``field`` names the form field it belongs to."""
 
     def __init__(self, message: str, field: str | None = None):
-        self.message = message
-        self.field = field
-        super().__init__(message)
-
+        super().__init__(message, field=field)
 
 
 def _certificate_facts(info) -> dict:
@@ -51,6 +53,7 @@ def _certificate_facts(info) -> dict:
         "not_after": info.not_after,
     }
 
+
 def _certificate_target(cert: Certificate) -> dict:
     return {
         "target_type": "certificate",
@@ -60,18 +63,11 @@ def _certificate_target(cert: Certificate) -> dict:
     }
 
 
-def _locked_subscription(pk) -> Subscription:
-    # The private key column is left unread: nothing here needs the secret itself.
-    return Subscription.objects.select_for_update().defer("private_key", "webhook_api_key").get(
-        pk=pk
-    )
-
-
-def _retire(cert: Certificate, actor_name: str, now: dt.datetime) -> None:
+def _retire(cert: Certificate, by: str, now: dt.datetime) -> None:
     cert.status = Certificate.Status.RETIRED
     cert.private_key = ""
     cert.retired_at = now
-    cert.retired_by = actor_name
+    cert.retired_by = by
     cert.save(update_fields=["status", "private_key", "retired_at", "retired_by"])
 
 
@@ -81,20 +77,20 @@ def _stage(
     key_pem: str,
     certificate_pem: str,
     source: str,
-    actor,
+    actor: ActorLike,
     reason: str = "",
 ) -> Certificate:
     info = nscert.describe_certificate(nscert.load_certificate(certificate_pem))
-    actor_name = user_display(actor)
+    name = actor_name(actor)
     with transaction.atomic():
-        locked = _locked_subscription(subscription.pk)
+        locked = locked_subscription(subscription.pk)
         now = timezone.now()
         replaced = Certificate.objects.select_for_update().filter(
             subscription=locked, status=Certificate.Status.STAGED
         ).first()
         changes = {}
         if replaced is not None:
-            _retire(replaced, actor_name, now)
+            _retire(replaced, name, now)
             changes["replaced staged certificate"] = [replaced.fingerprint, "(retired)"]
         cert = Certificate.objects.create(
             subscription=locked,
@@ -103,7 +99,7 @@ def _stage(
             certificate_pem=certificate_pem.strip() + "\n",
             private_key=key_pem,
             **_certificate_facts(info),
-            created_by=actor_name,
+            created_by=name,
             created_at=now,
         )
         changes.update(
@@ -130,7 +126,7 @@ def _stage(
 def certificate_generate(
     *,
     subscription: Subscription,
-    actor,
+    actor: ActorLike,
     key_type: str = DEFAULT_KEY_TYPE,
     days: int = DEFAULT_VALIDITY_DAYS,
     reason: str = "",
@@ -165,7 +161,7 @@ def certificate_upload(
     subscription: Subscription,
     private_key_pem: str,
     certificate_pem: str,
-    actor,
+    actor: ActorLike,
     reason: str = "",
 ) -> Certificate:
     """Stage an existing pair; refused unless the key belongs to the certificate."""
@@ -213,7 +209,7 @@ def _locked_staged(certificate: Certificate) -> Certificate:
 
 
 def certificate_set_id(
-    *, certificate: Certificate, certificate_id: str, actor, reason: str = ""
+    *, certificate: Certificate, certificate_id: str, actor: ActorLike, reason: str = ""
 ) -> Certificate:
     """Record the Certificate ID NetSuite showed after the staged certificate's upload."""
     value = (certificate_id or "").strip()
@@ -246,37 +242,13 @@ def certificate_set_id(
     return cert
 
 
-def passing_test(cert: Certificate) -> ConnectionTest | None:
-    """The passed connection test that clears a staged certificate for activation, if any.
-
-    It must have signed with this certificate's key and its current Certificate ID, after that
-    ID was last set.
-    """
-    if not cert.certificate_id or cert.certificate_id_set_at is None:
-        return None
-    latest = (
-        ConnectionTest.objects.filter(
-            staged_certificate=cert, started_at__gte=cert.certificate_id_set_at
-        )
-        .exclude(outcome=ConnectionTest.Outcome.RUNNING)
-        .order_by("-started_at", "-id")
-        .first()
-    )
-    if (
-        latest is not None
-        and latest.outcome == ConnectionTest.Outcome.PASSED
-        and latest.netsuite_certificate_id == cert.certificate_id
-        and latest.key_fingerprint == cert.public_key_fingerprint
-    ):
-        return latest
-    return None
-
-
-def certificate_activate(*, certificate: Certificate, actor, reason: str = "") -> Certificate:
+def certificate_activate(
+    *, certificate: Certificate, actor: ActorLike, reason: str = ""
+) -> Certificate:
     """Swap the staged pair in for the active one, atomically, after a passed test."""
-    actor_name = user_display(actor)
+    name = actor_name(actor)
     with transaction.atomic():
-        subscription = _locked_subscription(certificate.subscription_id)
+        subscription = locked_subscription(certificate.subscription_id)
         cert = _locked_staged(certificate)
         if not cert.certificate_id:
             raise CertificateActionError(
@@ -296,7 +268,7 @@ def certificate_activate(*, certificate: Certificate, actor, reason: str = "") -
             subscription=subscription, status=Certificate.Status.ACTIVE
         ).first()
         if previous is not None:
-            _retire(previous, actor_name, now)
+            _retire(previous, name, now)
         changes = {
             "certificate": [
                 previous.fingerprint if previous else "(not uploaded here)",
@@ -326,7 +298,7 @@ def certificate_activate(*, certificate: Certificate, actor, reason: str = "") -
         cert.status = Certificate.Status.ACTIVE
         cert.private_key = ""  # it lives on the subscription from now on
         cert.activated_at = now
-        cert.activated_by = actor_name
+        cert.activated_by = name
         cert.save(update_fields=["status", "private_key", "activated_at", "activated_by"])
         audit.record(
             actor=actor,
@@ -338,11 +310,13 @@ def certificate_activate(*, certificate: Certificate, actor, reason: str = "") -
     return cert
 
 
-def certificate_discard(*, certificate: Certificate, actor, reason: str = "") -> Certificate:
+def certificate_discard(
+    *, certificate: Certificate, actor: ActorLike, reason: str = ""
+) -> Certificate:
     """Give up a staged certificate; its private key is wiped, its public facts stay."""
     with transaction.atomic():
         cert = _locked_staged(certificate)
-        _retire(cert, user_display(actor), timezone.now())
+        _retire(cert, actor_name(actor), timezone.now())
         audit.record(
             actor=actor,
             action="certificate.discarded",
@@ -362,7 +336,7 @@ def certificate_install_active(
     private_key_pem: str,
     certificate_pem: str,
     certificate_id: str,
-    actor,
+    actor: ActorLike,
     reason: str = "",
 ) -> Certificate:
     """Make a pair active at once, without the staged test: for automation (``demo_setup``),
@@ -371,9 +345,9 @@ def certificate_install_active(
     cert = nscert.load_certificate(certificate_pem)
     nscert.check_key_matches_certificate(key, cert)
     info = nscert.describe_certificate(cert)
-    actor_name = user_display(actor) if actor is not None else "system (command line)"
+    name = actor_name(actor)
     with transaction.atomic():
-        locked = _locked_subscription(subscription.pk)
+        locked = locked_subscription(subscription.pk)
         now = timezone.now()
         previous = list(
             Certificate.objects.select_for_update().filter(
@@ -404,7 +378,6 @@ def certificate_install_active(
             locked.save(update_fields=["certificate_id", "revision", "updated_at"])
             audit.record(
                 actor=actor,
-                actor_name=None if actor is not None else actor_name,
                 action="certificate.installed",
                 changes=changes,
                 reason=reason,
@@ -412,7 +385,7 @@ def certificate_install_active(
             )
             return same
         for old in previous:
-            _retire(old, actor_name, now)
+            _retire(old, name, now)
         installed = Certificate.objects.create(
             subscription=locked,
             status=Certificate.Status.ACTIVE,
@@ -421,9 +394,9 @@ def certificate_install_active(
             certificate_id=certificate_id,
             certificate_id_set_at=now,
             **_certificate_facts(info),
-            created_by=actor_name,
+            created_by=name,
             created_at=now,
-            activated_by=actor_name,
+            activated_by=name,
             activated_at=now,
         )
         changes = {
@@ -447,7 +420,6 @@ def certificate_install_active(
         locked.save(update_fields=fields)
         audit.record(
             actor=actor,
-            actor_name=None if actor is not None else actor_name,
             action="certificate.installed",
             changes=changes,
             reason=reason,
@@ -457,7 +429,7 @@ def certificate_install_active(
 
 
 def certificate_register_in_simulator(
-    *, certificate: Certificate, actor, reason: str = ""
+    *, certificate: Certificate, actor: ActorLike, reason: str = ""
 ) -> Certificate:
     """Simulator mode only: do what an admin does in NetSuite's certificate setup page.
 
@@ -475,28 +447,21 @@ def certificate_register_in_simulator(
     if cert.status != Certificate.Status.STAGED:
         raise CertificateActionError("Only a staged certificate can be registered.")
     subscription = cert.subscription
+    admin = SimulatorAdmin(
+        settings.NETSUITE_BASE_URL,
+        timeout=(settings.NETSUITE_TIMEOUT_CONNECT, settings.NETSUITE_TIMEOUT_READ),
+    )
     try:
-        response = requests.post(
-            normalize_base_url(settings.NETSUITE_BASE_URL) + "/_sim/certificates",
-            json={
-                "account_id": subscription.account_id,
-                "consumer_id": subscription.consumer_id,
-                "certificate_pem": cert.certificate_pem,
-            },
-            timeout=(settings.NETSUITE_TIMEOUT_CONNECT, settings.NETSUITE_TIMEOUT_READ),
+        certificate_id = admin.register_certificate(
+            subscription.account_id, subscription.consumer_id, cert.certificate_pem
         )
-        answer = response.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise CertificateActionError(
-            f"The simulator could not be reached ({type(exc).__name__})."
-        ) from None
-    if response.status_code >= 400 or not answer.get("certificate_id"):
-        raise CertificateActionError(
-            f"The simulator refused the certificate: {answer.get('error') or response.status_code}"
-        )
+    except SimulatorAdminError as exc:
+        raise CertificateActionError(str(exc)) from None
+    finally:
+        admin.close()
     return certificate_set_id(
         certificate=cert,
-        certificate_id=answer["certificate_id"],
+        certificate_id=certificate_id,
         actor=actor,
         reason=reason or "Registered in the simulator",
     )

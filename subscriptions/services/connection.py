@@ -33,16 +33,11 @@ from netsuite.auth import assertion_header_and_claims
 from netsuite.errors import CertificateRejectedError, NotFoundError, ScopeError
 
 from .. import audit
-from ..models import Subscription, user_display
-from ..models_netsuite import EXPIRY_WARNING_DAYS, Certificate, ConnectionTest
-from ..netsuite_glue import (
-    REMOTE_ERRORS,
-    audit_answer,
-    client_for,
-    credentials_for,
-    credentials_for_staged,
-    error_info,
-)
+from ..actors import ActorLike, actor_id, actor_name
+from ..integration import client_for, credentials_for, credentials_for_staged
+from ..models import EXPIRY_WARNING_DAYS, Certificate, ConnectionTest, Subscription
+from ..problems import REMOTE_ERRORS, Problem, audit_answer
+from .errors import ServiceError
 
 AUTH_DETAILS_RECORD = "customrecord_otg_ipaas_auth_details"
 HISTORY_KEPT = 50
@@ -58,30 +53,31 @@ STEPS: tuple[tuple[str, str], ...] = (
 STEP_LABELS = dict(STEPS)
 
 
-class ConnectionTestError(Exception):
+class ConnectionTestError(ServiceError):
     """A test that cannot start (e.g. the certificate is not staged any more)."""
 
 
 class _StepFailed(Exception):
-    def __init__(self, info: dict):
-        self.info = info
-        super().__init__(info["message"])
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(problem.message)
 
 
 @dataclass
 class StepResult:
     status: str  # "ok", "failed" or "skipped"
     detail: str = ""
-    error: dict | None = None
+    problem: Problem | None = None
     ms: int = 0
 
     def as_dict(self, key: str) -> dict:
+        """The step as ``ConnectionTest.steps`` stores it (JSON)."""
         return {
             "key": key,
             "label": STEP_LABELS[key],
             "status": self.status,
             "detail": self.detail,
-            "error": self.error,
+            "error": self.problem.as_dict() if self.problem else None,
             "ms": self.ms,
         }
 
@@ -99,9 +95,7 @@ class _Runner:
     def load(cls, test: ConnectionTest) -> _Runner:
         # Secrets stay unread until a step needs them, so an unreadable one fails that step
         # with its explanation instead of failing the page.
-        subscription = Subscription.objects.defer("private_key", "webhook_api_key").get(
-            pk=test.subscription_id
-        )
+        subscription = Subscription.objects.without_secrets().get(pk=test.subscription_id)
         staged = None
         if test.staged_certificate_id is not None:
             staged = Certificate.objects.defer("private_key").get(pk=test.staged_certificate_id)
@@ -142,14 +136,12 @@ class _Runner:
             missing.append("Certificate Private Key")
         if missing:
             raise _StepFailed(
-                {
-                    "message": "Settings are missing: " + ", ".join(missing) + ".",
-                    "code": "SETTINGS_INCOMPLETE",
-                    "detail": "",
-                    "status": None,
-                    "hint": "Fill them in on the subscription (or, for a staged certificate, "
+                Problem(
+                    message="Settings are missing: " + ", ".join(missing) + ".",
+                    code="SETTINGS_INCOMPLETE",
+                    hint="Fill them in on the subscription (or, for a staged certificate, "
                     "paste its Certificate ID); nothing was sent to NetSuite.",
-                }
+                )
             )
         account = normalize_account_id(sub.account_id)
         credentials = self.credentials()
@@ -208,10 +200,10 @@ class _Runner:
             detail = getattr(self, key)()
             result = StepResult("ok", detail)
         except _StepFailed as exc:
-            result = StepResult("failed", error=exc.info)
+            result = StepResult("failed", problem=exc.problem)
         except (ScopeError, NotFoundError) as exc:
             if key != "governance":
-                result = StepResult("failed", error=error_info(exc))
+                result = StepResult("failed", problem=Problem.of(exc))
             else:
                 # Only an administrator role may read governanceLimits: not a failure.
                 result = StepResult(
@@ -220,7 +212,7 @@ class _Runner:
                     f"(HTTP {exc.status or '?'} {exc.code or ''})".strip(),
                 )
         except REMOTE_ERRORS as exc:
-            result = StepResult("failed", error=error_info(exc))
+            result = StepResult("failed", problem=Problem.of(exc))
         result.ms = max(0, round((time.monotonic() - started) * 1000))
         return result
 
@@ -239,7 +231,7 @@ def _staged_for(subscription: Subscription, certificate: Certificate | None):
 
 
 def connection_test_start(
-    *, subscription: Subscription, actor, certificate: Certificate | None = None
+    *, subscription: Subscription, actor: ActorLike, certificate: Certificate | None = None
 ) -> ConnectionTest:
     """A new test, not yet run; ``certificate`` (staged) tests that pair instead."""
     staged = _staged_for(subscription, certificate)
@@ -250,13 +242,13 @@ def connection_test_start(
         key_fingerprint=(
             staged.public_key_fingerprint if staged else subscription.private_key_fingerprint
         ),
-        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
-        actor_name=user_display(actor) if actor is not None else "system (command line)",
+        actor_id=actor_id(actor),
+        actor_name=actor_name(actor),
     )
     return test
 
 
-def _finish_audit(test: ConnectionTest, actor) -> None:
+def _finish_audit(test: ConnectionTest, actor: ActorLike) -> None:
     failed = test.failed_step
     summary = "; ".join(
         f"{s['label']}: {s['status']} ({s['ms']} ms)" for s in test.steps
@@ -274,10 +266,9 @@ def _finish_audit(test: ConnectionTest, actor) -> None:
     }
     if failed is not None:
         changes["failed step"] = [None, failed["label"]]
-        changes.update(audit_answer(failed["error"]))
+        changes.update(audit_answer(Problem.from_dict(failed["error"])))
     audit.record(
         actor=actor,
-        actor_name=None if actor is not None else "system (command line)",
         action=f"connection_test.{test.outcome}",
         target_type="subscription",
         target_id=str(test.subscription_id),
@@ -298,7 +289,9 @@ def _prune(subscription_id: int) -> None:
     ConnectionTest.objects.filter(subscription_id=subscription_id).exclude(pk__in=keep).delete()
 
 
-def connection_test_step(*, test: ConnectionTest, actor, runner: _Runner | None = None):
+def connection_test_step(
+    *, test: ConnectionTest, actor: ActorLike, runner: _Runner | None = None
+) -> ConnectionTest:
     """Run the next step of a running test and save it; returns the test as saved."""
     if test.outcome != ConnectionTest.Outcome.RUNNING:
         return test
@@ -340,7 +333,7 @@ def connection_test_step(*, test: ConnectionTest, actor, runner: _Runner | None 
 def connection_test_run(
     *,
     subscription: Subscription,
-    actor,
+    actor: ActorLike,
     certificate: Certificate | None = None,
     on_step: Callable[[dict], None] | None = None,
 ) -> ConnectionTest:

@@ -13,18 +13,19 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from .. import audit
+from ..actors import ActorLike
+from ..integration import client_for
+from ..locks import locked_subscription
 from ..models import NUMBER_LIMITS, Subscription
-from ..netsuite_glue import REMOTE_ERRORS, audit_answer, client_for, error_info
-from .subscriptions import ConflictError
+from ..problems import REMOTE_ERRORS, Problem, audit_answer
+from .errors import ConflictError, ServiceError
+from .subscriptions import save_new_revision
 
 MAX_CONCURRENT_CONNECTIONS = NUMBER_LIMITS["concurrent_connections"][1]
 
 
-class GovernanceError(Exception):
-    def __init__(self, message: str, info: dict | None = None):
-        self.message = message
-        self.info = info
-        super().__init__(message)
+class GovernanceError(ServiceError):
+    """NetSuite's limits could not be read, or the value to apply is out of range."""
 
 
 def _int_or_none(value) -> int | None:
@@ -80,22 +81,24 @@ class GovernanceProposal:
         return ""
 
 
-def governance_detect(*, subscription: Subscription, actor, reason: str = "") -> GovernanceProposal:
+def governance_detect(
+    *, subscription: Subscription, actor: ActorLike, reason: str = ""
+) -> GovernanceProposal:
     """Read NetSuite's limits; audited with NetSuite's answer, success or not."""
     try:
         with client_for(subscription) as client:
             limits = client.records.governance_limits()
     except REMOTE_ERRORS as exc:
-        info = error_info(exc)
+        problem = Problem.of(exc)
         with transaction.atomic():
             audit.record(
                 actor=actor,
                 action="governance.detect_failed",
                 target=subscription,
-                changes=audit_answer(info),
+                changes=audit_answer(problem),
                 reason=reason,
             )
-        raise GovernanceError(info["message"], info) from None
+        raise GovernanceError(problem.message, problem=problem) from None
     proposal = GovernanceProposal(
         account_limit=_int_or_none(limits.get("accountConcurrencyLimit")),
         unallocated=_int_or_none(limits.get("accountUnallocatedConcurrencyLimit")),
@@ -125,21 +128,18 @@ def governance_apply(
     subscription: Subscription,
     value: int,
     expected_revision: int,
-    actor,
+    actor: ActorLike,
     reason: str = "",
 ) -> Subscription:
     """Set Concurrent Connections, unless someone saved the subscription meanwhile."""
     if not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENT_CONNECTIONS:
         raise GovernanceError(
             f"Concurrent Connections must be a whole number from 1 to "
-            f"{MAX_CONCURRENT_CONNECTIONS}."
+            f"{MAX_CONCURRENT_CONNECTIONS}.",
+            field="concurrent_connections",
         )
     with transaction.atomic():
-        current = (
-            Subscription.objects.select_for_update()
-            .defer("private_key", "webhook_api_key")
-            .get(pk=subscription.pk)
-        )
+        current = locked_subscription(subscription.pk)
         if current.revision != expected_revision:
             raise ConflictError(
                 current,
@@ -154,13 +154,11 @@ def governance_apply(
         if before == value:
             return current
         current.concurrent_connections = value
-        current.revision += 1
-        current.save(update_fields=["concurrent_connections", "revision", "updated_at"])
-        audit.record(
+        save_new_revision(
+            current,
             actor=actor,
-            action="subscription.updated",
-            target=current,
             changes={"concurrent_connections": [before, value]},
             reason=reason or "Applied the value detected from NetSuite's governance limits",
+            fields=["concurrent_connections"],
         )
     return current

@@ -5,9 +5,10 @@ private key is compared by its public-key fingerprint, and the audit trail gets 
 ``***CHANGED***`` and that fingerprint.
 """
 
+from __future__ import annotations
+
 import secrets
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,47 +21,11 @@ from netsuite.certificates import (
 )
 
 from .. import audit
-from ..models import ENVIRONMENT_CHOICES, NUMBER_LIMITS, Subscription
-
-# Fields compared and recorded in the audit trail, in form order.
-PLAIN_FIELDS = [
-    "name",
-    "version",
-    "inventory_search_days",
-    "environment",
-    "consumer_id",
-    "account_id",
-    "certificate_id",
-    "api_url",
-    "api_throttle_limit",
-    "api_throttle_seconds",
-    "ipaas_throttle_limit",
-    "ipaas_throttle_seconds",
-    "concurrent_connections",
-]
-SECRET_FIELDS = ("private_key", "webhook_api_key")
-
-
-class ConflictError(Exception):
-    """Someone saved the subscription after this form was opened."""
-
-    def __init__(self, current: Subscription, changed: dict):
-        self.current = current
-        # field label -> [value when the form was opened, value saved now]; secrets only as
-        # "changed", never their values.
-        self.changed = changed
-        super().__init__("The subscription was changed by someone else meanwhile.")
-
-
-def subscription_snapshot(subscription: Subscription) -> dict:
-    """The non-secret state a form was opened on, to say later what changed meanwhile."""
-    snapshot = {field: getattr(subscription, field) for field in PLAIN_FIELDS}
-    snapshot["id"] = subscription.pk
-    snapshot["revision"] = subscription.revision
-    snapshot["private_key_fingerprint"] = subscription.private_key_fingerprint
-    set_at = subscription.webhook_api_key_set_at
-    snapshot["webhook_api_key_set_at"] = set_at.isoformat() if set_at else ""
-    return snapshot
+from ..actors import ActorLike
+from ..locks import locked_subscription
+from ..models import ENVIRONMENT_CHOICES, NUMBER_LIMITS, PLAIN_FIELDS, Subscription
+from ..selectors.subscriptions import subscription_snapshot
+from .errors import ConflictError, InvalidInput
 
 
 def _label(field: str) -> str:
@@ -71,7 +36,7 @@ def _read_key(pem: str):
     try:
         return load_private_key(pem)
     except CertificateError as exc:
-        raise ValidationError({"private_key": exc.message}) from None
+        raise InvalidInput({"private_key": exc.message}) from None
 
 
 def _apply(subscription: Subscription, data: dict) -> dict:
@@ -107,7 +72,7 @@ def _normalized_account(value: str) -> str:
     try:
         return normalize_account_id(value)
     except InvalidAccountId as exc:
-        raise ValidationError({"account_id": exc.message}) from None
+        raise InvalidInput({"account_id": exc.message}) from None
 
 
 def _check(subscription: Subscription) -> None:
@@ -128,11 +93,11 @@ def _check(subscription: Subscription) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             errors[field] = f"Enter a whole number from {low} to {high}."
     if errors:
-        raise ValidationError(errors)
+        raise InvalidInput(errors)
 
 
-def _name_taken(name: str) -> ValidationError:
-    return ValidationError({"name": f"A subscription named “{name}” already exists."})
+def _name_taken(name: str) -> InvalidInput:
+    return InvalidInput({"name": f"A subscription named “{name}” already exists."})
 
 
 def _new_webhook_key(subscription: Subscription) -> str:
@@ -143,7 +108,9 @@ def _new_webhook_key(subscription: Subscription) -> str:
     return key
 
 
-def subscription_create(*, data: dict, actor, reason: str = "") -> tuple[Subscription, str]:
+def subscription_create(
+    *, data: dict, actor: ActorLike, reason: str = ""
+) -> tuple[Subscription, str]:
     """Create a subscription and its Webhook API Key; returns (subscription, the new key)."""
     subscription = Subscription()
     try:
@@ -168,8 +135,27 @@ def subscription_create(*, data: dict, actor, reason: str = "") -> tuple[Subscri
     return subscription, key
 
 
-def _locked(pk) -> Subscription:
-    return Subscription.objects.select_for_update().defer(*SECRET_FIELDS).get(pk=pk)
+def save_new_revision(
+    subscription: Subscription,
+    *,
+    actor: ActorLike,
+    changes: dict,
+    reason: str = "",
+    action: str = "subscription.updated",
+    fields: list[str] | None = None,
+) -> None:
+    """Save a locked subscription as its next revision and put the change on record.
+
+    Must run inside the transaction that locked it; ``fields`` limits the columns written.
+    """
+    subscription.revision += 1
+    if fields is None:
+        subscription.save()
+    else:
+        subscription.save(update_fields=[*fields, "revision", "updated_at"])
+    audit.record(
+        actor=actor, action=action, target=subscription, changes=changes, reason=reason
+    )
 
 
 def subscription_update(
@@ -177,7 +163,7 @@ def subscription_update(
     subscription: Subscription,
     data: dict,
     expected_revision: int,
-    actor,
+    actor: ActorLike,
     reason: str = "",
     opened: dict | None = None,
 ) -> Subscription:
@@ -188,7 +174,7 @@ def subscription_update(
     """
     try:
         with transaction.atomic():
-            current = _locked(subscription.pk)
+            current = locked_subscription(subscription.pk)
             if current.revision != expected_revision:
                 seen = opened if opened is not None else subscription_snapshot(subscription)
                 raise ConflictError(current, _differences(seen, current))
@@ -196,15 +182,7 @@ def subscription_update(
             if not changes:
                 return current
             _check(current)
-            current.revision += 1
-            current.save()
-            audit.record(
-                actor=actor,
-                action="subscription.updated",
-                target=current,
-                changes=changes,
-                reason=reason,
-            )
+            save_new_revision(current, actor=actor, changes=changes, reason=reason)
     except IntegrityError:
         name = data.get("name", "")
         if Subscription.objects.filter(name__iexact=name).exclude(pk=subscription.pk).exists():
@@ -227,9 +205,11 @@ def _differences(opened: dict, current: Subscription) -> dict:
     return changed
 
 
-def subscription_delete(*, subscription: Subscription, actor, reason: str = "") -> None:
+def subscription_delete(
+    *, subscription: Subscription, actor: ActorLike, reason: str = ""
+) -> None:
     with transaction.atomic():
-        current = _locked(subscription.pk)
+        current = locked_subscription(subscription.pk)
         snapshot = {f: [getattr(current, f), None] for f in PLAIN_FIELDS}
         snapshot["private_key"] = audit.censor_secret(
             bool(current.private_key_fingerprint), False
@@ -247,18 +227,18 @@ def subscription_delete(*, subscription: Subscription, actor, reason: str = "") 
         current.delete()
 
 
-def webhook_key_regenerate(*, subscription: Subscription, actor, reason: str = "") -> str:
+def webhook_key_regenerate(
+    *, subscription: Subscription, actor: ActorLike, reason: str = ""
+) -> str:
     """A new Webhook API Key; the plaintext is returned once for the page to show."""
     with transaction.atomic():
-        current = _locked(subscription.pk)
+        current = locked_subscription(subscription.pk)
         had_key = bool(current.webhook_api_key_digest)
         key = _new_webhook_key(current)
-        current.revision += 1
-        current.save()
-        audit.record(
+        save_new_revision(
+            current,
             actor=actor,
             action="subscription.webhook_key_regenerated",
-            target=current,
             changes={"webhook_api_key": audit.censor_secret(had_key, True)},
             reason=reason,
         )

@@ -1,26 +1,33 @@
+"""People: create them, give them a role, let them log in or not.
+
+Two rules hold whoever asks (a page, a command, a job): nobody removes their own
+Administrator role or deactivates themselves, and the dashboard is never left without an
+active administrator. Role changes and activation take turns on one lock, so two
+administrators demoting each other at once cannot both succeed.
+"""
+
+from __future__ import annotations
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import transaction
 
 from .. import audit
+from ..actors import ActorLike, actor_id
+from ..locks import ROLES, advisory_lock
 from ..models import Role
+from .errors import NotAllowed
 
-_ROLE_LOCK = 0x1A0D18
 
-
-class LastAdministratorError(ValueError):
+class LastAdministratorError(NotAllowed):
     """The change would leave the dashboard without an active administrator."""
 
 
-def _lock_roles():
-    # Two administrators demoting each other at once must not both succeed: changes to roles
-    # and activation take turns (SQLite's IMMEDIATE transactions already serialise writers).
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ROLE_LOCK])
+class SelfChangeError(NotAllowed):
+    """Nobody removes their own Administrator role or deactivates themselves."""
 
 
-def _refuse_if_last_administrator(user):
+def _refuse_if_last_administrator(user: AbstractBaseUser) -> None:
     User = get_user_model()
     others = (
         User.objects.filter(groups__name=Role.ADMINISTRATOR.label, is_active=True)
@@ -39,14 +46,15 @@ def _group(role: str) -> Group:
     return Group.objects.get(name=Role(role).label)
 
 
-def user_create(*, username: str, password: str, role: str, actor=None, email: str = ""):
+def user_create(
+    *, username: str, password: str, role: str, actor: ActorLike, email: str = ""
+) -> AbstractBaseUser:
     User = get_user_model()
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, email=email)
         user.groups.set([_group(role)])
         audit.record(
             actor=actor,
-            actor_name=None if actor else "system (command line)",
             action="user.created",
             target=user,
             target_type="user",
@@ -55,12 +63,19 @@ def user_create(*, username: str, password: str, role: str, actor=None, email: s
     return user
 
 
-def user_set_role(*, user, role: str, actor, reason: str = ""):
+def user_set_role(
+    *, user: AbstractBaseUser, role: str, actor: ActorLike, reason: str = ""
+) -> AbstractBaseUser:
     role_labels = {r.label for r in Role}
+    new = Role(role).label
+    if actor_id(actor) == user.pk and role != Role.ADMINISTRATOR:
+        raise SelfChangeError(
+            "You cannot remove your own Administrator role: another administrator has to do "
+            "it, so the dashboard is never left without one."
+        )
     with transaction.atomic():
-        _lock_roles()
+        advisory_lock(ROLES)
         before = sorted(g.name for g in user.groups.all() if g.name in role_labels)
-        new = Role(role).label
         if before == [new]:
             return user
         if new != Role.ADMINISTRATOR.label:
@@ -78,9 +93,16 @@ def user_set_role(*, user, role: str, actor, reason: str = ""):
     return user
 
 
-def user_set_active(*, user, active: bool, actor, reason: str = ""):
+def user_set_active(
+    *, user: AbstractBaseUser, active: bool, actor: ActorLike, reason: str = ""
+) -> AbstractBaseUser:
+    if actor_id(actor) == user.pk and not active:
+        raise SelfChangeError(
+            "You cannot deactivate yourself: another administrator has to do it, so the "
+            "dashboard is never left without one."
+        )
     with transaction.atomic():
-        _lock_roles()
+        advisory_lock(ROLES)
         user.refresh_from_db(fields=["is_active"])
         if user.is_active == active:
             return user

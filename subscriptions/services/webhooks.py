@@ -9,6 +9,7 @@ Concurrent Connections; the shared limiter holds the real cap whatever else runs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -25,9 +26,11 @@ from netsuite.restlet import (
 )
 
 from .. import audit
-from ..models import Subscription, user_display
-from ..models_netsuite import WebhookState
-from ..netsuite_glue import REMOTE_ERRORS, audit_answer, client_for, error_info
+from ..actors import ActorLike, actor_name
+from ..integration import client_for
+from ..models import Subscription, WebhookState
+from ..problems import REMOTE_ERRORS, Problem, Success, audit_answer
+from ..selectors.webhooks import webhook_state, webhook_states
 
 FLAGS = ("create", "update", "delete")
 _ANSWER_KEYS = {"create": CREATE_FLAG, "update": UPDATE_FLAG, "delete": DELETE_FLAG}
@@ -43,7 +46,7 @@ class WebhookRow:
     scriptid: str = ""
     isdeployed: bool | None = None
     state: WebhookState | None = None
-    error: dict | None = None
+    problem: Problem | None = None
     listed: bool = True  # False when NetSuite's GET was unavailable or no longer lists it
 
     @property
@@ -59,10 +62,6 @@ class WebhookRow:
         return self.state is not None
 
     @property
-    def dom_id(self) -> str:
-        return f"webhook-{self.module or 'x'}-{self.scriptdeploymentid or 'none'}"
-
-    @property
     def toggles(self) -> list[dict]:
         return [
             {"flag": flag, "checked": self.flags[flag], "label": f"{self.label} {flag}"}
@@ -74,12 +73,12 @@ class WebhookRow:
 class WebhookTable:
     rows: list[WebhookRow] = field(default_factory=list)
     unplaced: list[WebhookRow] = field(default_factory=list)
-    error: dict | None = None
-    notice: dict | None = None
+    problem: Problem | None = None  # NetSuite could not list the deployments
+    notice: Problem | Success | None = None  # the outcome of a bulk action
 
     @property
     def loaded(self) -> bool:
-        return self.error is None
+        return self.problem is None
 
 
 @dataclass
@@ -88,30 +87,30 @@ class _Outcome:
     before: dict | None
     wanted: dict
     confirmed: dict | None = None
-    error: dict | None = None
+    problem: Problem | None = None
 
 
-def _states(subscription: Subscription) -> dict[int, WebhookState]:
-    return {s.scriptdeploymentid: s for s in WebhookState.objects.filter(subscription=subscription)}
-
-
-def _row(deployment: Deployment, state: WebhookState | None, error=None) -> WebhookRow:
+def _row(
+    deployment: Deployment, state: WebhookState | None, problem: Problem | None = None
+) -> WebhookRow:
     return WebhookRow(
         module=deployment.module,
         scriptdeploymentid=deployment.scriptdeploymentid,
         scriptid=deployment.scriptid,
         isdeployed=deployment.isdeployed,
         state=state,
-        error=error,
+        problem=problem,
     )
 
 
 def build_table(
-    subscription: Subscription, deployments: list[Deployment] | None, error: dict | None = None
+    subscription: Subscription,
+    deployments: list[Deployment] | None,
+    problem: Problem | None = None,
 ) -> WebhookTable:
     """The seven module rows (deployed or not) and the deployments no module claims."""
-    states = _states(subscription)
-    table = WebhookTable(error=error)
+    states = webhook_states(subscription)
+    table = WebhookTable(problem=problem)
     if deployments is None:
         # NetSuite could not be asked: show what was recorded, without toggles for the rest.
         by_module: dict[str, list[WebhookState]] = {}
@@ -152,7 +151,7 @@ def webhook_table(*, subscription: Subscription) -> WebhookTable:
         with client_for(subscription) as client:
             deployments = client.webhooks.list_deployments()
     except REMOTE_ERRORS as exc:
-        return build_table(subscription, None, error_info(exc))
+        return build_table(subscription, None, Problem.of(exc))
     return build_table(subscription, deployments)
 
 
@@ -169,7 +168,7 @@ def _push(client, subscription: Subscription, outcomes: list[_Outcome]) -> None:
                 delete=wanted["delete"],
             )
         except REMOTE_ERRORS as exc:
-            outcome.error = error_info(exc)
+            outcome.problem = Problem.of(exc)
             return
         # NetSuite's answer, when it echoes the flags, is what it now has; otherwise the
         # success of the POST confirms what was sent.
@@ -192,10 +191,10 @@ def _flags_text(flags: dict) -> str:
 
 
 def _record(
-    subscription: Subscription, outcomes: list[_Outcome], actor, reason: str
+    subscription: Subscription, outcomes: list[_Outcome], actor: ActorLike, reason: str
 ) -> dict[int, WebhookState]:
     """Save what NetSuite confirmed and audit every attempt, in one transaction."""
-    actor_name = user_display(actor)
+    set_by = actor_name(actor)
     saved = {}
     with transaction.atomic():
         now = timezone.now()
@@ -208,13 +207,13 @@ def _record(
                 "target_repr": f"{subscription.name}: {label} ({deployment.scriptid})",
                 "subscription_id": subscription.pk,
             }
-            if outcome.error is not None:
+            if outcome.problem is not None:
                 audit.record(
                     actor=actor,
                     action="webhook.set_failed",
                     changes={
                         "attempted": [None, _flags_text(outcome.wanted)],
-                        **audit_answer(outcome.error),
+                        **audit_answer(outcome.problem),
                     },
                     reason=reason,
                     **target,
@@ -230,7 +229,7 @@ def _record(
                     "create_enabled": confirmed["create"],
                     "update_enabled": confirmed["update"],
                     "delete_enabled": confirmed["delete"],
-                    "set_by": actor_name,
+                    "set_by": set_by,
                     "set_at": now,
                 },
             )
@@ -250,7 +249,9 @@ def _record(
     return saved
 
 
-def _audit_unreachable(subscription: Subscription, actor, action: str, info: dict, reason: str):
+def _audit_unreachable(
+    subscription: Subscription, actor: ActorLike, action: str, problem: Problem, reason: str
+) -> None:
     with transaction.atomic():
         audit.record(
             actor=actor,
@@ -259,48 +260,90 @@ def _audit_unreachable(subscription: Subscription, actor, action: str, info: dic
             target_id=str(subscription.pk),
             target_repr=subscription.name,
             subscription_id=subscription.pk,
-            changes=audit_answer(info),
+            changes=audit_answer(problem),
             reason=reason,
         )
 
 
-def webhook_set(
+def webhook_set_flag(
     *,
     subscription: Subscription,
     scriptdeploymentid: int,
-    actor,
-    flag: str | None = None,
-    value: bool | None = None,
-    flags: dict | None = None,
+    flag: str,
+    value: bool,
+    actor: ActorLike,
     reason: str = "",
 ) -> WebhookRow:
-    """Set one flag (the recorded state with that flag changed) or all three of a deployment.
+    """Switch one flag of a deployment: the recorded state with that flag changed.
 
     Returns the row to show: the new state when NetSuite confirmed it, else the recorded one
-    with the reason in ``row.error``.
+    with the reason in ``row.problem``.
     """
-    if flag is not None:
-        if flag not in FLAGS or value is None:
-            raise ValueError("flag must be create, update or delete, with a value.")
-    elif flags is None or set(flags) != set(FLAGS):
-        raise ValueError("give flag and value, or all three flags.")
-    state = WebhookState.objects.filter(
-        subscription=subscription, scriptdeploymentid=scriptdeploymentid
-    ).first()
+    if flag not in FLAGS:
+        raise ValueError("flag must be create, update or delete.")
+    return _set(
+        subscription=subscription,
+        scriptdeploymentid=scriptdeploymentid,
+        change=lambda flags: {**flags, flag: bool(value)},
+        actor=actor,
+        reason=reason,
+    )
+
+
+def webhook_set_flags(
+    *,
+    subscription: Subscription,
+    scriptdeploymentid: int,
+    flags: dict[str, bool],
+    actor: ActorLike,
+    reason: str = "",
+) -> WebhookRow:
+    """Set all three flags of a deployment; returns the row as :func:`webhook_set_flag`."""
+    if set(flags) != set(FLAGS):
+        raise ValueError("flags must give create, update and delete.")
+    wanted = {f: bool(flags[f]) for f in FLAGS}
+    return _set(
+        subscription=subscription,
+        scriptdeploymentid=scriptdeploymentid,
+        change=lambda _flags: dict(wanted),
+        actor=actor,
+        reason=reason,
+    )
+
+
+def _unknown_deployment(scriptdeploymentid: int) -> Problem:
+    return Problem(
+        message=f"NetSuite lists no webhook deployment {scriptdeploymentid}.",
+        code="UNKNOWN_DEPLOYMENT",
+        hint="Reload the webhook table; a sandbox refresh or a bundle update may have "
+        "replaced the deployments.",
+    )
+
+
+def _set(
+    *,
+    subscription: Subscription,
+    scriptdeploymentid: int,
+    change: Callable[[dict[str, bool]], dict[str, bool]],
+    actor: ActorLike,
+    reason: str,
+) -> WebhookRow:
+    state = webhook_state(subscription, scriptdeploymentid)
+
+    def refused(problem: Problem, **row) -> WebhookRow:
+        _audit_unreachable(subscription, actor, "webhook.set_failed", problem, reason)
+        return WebhookRow(scriptdeploymentid=scriptdeploymentid, problem=problem, **row)
+
     try:
         client = client_for(subscription)
     except REMOTE_ERRORS as exc:
-        info = error_info(exc)
-        _audit_unreachable(subscription, actor, "webhook.set_failed", info, reason)
-        return WebhookRow(
+        return refused(
+            Problem.of(exc),
             module=state.module if state else None,
-            scriptdeploymentid=scriptdeploymentid,
             scriptid=state.scriptid if state else "",
             state=state,
-            error=info,
         )
     with client:
-        deployment = None
         if state is not None:
             deployment = Deployment(
                 scriptdeploymentid=state.scriptdeploymentid,
@@ -316,35 +359,18 @@ def webhook_set(
             try:
                 listed = client.webhooks.list_deployments()
             except REMOTE_ERRORS as exc:
-                info = error_info(exc)
-                _audit_unreachable(subscription, actor, "webhook.set_failed", info, reason)
-                return WebhookRow(
-                    module=None, scriptdeploymentid=scriptdeploymentid, error=info
-                )
+                return refused(Problem.of(exc), module=None)
             deployment = next(
                 (d for d in listed if d.scriptdeploymentid == scriptdeploymentid), None
             )
             if deployment is None:
-                info = {
-                    "message": f"NetSuite lists no webhook deployment {scriptdeploymentid}.",
-                    "code": "UNKNOWN_DEPLOYMENT",
-                    "detail": "",
-                    "status": None,
-                    "hint": "Reload the webhook table; a sandbox refresh or a bundle update "
-                    "may have replaced the deployments.",
-                }
-                _audit_unreachable(subscription, actor, "webhook.set_failed", info, reason)
-                return WebhookRow(module=None, scriptdeploymentid=scriptdeploymentid, error=info)
+                return refused(_unknown_deployment(scriptdeploymentid), module=None)
         before = state.flags if state is not None else None
-        wanted = dict(before or ALL_OFF)
-        if flag is not None:
-            wanted[flag] = bool(value)
-        else:
-            wanted = {f: bool(flags[f]) for f in FLAGS}
+        wanted = change(dict(before or ALL_OFF))
         outcome = _Outcome(deployment=deployment, before=before, wanted=wanted)
         _push(client, subscription, [outcome])
     saved = _record(subscription, [outcome], actor, reason)
-    row = _row(deployment, saved.get(scriptdeploymentid, state), outcome.error)
+    row = _row(deployment, saved.get(scriptdeploymentid, state), outcome.problem)
     if state is not None:
         row.isdeployed = None  # not asked this time
     return row
@@ -360,7 +386,7 @@ class BulkResult:
 def _bulk(
     *,
     subscription: Subscription,
-    actor,
+    actor: ActorLike,
     reason: str,
     choose,
     what: str,
@@ -368,20 +394,20 @@ def _bulk(
     try:
         with client_for(subscription) as client:
             deployments = client.webhooks.list_deployments()
-            states = _states(subscription)
+            states = webhook_states(subscription)
             outcomes, missing = choose(deployments, states)
             _push(client, subscription, outcomes)
     except REMOTE_ERRORS as exc:
-        info = error_info(exc)
-        _audit_unreachable(subscription, actor, "webhook.bulk_failed", info, reason or what)
-        return BulkResult(table=build_table(subscription, None, info))
+        problem = Problem.of(exc)
+        _audit_unreachable(subscription, actor, "webhook.bulk_failed", problem, reason or what)
+        return BulkResult(table=build_table(subscription, None, problem))
     _record(subscription, outcomes, actor, reason or what)
     table = build_table(subscription, deployments)
-    errors = {o.deployment.scriptdeploymentid: o.error for o in outcomes if o.error}
+    problems = {o.deployment.scriptdeploymentid: o.problem for o in outcomes if o.problem}
     for row in [*table.rows, *table.unplaced]:
-        if row.scriptdeploymentid in errors:
-            row.error = errors[row.scriptdeploymentid]
-    failed = len(errors)
+        if row.scriptdeploymentid in problems:
+            row.problem = problems[row.scriptdeploymentid]
+    failed = len(problems)
     succeeded = len(outcomes) - failed
     text = f"{what}: NetSuite confirmed {succeeded} deployment{'s' if succeeded != 1 else ''}"
     if failed:
@@ -391,7 +417,7 @@ def _bulk(
             f"; {len(missing)} recorded deployment{'s are' if len(missing) != 1 else ' is'} no "
             f"longer listed by NetSuite ({', '.join(missing)})"
         )
-    table.notice = {"level": "error" if failed or missing else "success", "message": text + "."}
+    table.notice = Problem(text + ".") if failed or missing else Success(text + ".")
     return BulkResult(table=table, succeeded=succeeded, failed=failed)
 
 
@@ -399,7 +425,7 @@ def webhook_set_all(
     *,
     subscription: Subscription,
     enabled: bool,
-    actor,
+    actor: ActorLike,
     module: str | None = None,
     reason: str = "",
 ) -> BulkResult:
@@ -427,7 +453,9 @@ def webhook_set_all(
     return _bulk(subscription=subscription, actor=actor, reason=reason, choose=choose, what=what)
 
 
-def webhook_reapply(*, subscription: Subscription, actor, reason: str = "") -> BulkResult:
+def webhook_reapply(
+    *, subscription: Subscription, actor: ActorLike, reason: str = ""
+) -> BulkResult:
     """Push every recorded state to NetSuite again (after a sandbox refresh, for example)."""
 
     def choose(deployments, states):

@@ -6,21 +6,32 @@ fetches the health of a whole list in two queries, and ``h|health_of:subscriptio
 """
 
 from django import template
+from django.conf import settings
 from django.template.loader import render_to_string
 
-from ..selectors_netsuite import health_map, object_pk
+from ..forms.certificates import CertificateIdForm, GenerateCertificateForm, UploadCertificateForm
+from ..selectors.certificates import certificate_overview
+from ..selectors.connection_tests import latest_own_test
+from ..selectors.health import health_map, object_pk
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def netsuite_panel(context, subscription):
-    from ..views.netsuite_actions import panel_context
-
+    """The NetSuite panel of the subscription page (local data only: NetSuite is not asked)."""
     request = context["request"]
-    return render_to_string(
-        "subscriptions/actions/panel.html", panel_context(request, subscription), request=request
-    )
+    panel = {
+        "subscription": subscription,
+        "test": latest_own_test(subscription),
+        "overview": certificate_overview(subscription),
+        "generate_form": GenerateCertificateForm(),
+        "upload_form": UploadCertificateForm(),
+        "id_form": CertificateIdForm(),
+        "return_to": request.get_full_path(),
+        "simulator": bool(settings.NETSUITE_BASE_URL),
+    }
+    return render_to_string("subscriptions/actions/panel.html", panel, request=request)
 
 
 @register.simple_tag

@@ -3,7 +3,6 @@
 import csv
 import json
 
-from django import forms
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,51 +10,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from .. import audit
-from .. import selectors_audit as selectors
+from ..forms.audit import AuditFilterForm
 from ..permissions import require
-
-
-class AuditFilterForm(forms.Form):
-    subscription = forms.TypedChoiceField(
-        label="Subscription", required=False, coerce=int, empty_value=None
-    )
-    person = forms.CharField(
-        label="Person",
-        required=False,
-        max_length=150,
-        help_text="Exact name as recorded, e.g. a username or “system (command line)”.",
-    )
-    action = forms.ChoiceField(label="Action", required=False)
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def __init__(self, *args, subscriptions, actions, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["subscription"].choices = [("", "All subscriptions")] + [
-            (str(pk), name) for pk, name in subscriptions
-        ]
-        self.fields["action"].choices = [("", "All actions")] + [(a, a) for a in actions]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "“To” must be the same day as “From” or later.")
-        return data
-
-    def filters(self) -> selectors.AuditFilters:
-        data = self.cleaned_data
-        return selectors.AuditFilters(
-            subscription_id=data.get("subscription"),
-            actor=(data.get("person") or "").strip(),
-            action=data.get("action") or "",
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-        )
+from ..selectors import audit as selectors
+from .htmx import partial_or_page
 
 
 def _filter_form(request) -> AuditFilterForm:
@@ -87,8 +45,8 @@ def _filter_query(form: AuditFilterForm) -> str:
     return urlencode(params)
 
 
-@require("view_auditevent")
 @require_GET
+@require("view_auditevent")
 def audit_list(request):
     form = _filter_form(request)
     before, bad_before = _cursor(request, "before")
@@ -111,10 +69,7 @@ def audit_list(request):
         "people_names": selectors.audit_person_names(),
         "can_export": request.user.has_perm("subscriptions.export_auditevent"),
     }
-    template = "audit/list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(request, template, context)
+    return render(request, partial_or_page(request, "audit/list.html", "results"), context)
 
 
 def _display(value) -> str:
@@ -139,8 +94,8 @@ def _diff_rows(changes) -> list[dict]:
     return rows
 
 
-@require("view_auditevent")
 @require_GET
+@require("view_auditevent")
 def audit_detail(request, pk):
     try:
         event = selectors.audit_event(pk)
@@ -206,8 +161,8 @@ def _csv_lines(rows):
         yield writer.writerow([_cell(v) for v in row])
 
 
-@require("export_auditevent")
 @require_GET
+@require("export_auditevent")
 def audit_export(request):
     form = _filter_form(request)
     if not form.is_valid():

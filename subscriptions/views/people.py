@@ -5,22 +5,19 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import selectors_audit as selectors
 from ..models import Role
 from ..permissions import require
+from ..selectors.people import people
 from ..services import users as user_services
+from ..services.errors import ServiceError
 
 MANAGE = "auth.change_user"
 
 
-@require(MANAGE)
 @require_GET
+@require(MANAGE)
 def people_list(request):
-    context = {
-        "nav": "people",
-        "people": selectors.people(),
-        "roles": Role.choices,
-    }
+    context = {"nav": "people", "people": people(), "roles": Role.choices}
     return render(request, "people/list.html", context)
 
 
@@ -28,8 +25,19 @@ def _reason(request) -> str:
     return request.POST.get("reason", "").strip()[:2000]
 
 
-@require(MANAGE)
+def _change(request, change, success: str):
+    """Call the service; its refusal or ``success`` is the message on the people page."""
+    try:
+        change()
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("subscriptions:people")
+
+
 @require_POST
+@require(MANAGE)
 def people_set_role(request, pk):
     person = get_object_or_404(get_user_model(), pk=pk)
     role = request.POST.get("role", "")
@@ -39,26 +47,17 @@ def people_set_role(request, pk):
             request, f"Role of {person.get_username()} not changed: choose one of {labels}."
         )
         return redirect("subscriptions:people")
-    if person.pk == request.user.pk and role != Role.ADMINISTRATOR:
-        messages.error(
-            request,
-            "You cannot remove your own Administrator role: another administrator has to do "
-            "it, so the dashboard is never left without one.",
-        )
-        return redirect("subscriptions:people")
-    try:
-        user_services.user_set_role(
+    return _change(
+        request,
+        lambda: user_services.user_set_role(
             user=person, role=role, actor=request.user, reason=_reason(request)
-        )
-    except user_services.LastAdministratorError as exc:
-        messages.error(request, str(exc))
-        return redirect("subscriptions:people")
-    messages.success(request, f"{person.get_username()} is now {Role(role).label}.")
-    return redirect("subscriptions:people")
+        ),
+        f"{person.get_username()} is now {Role(role).label}.",
+    )
 
 
-@require(MANAGE)
 @require_POST
+@require(MANAGE)
 def people_set_active(request, pk):
     person = get_object_or_404(get_user_model(), pk=pk)
     wanted = request.POST.get("active", "")
@@ -66,20 +65,11 @@ def people_set_active(request, pk):
         messages.error(request, f"{person.get_username()} not changed: the request was not valid.")
         return redirect("subscriptions:people")
     active = wanted == "true"
-    if person.pk == request.user.pk and not active:
-        messages.error(
-            request,
-            "You cannot deactivate yourself: another administrator has to do it, so the "
-            "dashboard is never left without one.",
-        )
-        return redirect("subscriptions:people")
-    try:
-        user_services.user_set_active(
-            user=person, active=active, actor=request.user, reason=_reason(request)
-        )
-    except user_services.LastAdministratorError as exc:
-        messages.error(request, str(exc))
-        return redirect("subscriptions:people")
     state = "can log in again" if active else "is deactivated and can no longer log in"
-    messages.success(request, f"{person.get_username()} {state}.")
-    return redirect("subscriptions:people")
+    return _change(
+        request,
+        lambda: user_services.user_set_active(
+            user=person, active=active, actor=request.user, reason=_reason(request)
+        ),
+        f"{person.get_username()} {state}.",
+    )

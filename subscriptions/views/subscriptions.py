@@ -6,7 +6,7 @@ session) and are marked no-store.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,20 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from netsuite.accounts import InvalidAccountId, api_url_for, normalize_account_id
 
-from .. import selectors
-from ..forms import ReasonForm, SubscriptionForm
-from ..models import Subscription
-from ..permissions import require
+from ..forms.subscription import ReasonForm, SubscriptionForm
+from ..models import PLAIN_FIELDS, Subscription
+from ..permissions import has_perm, require
+from ..selectors import subscriptions as selectors
 from ..services import subscriptions as services
-from ..services.subscriptions import PLAIN_FIELDS, ConflictError
+from ..services.errors import ConflictError, InvalidInput
+from .htmx import partial_or_page
 
 PAGE_SIZE = 50
-
-
-def _partial(request, template: str, partial: str) -> str:
-    if request.htmx and not request.htmx.boosted:
-        return f"{template}#{partial}"
-    return template
 
 
 def _detail_context(request, subscription, **extra):
@@ -42,7 +37,7 @@ def _detail_context(request, subscription, **extra):
 def subscription_list(request):
     paginator = Paginator(selectors.subscription_list(), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    template = _partial(request, "subscriptions/list.html", "results")
+    template = partial_or_page(request, "subscriptions/list.html", "results")
     return render(request, template, {"nav": "subscriptions", "page": page})
 
 
@@ -50,7 +45,7 @@ def subscription_list(request):
 @require("view_subscription")
 def subscription_detail(request, pk):
     subscription = selectors.subscription_get(pk)
-    template = _partial(request, "subscriptions/detail.html", "webhook_panel")
+    template = partial_or_page(request, "subscriptions/detail.html", "webhook_panel")
     return render(request, template, _detail_context(request, subscription))
 
 
@@ -68,7 +63,7 @@ def subscription_create(request):
                     actor=request.user,
                     reason=form.cleaned_data["reason"],
                 )
-            except ValidationError as exc:
+            except InvalidInput as exc:
                 form.add_service_errors(exc)
             else:
                 context = _detail_context(
@@ -104,7 +99,7 @@ def subscription_edit(request, pk):
             actor=request.user,
             reason=form.cleaned_data["reason"],
         )
-    except ValidationError as exc:
+    except InvalidInput as exc:
         form.add_service_errors(exc)
         return render(request, "subscriptions/form.html", context)
     except ConflictError as conflict:
@@ -191,9 +186,9 @@ def webhook_key_regenerate(request, pk):
         except Subscription.DoesNotExist:
             raise Http404 from None
         context = _detail_context(request, subscription, new_webhook_key=key)
-        template = _partial(request, "subscriptions/detail.html", "webhook_panel")
+        template = partial_or_page(request, "subscriptions/detail.html", "webhook_panel")
         return render(request, template, context)
-    template = _partial(request, "subscriptions/webhook_key_confirm.html", "confirm")
+    template = partial_or_page(request, "subscriptions/webhook_key_confirm.html", "confirm")
     return render(request, template, _detail_context(request, subscription, form=form))
 
 
@@ -201,10 +196,7 @@ def webhook_key_regenerate(request, pk):
 def api_url_preview(request):
     """The API URL the typed Account ID leads to, as a fragment beside the field."""
     user = request.user
-    if not (
-        user.has_perm("subscriptions.add_subscription")
-        or user.has_perm("subscriptions.change_subscription")
-    ):
+    if not (has_perm(user, "add_subscription") or has_perm(user, "change_subscription")):
         raise PermissionDenied
     raw = request.GET.get("account_id", "")
     context = {"account_id": raw, "derived_url": None, "problem": None}

@@ -14,9 +14,9 @@ import pytest
 from netsuite.auth import Credentials
 from netsuite.certificates import generate_key_and_certificate
 from netsuite.client import NetSuiteClient
-from netsuite.simulator import Simulator
+from netsuite.simulator import Simulator, SimulatorAdmin
 
-from .helpers import FAST_RETRY, provision
+from .helpers import ACCOUNT, FAST_RETRY
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +41,15 @@ def sim():
 
 
 @pytest.fixture
+def admin(sim):
+    """The running simulator's admin API over HTTP, as another process would drive it."""
+    with SimulatorAdmin(sim.base_url) as client:
+        yield client
+
+
+@pytest.fixture
 def creds(sim, ec_pair) -> Credentials:
-    return provision(sim, ec_pair)
+    return sim.provision(ACCOUNT, key_pair=ec_pair)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import requests
 from netsuite.errors import BadRequestError, NotFoundError
 from netsuite.simulator import Simulator
 
-from .helpers import FAST_RETRY, provision
+from .helpers import ACCOUNT, FAST_RETRY
 
 AUTH_DETAILS = "customrecord_otg_ipaas_auth_details"
 
@@ -21,8 +21,8 @@ def big_sim(ec_pair):
 def big_client(big_sim, ec_pair):
     from netsuite.client import NetSuiteClient
 
-    client = NetSuiteClient(provision(big_sim, ec_pair), base_url=big_sim.base_url,
-                            retry=FAST_RETRY)
+    client = NetSuiteClient(big_sim.provision(ACCOUNT, key_pair=ec_pair),
+                            base_url=big_sim.base_url, retry=FAST_RETRY)
     yield client
     client.close()
 

@@ -1,4 +1,8 @@
-"""The simulator's own behaviour: admin API, token endpoint rules, CLI."""
+"""The simulator's own behaviour: admin API, token endpoint rules, CLI.
+
+The admin API is driven through :class:`SimulatorAdmin`, as another process would; only
+:func:`test_admin_api_status_codes` speaks raw HTTP, for the statuses the client hides.
+"""
 
 import datetime as dt
 import subprocess
@@ -13,47 +17,67 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from netsuite.certificates import generate_key_and_certificate, self_signed_certificate
-from netsuite.simulator import Simulator, SimulatorError
+from netsuite.simulator import (
+    Simulator,
+    SimulatorAdmin,
+    SimulatorError,
+    SimulatorRefused,
+    SimulatorUnreachable,
+)
 
 from .helpers import ACCOUNT
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def admin(sim, method, path, **kwargs):
-    return requests.request(method, f"{sim.base_url}/_sim/{path}", timeout=5, **kwargs)
+def test_admin_api_status_codes(sim, ec_pair):
+    def call(method, path, **kwargs):
+        return requests.request(method, f"{sim.base_url}/_sim/{path}", timeout=5, **kwargs)
 
-
-def test_admin_endpoints_register_an_integration_and_a_certificate(sim, ec_pair):
-    answer = admin(sim, "POST", "integrations", json={"account_id": "1234567_sb1"})
-    assert answer.status_code == 201
-    consumer_id = answer.json()["consumer_id"]
-    assert answer.json()["account_id"] == "1234567_SB1" and len(consumer_id) == 64
-    chosen = admin(sim, "POST", "integrations",
-                   json={"account_id": "1234567", "consumer_id": "my-consumer"})
-    assert chosen.json()["consumer_id"] == "my-consumer"
-    cert = admin(sim, "POST", "certificates", json={
-        "account_id": "1234567_SB1", "consumer_id": consumer_id, "certificate_pem": ec_pair[1]})
+    created = call("POST", "integrations", json={"account_id": ACCOUNT})
+    assert created.status_code == 201
+    cert = call("POST", "certificates", json={"account_id": ACCOUNT, "certificate_pem": ec_pair[1],
+                                              "consumer_id": created.json()["consumer_id"]})
     assert cert.status_code == 201
-    assert cert.json()["certificate_id"]
-    assert cert.json()["validity_cut"] is False
-    revoke = admin(sim, "DELETE", f"certificates/{cert.json()['certificate_id']}")
-    assert revoke.json() == {"revoked": True}
-    assert admin(sim, "GET", "health").json() == {"ok": True}
-    assert admin(sim, "GET", "nope").status_code == 404
+    assert call("POST", "faults", json={"kind": "record"}).status_code == 201
+    assert call("GET", "health").status_code == 200
+    for refused, status in (
+        (call("GET", "nope"), 404),
+        (call("POST", "integrations", data=b"{not json"), 400),
+        (call("POST", "integrations", json=[1]), 400),
+        (call("DELETE", "certificates/unknown"), 404),
+    ):
+        assert refused.status_code == status
+        assert isinstance(refused.json()["error"], str)
 
 
-def test_certificate_upload_refusals(sim):
+def test_admin_endpoints_register_an_integration_and_a_certificate(admin, ec_pair):
+    created = admin.create_integration("1234567_sb1")
+    consumer_id = created["consumer_id"]
+    assert created["account_id"] == "1234567_SB1" and len(consumer_id) == 64
+    chosen = admin.create_integration("1234567", consumer_id="my-consumer")
+    assert chosen["consumer_id"] == "my-consumer"
+    cert = admin.upload_certificate("1234567_SB1", consumer_id, ec_pair[1])
+    assert cert["certificate_id"]
+    assert cert["validity_cut"] is False
+    admin.revoke_certificate(cert["certificate_id"])
+    assert admin.health() == {"ok": True}
+    with pytest.raises(SimulatorRefused) as info:
+        admin.request("GET", "nope")
+    assert info.value.status == 404
+
+
+def test_certificate_upload_refusals(sim, admin):
     consumer_id = sim.create_integration(ACCOUNT)
     weak = self_signed_certificate(rsa.generate_private_key(public_exponent=65537,
                                                             key_size=2048))
     weak_pem = weak.public_bytes(serialization.Encoding.PEM).decode()
-    answer = admin(sim, "POST", "certificates", json={
-        "account_id": ACCOUNT, "consumer_id": consumer_id, "certificate_pem": weak_pem})
-    assert answer.status_code == 400 and "2048" in answer.json()["error"]
-    answer = admin(sim, "POST", "certificates", json={
-        "account_id": ACCOUNT, "consumer_id": "unknown", "certificate_pem": weak_pem})
-    assert answer.status_code == 400
+    with pytest.raises(SimulatorRefused) as info:
+        admin.register_certificate(ACCOUNT, consumer_id, weak_pem)
+    assert info.value.status == 400 and "2048" in info.value.error
+    with pytest.raises(SimulatorRefused) as info:
+        admin.register_certificate(ACCOUNT, "unknown", weak_pem)
+    assert info.value.status == 400
     with pytest.raises(SimulatorError, match="not a PEM certificate"):
         sim.register_certificate(ACCOUNT, consumer_id, "garbage")
 
@@ -121,46 +145,52 @@ def test_token_endpoint_checks_the_request_exactly(sim, client):
     assert sim.stats()["token_refusals"] == {"invalid_request": 4}
 
 
-def test_faults_through_the_admin_api(sim, client):
+def test_faults_through_the_admin_api(sim, admin, client):
     client.fetch_token()
-    answer = admin(sim, "POST", "faults",
-                   json={"path_prefix": "/services/rest/record", "status": 503, "count": 1})
-    assert answer.status_code == 201
+    fault_id = admin.add_fault(path_prefix="/services/rest/record", status=503, count=1)
+    assert isinstance(fault_id, int)
     assert client.records.get("location", 1)["name"] == "Location 1"
     assert sim.stats()["faults_served"] == 1
-    assert admin(sim, "POST", "faults", json={"kind": "bogus"}).status_code == 400
-    assert admin(sim, "DELETE", "faults").json() == {"ok": True}
+    with pytest.raises(SimulatorRefused) as info:
+        admin.add_fault(kind="bogus")
+    assert info.value.status == 400
+    admin.add_fault(kind="record", count=5)
+    admin.clear_faults()
+    assert client.records.get("location", 1)["name"] == "Location 1"
 
 
-def test_stats_and_reset(sim, client):
+def test_stats_and_reset(sim, admin, client):
     client.records.get("location", 1)
-    stats = admin(sim, "GET", "stats").json()
+    stats = admin.stats()
     assert stats["calls"] == {"token": 1, "record": 1}
     assert stats["accounts"][ACCOUNT]["max_in_flight"] == 1
-    admin(sim, "POST", "reset-stats")
+    admin.reset_stats()
     assert sim.stats()["requests"] == 0
 
 
-def test_governance_admin(sim, client, creds):
-    answer = admin(sim, "PATCH", f"accounts/{ACCOUNT}/governance",
-                   json={"account_limit": 20, "integration_limits": {creds.consumer_id: 3}})
-    assert answer.json()["accountConcurrencyLimit"] == 20
+def test_governance_admin(admin, client, creds):
+    answer = admin.set_governance(ACCOUNT, account_limit=20,
+                                  integration_limits={creds.consumer_id: 3})
+    assert answer["accountConcurrencyLimit"] == 20
+    assert admin.governance(ACCOUNT)["accountConcurrencyLimit"] == 20
     assert client.records.governance_limits()["integrationConcurrencyLimit"] == 3
-    assert admin(sim, "PATCH", f"accounts/{ACCOUNT}/governance",
-                 json={"account_limit": 0}).status_code == 400
+    with pytest.raises(SimulatorRefused) as info:
+        admin.set_governance(ACCOUNT, account_limit=0)
+    assert info.value.status == 400
 
 
-def test_config_admin(sim):
-    answer = admin(sim, "PATCH", "config", json={"latency": 0.01, "expires_in_format": "number"})
-    assert answer.json()["latency"] == 0.01
-    assert admin(sim, "PATCH", "config", json={"colour": "red"}).status_code == 400
+def test_config_admin(admin):
+    answer = admin.configure(latency=0.01, expires_in_format="number")
+    assert answer["latency"] == 0.01
+    assert admin.config() == answer
+    with pytest.raises(SimulatorRefused) as info:
+        admin.configure(colour="red")
+    assert info.value.status == 400 and "colour" in info.value.error
 
 
 def test_accounts_are_separate(sim, ec_pair, ec384_pair, make_client):
-    from .helpers import provision
-
-    one = make_client(provision(sim, ec_pair, "1111111"))
-    two = make_client(provision(sim, ec384_pair, "2222222_SB1"))
+    one = make_client(sim.provision("1111111", key_pair=ec_pair))
+    two = make_client(sim.provision("2222222_SB1", key_pair=ec384_pair))
     one.webhooks.set_flags(245, create=True, update=True, delete=True)
     assert sim.webhook_flags("2222222_SB1")[245]["create"] is False
     two.records.governance_limits()
@@ -179,7 +209,8 @@ def test_cli_starts_and_serves(tmp_path):
         line = process.stdout.readline()
         assert line.startswith("NetSuite simulator listening on http://127.0.0.1:")
         base_url = line.split()[-1]
-        assert requests.get(f"{base_url}/_sim/health", timeout=5).json() == {"ok": True}
+        with SimulatorAdmin(base_url) as admin:
+            assert admin.health() == {"ok": True}
         deadline = time.monotonic() + 20
         while not out.exists() or not out.read_text().strip().endswith("}"):
             assert time.monotonic() < deadline
@@ -214,5 +245,9 @@ def test_simulator_context_and_restart():
     simulator = Simulator()
     assert "stopped" in repr(simulator)
     with simulator:
-        assert requests.get(f"{simulator.base_url}/_sim/health", timeout=5).ok
+        admin = SimulatorAdmin(simulator.base_url)
+        assert admin.health() == {"ok": True}
+    with pytest.raises(SimulatorUnreachable):
+        admin.health()
+    admin.close()
     simulator.stop()

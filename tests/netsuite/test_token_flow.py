@@ -16,12 +16,12 @@ from netsuite.errors import (
     ScopeError,
 )
 
-from .helpers import ACCOUNT, provision
+from .helpers import ACCOUNT
 
 
 @pytest.mark.parametrize("pair_name", ["rsa_pair", "ec_pair", "ec384_pair"])
 def test_full_token_flow(request, sim, make_client, pair_name):
-    creds = provision(sim, request.getfixturevalue(pair_name))
+    creds = sim.provision(ACCOUNT, key_pair=request.getfixturevalue(pair_name))
     client = make_client(creds)
     token = client.fetch_token()
     assert token.value.startswith("sim1.")
@@ -61,8 +61,8 @@ def test_shared_cache_serves_a_second_client(sim, make_client, creds):
 
 def test_changed_credentials_do_not_reuse_a_token(sim, make_client, ec_pair, ec384_pair):
     cache = MemoryTokenCache()
-    one = provision(sim, ec_pair)
-    two = provision(sim, ec384_pair)
+    one = sim.provision(ACCOUNT, key_pair=ec_pair)
+    two = sim.provision(ACCOUNT, key_pair=ec384_pair)
     a = make_client(one, token_cache=cache).fetch_token()
     b = make_client(two, token_cache=cache).fetch_token()
     assert a.value != b.value
@@ -128,7 +128,7 @@ def assert_ordered_hint(error, first_words):
 
 
 def test_rs256_assertion_is_refused(sim, make_client, rsa_pair):
-    creds = provision(sim, rsa_pair)
+    creds = sim.provision(ACCOUNT, key_pair=rsa_pair)
     client = make_client(creds)
     forged = forge(creds, client.urls.token_url, alg="RS256")
     with pytest.raises(AuthenticationError) as info:
@@ -170,7 +170,7 @@ def expired_pair():
 
 
 def test_expired_certificate_refused_by_netsuite(sim, make_client):
-    creds = provision(sim, expired_pair())
+    creds = sim.provision(ACCOUNT, key_pair=expired_pair())
     client = make_client(creds)
     with pytest.raises(AuthenticationError) as info:
         client.fetch_token()
@@ -180,7 +180,7 @@ def test_expired_certificate_refused_by_netsuite(sim, make_client):
 
 
 def test_expired_certificate_known_locally_is_refused_before_calling(sim, make_client):
-    creds = provision(sim, expired_pair(), with_certificate=True)
+    creds = sim.provision(ACCOUNT, key_pair=expired_pair(), include_certificate=True)
     client = make_client(creds)
     with pytest.raises(CertificateRejectedError) as info:
         client.fetch_token()
@@ -250,7 +250,11 @@ def test_scope_not_enabled_on_the_integration(sim, make_client, ec_pair):
 
 
 def test_token_without_restlets_scope_cannot_call_the_restlet(sim, make_client, ec_pair):
-    creds = provision(sim, ec_pair, scopes=("rest_webservices",))
+    # The integration allows both scopes; only the token asks for just one.
+    creds = sim.provision(
+        ACCOUNT, key_pair=ec_pair, scopes=("rest_webservices",),
+        integration_scopes=("restlets", "rest_webservices"),
+    )
     client = make_client(creds)
     assert client.records.governance_limits()
     with pytest.raises(ScopeError) as info:

@@ -52,13 +52,19 @@ def test_dropped_connections_are_retried(sim, client):
     assert client.stats.connection_errors == 2
 
 
-def test_retries_stop_after_max_attempts(sim, make_client, creds):
+@pytest.mark.parametrize(
+    ("status", "error_class", "hint_words"),
+    [(502, NetSuiteUnavailableError, "status.netsuite.com"),
+     (429, ConcurrencyLimitError, "Concurrent Connections")],
+)
+def test_retries_stop_after_max_attempts(sim, make_client, creds, status, error_class, hint_words):
     client = make_client(creds, retry=RetryPolicy(max_attempts=3, base_delay=0.01))
     client.fetch_token()
-    sim.add_fault(kind="record", status=502, count=100)
-    with pytest.raises(NetSuiteUnavailableError) as info:
+    sim.add_fault(kind="record", status=status, count=100)
+    with pytest.raises(error_class) as info:
         client.records.get(AUTH_DETAILS, 1)
-    assert info.value.status == 502
+    assert info.value.status == status
+    assert hint_words in info.value.hint
     assert sim.stats()["faults_served"] == 3
 
 
@@ -150,15 +156,9 @@ def test_restlet_limit_errors_are_retried(sim, make_client, creds):
     assert sim.stats()["restlet_limit_errors"] > 0
 
 
-def test_limit_outlasting_the_retries_is_a_concurrency_error(sim, make_client, creds):
+def test_restlet_limit_outlasting_the_retries_is_a_concurrency_error(sim, make_client, creds):
     client = make_client(creds, retry=RetryPolicy(max_attempts=2, base_delay=0.01))
     client.fetch_token()
-    sim.add_fault(kind="record", status=429, count=5)
-    with pytest.raises(ConcurrencyLimitError) as info:
-        client.records.get(AUTH_DETAILS, 1)
-    assert info.value.status == 429
-    assert "Concurrent Connections" in info.value.hint
-    sim.clear_faults()
     sim.add_fault(
         kind="restlet", status=400, count=5,
         body={"error": {"code": "SSS_REQUEST_LIMIT_EXCEEDED", "message": "limit"}},
@@ -166,6 +166,7 @@ def test_limit_outlasting_the_retries_is_a_concurrency_error(sim, make_client, c
     with pytest.raises(ConcurrencyLimitError) as info:
         client.webhooks.list_deployments()
     assert info.value.code == "SSS_REQUEST_LIMIT_EXCEEDED"
+    assert sim.stats()["faults_served"] == 2
 
 
 def test_integration_specific_limit_is_enforced(sim, make_client, creds):

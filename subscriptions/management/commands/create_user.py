@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
+from subscriptions.actors import COMMAND_LINE
 from subscriptions.models import Role
 from subscriptions.services.users import user_create
 
@@ -53,7 +54,9 @@ class Command(BaseCommand):
                 "Password refused: " + " ".join(exc.messages) + " Nothing was changed."
             ) from None
 
-        user_create(username=username, password=password, role=role, email=email)
+        user_create(
+            username=username, password=password, role=role, email=email, actor=COMMAND_LINE
+        )
         self.stdout.write(f"Created {username} with the role {Role(role).label}.")
 
     def _read_password(self, password_file) -> str:

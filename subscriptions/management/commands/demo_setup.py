@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from netsuite import certificates as nscert
-from netsuite.accounts import api_url_for, normalize_base_url
+from netsuite.accounts import api_url_for
+from netsuite.simulator.admin import SimulatorAdmin, SimulatorAdminError, SimulatorRefused
+from subscriptions.actors import COMMAND_LINE
 from subscriptions.models import Certificate, Subscription
 from subscriptions.services import certificates as certificate_service
 from subscriptions.services import subscriptions as subscription_service
@@ -47,30 +48,23 @@ class Command(BaseCommand):
                 "simulator: start one (python -m netsuite.simulator --port 8765) and set "
                 "NETSUITE_BASE_URL=http://127.0.0.1:8765, or use `make run`, which does both."
             )
-        base = normalize_base_url(settings.NETSUITE_BASE_URL)
-        self.session = requests.Session()
-        self.base = base
-        self._admin("GET", "/_sim/health")
-        self.step(f"simulator answers at {base}")
-
-        existing = (
-            Subscription.objects.defer("private_key", "webhook_api_key")
-            .filter(name__iexact=name)
-            .first()
-        )
-        consumer_id = self._integration(account, existing)
-        key_pem, cert_pem, reused = self._pair(existing)
-        info = nscert.describe_certificate(nscert.load_certificate(cert_pem))
-        self.step(
-            f"{'reusing' if reused else 'generated'} {info.key.label} key and certificate, "
-            f"valid until {info.not_after:%Y-%m-%d}"
-        )
-        registered = self._admin(
-            "POST",
-            "/_sim/certificates",
-            {"account_id": account, "consumer_id": consumer_id, "certificate_pem": cert_pem},
-        )
-        certificate_id = registered["certificate_id"]
+        self.admin = SimulatorAdmin(settings.NETSUITE_BASE_URL)
+        try:
+            self.admin.health()
+            self.step(f"simulator answers at {self.admin.base_url}")
+            existing = Subscription.objects.without_secrets().filter(name__iexact=name).first()
+            consumer_id = self._integration(account, existing)
+            key_pem, cert_pem, reused = self._pair(existing)
+            info = nscert.describe_certificate(nscert.load_certificate(cert_pem))
+            self.step(
+                f"{'reusing' if reused else 'generated'} {info.key.label} key and certificate, "
+                f"valid until {info.not_after:%Y-%m-%d}"
+            )
+            certificate_id = self.admin.register_certificate(account, consumer_id, cert_pem)
+        except SimulatorAdminError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            self.admin.close()
         self.step(f"certificate registered in the simulator, Certificate ID {certificate_id}")
 
         subscription = self._store(name, account, consumer_id, key_pem, existing)
@@ -79,7 +73,7 @@ class Command(BaseCommand):
             private_key_pem=key_pem,
             certificate_pem=cert_pem,
             certificate_id=certificate_id,
-            actor=None,
+            actor=COMMAND_LINE,
             reason="demo_setup",
         )
         subscription.refresh_from_db()
@@ -89,7 +83,7 @@ class Command(BaseCommand):
         )
         if skip_test:
             return
-        test = connection_test_run(subscription=subscription, actor=None)
+        test = connection_test_run(subscription=subscription, actor=COMMAND_LINE)
         if test.outcome != "passed":
             failed = test.failed_step or {"label": "?", "error": {"message": "?"}}
             raise CommandError(
@@ -98,36 +92,18 @@ class Command(BaseCommand):
             )
         self.step(f"connection test passed ({len(test.steps)} steps, {test.duration_ms} ms)")
 
-    def _admin(self, method: str, path: str, payload: dict | None = None) -> dict:
-        try:
-            response = self.session.request(
-                method, self.base + path, json=payload, timeout=(2, 10)
-            )
-        except requests.RequestException as exc:
-            raise CommandError(
-                f"The simulator at {self.base} does not answer ({type(exc).__name__}); start it "
-                "with python -m netsuite.simulator --port 8765."
-            ) from None
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
-        if response.status_code >= 400:
-            raise SimulatorRefused(data.get("error") or f"HTTP {response.status_code}")
-        return data
-
     def _integration(self, account: str, existing: Subscription | None) -> str:
         """The demo's integration in the simulator, under the consumer ID stored before."""
-        payload = {"account_id": account, "name": "iPaaS demo integration"}
-        if existing is not None and existing.consumer_id:
-            payload["consumer_id"] = existing.consumer_id
+        known = existing.consumer_id if existing is not None and existing.consumer_id else None
         try:
-            created = self._admin("POST", "/_sim/integrations", payload)
+            created = self.admin.create_integration(
+                account, name="iPaaS demo integration", consumer_id=known
+            )
         except SimulatorRefused as exc:
-            if "consumer_id" in payload and "already used" in str(exc):
+            if known and "already used" in str(exc):
                 # The simulator was not restarted: the integration is still there.
-                self.step(f"integration {payload['consumer_id'][:12]}… already in the simulator")
-                return payload["consumer_id"]
+                self.step(f"integration {known[:12]}… already in the simulator")
+                return known
             raise CommandError(f"The simulator refused the integration: {exc}") from None
         self.step(f"integration {created['consumer_id'][:12]}… created in account {account}")
         return created["consumer_id"]
@@ -162,7 +138,7 @@ class Command(BaseCommand):
         if existing is None:
             subscription, _webhook_key = subscription_service.subscription_create(
                 data={**data, "certificate_id": "pending-registration"},
-                actor=None,
+                actor=COMMAND_LINE,
                 reason="demo_setup",
             )
             return subscription
@@ -175,13 +151,9 @@ class Command(BaseCommand):
                 "api_url": api_url_for(account),
             },
             expected_revision=existing.revision,
-            actor=None,
+            actor=COMMAND_LINE,
             reason="demo_setup",
         )
-
-
-class SimulatorRefused(Exception):
-    pass
 
 
 def _now() -> dt.datetime:

@@ -5,6 +5,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from subscriptions.actors import COMMAND_LINE
 from subscriptions.models import Role
 from subscriptions.services.users import user_create
 
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             username = f"{username}-{secrets.token_hex(2)}"
         password = secrets.token_urlsafe(12)
-        user_create(username=username, password=password, role=Role.ADMINISTRATOR)
+        user_create(
+            username=username, password=password, role=Role.ADMINISTRATOR, actor=COMMAND_LINE
+        )
         self.stdout.write(self.style.SUCCESS("Created the first administrator account:"))
         self.stdout.write(f"    username: {username}")
         self.stdout.write(f"    password: {password}")

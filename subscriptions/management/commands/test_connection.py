@@ -7,6 +7,7 @@ it can gate a deployment or a monitoring check.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from subscriptions.actors import COMMAND_LINE
 from subscriptions.models import Certificate, Subscription
 from subscriptions.services.connection import ConnectionTestError, connection_test_run
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, staged, **options):
         subscription = (
-            Subscription.objects.defer("private_key", "webhook_api_key")
+            Subscription.objects.without_secrets()
             .filter(name__iexact=name.strip())
             .first()
         )
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         try:
             test = connection_test_run(
                 subscription=subscription,
-                actor=None,
+                actor=COMMAND_LINE,
                 certificate=certificate,
                 on_step=self._print_step,
             )

@@ -1,4 +1,4 @@
-"""Reads for the audit trail and the people page.
+"""Reads for the audit trail.
 
 The audit table grows without bound, so every read here is shaped for an index: equality
 filters on the indexed columns, keyset pages (never OFFSET), no COUNT(*), and the distinct
@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
-from .models import AuditEvent, Role, Subscription
+from ..models import AuditEvent, Subscription
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 2000
@@ -192,43 +192,38 @@ def audit_event(pk: int) -> AuditEvent:
 # Distinct values by a skip scan: each step is one index seek for the next larger value, so
 # the cost grows with the number of distinct values, not with the number of events. Both
 # SQLite and PostgreSQL run this form unchanged.
-_DISTINCT_ACTIONS = """
+_SKIP_SCAN = """
 WITH RECURSIVE seen(value) AS (
-    SELECT MIN(action) FROM {table}
+    SELECT MIN({column}) FROM {table}
     UNION ALL
-    SELECT (SELECT MIN(action) FROM {table} WHERE action > seen.value)
-    FROM seen WHERE seen.value IS NOT NULL
-)
-SELECT value FROM seen WHERE value IS NOT NULL
-"""
-
-_DISTINCT_SUBSCRIPTIONS = """
-WITH RECURSIVE seen(value) AS (
-    SELECT MIN(subscription_id) FROM {table}
-    UNION ALL
-    SELECT (SELECT MIN(subscription_id) FROM {table} WHERE subscription_id > seen.value)
+    SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > seen.value)
     FROM seen WHERE seen.value IS NOT NULL
 )
 SELECT value FROM seen WHERE value IS NOT NULL
 """
 
 
-def _run(sql: str) -> list[tuple]:
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+def _distinct(column: str) -> list:
+    """The distinct values of an indexed column of the audit table, in order."""
+    quote = connection.ops.quote_name
+    sql = _SKIP_SCAN.format(
+        table=quote(AuditEvent._meta.db_table),
+        column=quote(AuditEvent._meta.get_field(column).column),
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(table=table))
-        return cursor.fetchall()
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def audit_actions() -> list[str]:
-    return [row[0] for row in _run(_DISTINCT_ACTIONS)]
+    return _distinct("action")
 
 
 def audit_subscription_choices() -> list[tuple[int, str]]:
     """Existing subscriptions by name, then ids seen only in events (deleted subscriptions)."""
     existing = list(Subscription.objects.values_list("id", "name"))  # Meta: by lower(name)
     known = {pk for pk, _ in existing}
-    gone = [row[0] for row in _run(_DISTINCT_SUBSCRIPTIONS) if row[0] not in known]
+    gone = [pk for pk in _distinct("subscription_id") if pk not in known]
     if not gone:
         return existing
     # The deletion event keeps the name the subscription had when it was deleted.
@@ -302,26 +297,3 @@ def audit_export_rows(filters: AuditFilters | None = None, *, batch: int = EXPOR
 
 def subscription_exists(pk: int | None) -> bool:
     return pk is not None and Subscription.objects.filter(pk=pk).exists()
-
-
-# People ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Person:
-    user: object
-    role: str  # Role value, or "" when the user holds none
-    role_label: str
-
-
-def people() -> list[Person]:
-    """Every user with their role: two queries whatever the number of people."""
-    labels = {r.label: r for r in Role}
-    result = []
-    users = get_user_model().objects.order_by("username").prefetch_related("groups")
-    for user in users:
-        role = next((labels[g.name] for g in user.groups.all() if g.name in labels), None)
-        result.append(
-            Person(user, role.value if role else "", role.label if role else "(no role)")
-        )
-    return result

@@ -1,4 +1,7 @@
-"""Read queries for the NetSuite actions: a constant number of queries per page."""
+"""A subscription's health: its latest finished connection test and its certificate's expiry.
+
+A constant number of queries per page: the list page asks for the health of 50 rows at once.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,8 @@ from dataclasses import dataclass
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
-from .models import Subscription
-from .models_netsuite import Certificate, ConnectionTest, WebhookState
-from .services.certificates import passing_test
-
-HISTORY_SHOWN = 10
-
-
-def _finished_own_tests():
-    return ConnectionTest.objects.filter(staged_certificate__isnull=True).exclude(
-        outcome=ConnectionTest.Outcome.RUNNING
-    )
+from ..models import Certificate, ConnectionTest, Subscription
+from .connection_tests import finished_own_tests
 
 
 @dataclass(frozen=True)
@@ -78,7 +72,7 @@ def health_map(subscriptions) -> dict[int, Health]:
     )
     tests = {
         t.subscription_id: t
-        for t in _finished_own_tests()
+        for t in finished_own_tests()
         .filter(subscription_id__in=ids)
         .annotate(newest=newest_first)
         .filter(newest=1)
@@ -102,58 +96,3 @@ def health_map(subscriptions) -> dict[int, Health]:
 
 def subscription_health(subscription: Subscription) -> Health:
     return health_map([subscription])[subscription.pk]
-
-
-@dataclass
-class CertificateOverview:
-    active: Certificate | None
-    staged: Certificate | None
-    retired: list[Certificate]
-    staged_test: ConnectionTest | None  # the latest test of the staged pair
-    staged_ready: bool  # a passed test clears it for activation
-    key_without_certificate: bool
-
-
-def certificate_overview(subscription: Subscription) -> CertificateOverview:
-    certs = list(Certificate.objects.filter(subscription=subscription).defer("private_key"))
-    active = next((c for c in certs if c.status == Certificate.Status.ACTIVE), None)
-    staged = next((c for c in certs if c.status == Certificate.Status.STAGED), None)
-    retired = [c for c in certs if c.status == Certificate.Status.RETIRED]
-    staged_test = None
-    ready = False
-    if staged is not None:
-        staged_test = (
-            ConnectionTest.objects.filter(staged_certificate=staged)
-            .exclude(outcome=ConnectionTest.Outcome.RUNNING)
-            .order_by("-started_at", "-id")
-            .first()
-        )
-        ready = passing_test(staged) is not None
-    return CertificateOverview(
-        active=active,
-        staged=staged,
-        retired=retired,
-        staged_test=staged_test,
-        staged_ready=ready,
-        key_without_certificate=active is None and bool(subscription.private_key_fingerprint),
-    )
-
-
-def connection_history(subscription: Subscription, limit: int = HISTORY_SHOWN):
-    return list(
-        ConnectionTest.objects.filter(subscription=subscription)
-        .select_related("staged_certificate")
-        .defer("staged_certificate__private_key", "staged_certificate__certificate_pem")
-        .order_by("-started_at", "-id")[:limit]
-    )
-
-
-def latest_own_test(subscription: Subscription) -> ConnectionTest | None:
-    # Finished only: a page must never pick up (and continue) someone's unfinished test.
-    return _finished_own_tests().filter(subscription=subscription).order_by(
-        "-started_at", "-id"
-    ).first()
-
-
-def recorded_webhooks(subscription: Subscription) -> list[WebhookState]:
-    return list(WebhookState.objects.filter(subscription=subscription))

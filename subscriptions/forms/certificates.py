@@ -1,11 +1,10 @@
-"""Forms of the NetSuite actions. Secrets are write-only: never rendered back, not even on error."""
+"""Forms of the certificate steps. A private key is write-only: never rendered back."""
 
 from django import forms
 
 from netsuite.certificates import MAX_VALIDITY_DAYS
 
-from .models import NUMBER_LIMITS
-from .services.certificates import DEFAULT_VALIDITY_DAYS, GENERATE_KEY_TYPES
+from ..models import DEFAULT_KEY_TYPE, DEFAULT_VALIDITY_DAYS, GENERATE_KEY_TYPES
 
 MAX_PEM_BYTES = 64 * 1024
 
@@ -14,7 +13,7 @@ class GenerateCertificateForm(forms.Form):
     key_type = forms.ChoiceField(
         label="Key type",
         choices=list(GENERATE_KEY_TYPES.items()),
-        initial="rsa3072",
+        initial=DEFAULT_KEY_TYPE,
         help_text="RSA 3072 works everywhere; EC P-256 is smaller and faster.",
     )
     days = forms.IntegerField(
@@ -63,25 +62,3 @@ class CertificateIdForm(forms.Form):
         max_length=255,
         help_text="Shown beside the certificate after the upload in NetSuite.",
     )
-
-
-class AuthDetailsForm(forms.Form):
-    webhook_url = forms.CharField(label="Webhook URL", max_length=1000)
-    tracking_guid = forms.CharField(label="Tracking GUID", max_length=64, required=False)
-    access_token = forms.CharField(
-        label="Access token",
-        required=False,
-        strip=True,
-        # Never rendered back: a blank field keeps what NetSuite has.
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Leave blank to keep the current token.",
-    )
-
-
-class GovernanceApplyForm(forms.Form):
-    concurrent_connections = forms.IntegerField(
-        label="Concurrent Connections",
-        min_value=NUMBER_LIMITS["concurrent_connections"][0],
-        max_value=NUMBER_LIMITS["concurrent_connections"][1],
-    )
-    revision = forms.IntegerField(widget=forms.HiddenInput)

@@ -8,8 +8,7 @@ and a key that cannot be decrypted any more does not break a page.
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
-from .models import AuditEvent, Subscription
-from .services.subscriptions import SECRET_FIELDS
+from ..models import PLAIN_FIELDS, AuditEvent, Subscription
 
 LIST_COLUMNS = (
     "id",
@@ -34,7 +33,7 @@ def subscription_list():
 
 def subscription_get(pk) -> Subscription:
     """One subscription for a page or a form, its secrets left in the database (404 if none)."""
-    return get_object_or_404(Subscription.objects.defer(*SECRET_FIELDS), pk=pk)
+    return get_object_or_404(Subscription.objects.without_secrets(), pk=pk)
 
 
 def subscription_last_change(subscription_id) -> AuditEvent | None:
@@ -45,3 +44,14 @@ def subscription_last_change(subscription_id) -> AuditEvent | None:
         .order_by("-id")
         .first()
     )
+
+
+def subscription_snapshot(subscription: Subscription) -> dict:
+    """The non-secret state a form was opened on, to say later what changed meanwhile."""
+    snapshot = {field: getattr(subscription, field) for field in PLAIN_FIELDS}
+    snapshot["id"] = subscription.pk
+    snapshot["revision"] = subscription.revision
+    snapshot["private_key_fingerprint"] = subscription.private_key_fingerprint
+    set_at = subscription.webhook_api_key_set_at
+    snapshot["webhook_api_key_set_at"] = set_at.isoformat() if set_at else ""
+    return snapshot

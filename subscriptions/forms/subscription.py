@@ -23,8 +23,8 @@ from netsuite.certificates import (
     load_private_key,
 )
 
-from .models import ENVIRONMENT_CHOICES, NUMBER_LIMITS, Subscription
-from .services.subscriptions import PLAIN_FIELDS, subscription_snapshot
+from ..models import ENVIRONMENT_CHOICES, NUMBER_LIMITS, PLAIN_FIELDS, Subscription
+from ..selectors.subscriptions import subscription_snapshot
 
 MAX_KEY_FILE_BYTES = 64 * 1024
 OPENED_SALT = "subscriptions.edit.opened"
@@ -105,17 +105,15 @@ THROTTLE_FIELDS = [
     "ipaas_throttle_seconds",
     "concurrent_connections",
 ]
+# The seed's fields in the seed's order: the stored ones, with the key's two inputs (paste or
+# upload) where the seed puts the Certificate Private Key.
+_SEED_STORED = [f for f in PLAIN_FIELDS if f not in THROTTLE_FIELDS]
+_KEY_AT = _SEED_STORED.index("certificate_id")
 SEED_FIELDS = [
-    "name",
-    "version",
-    "inventory_search_days",
-    "environment",
-    "consumer_id",
-    "account_id",
+    *_SEED_STORED[:_KEY_AT],
     "private_key_pem",
     "private_key_file",
-    "certificate_id",
-    "api_url",
+    *_SEED_STORED[_KEY_AT:],
 ]
 
 
@@ -427,12 +425,12 @@ class SubscriptionForm(forms.ModelForm):
         data["private_key"] = self.cleaned_data.get("private_key", "")
         return data
 
-    def add_service_errors(self, exc: forms.ValidationError) -> None:
-        """Put a service's refusal next to the field it concerns."""
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
+    def add_service_errors(self, exc) -> None:
+        """Put a service's refusal (a ``ServiceError``) next to the field it concerns."""
+        if not exc.errors:
+            self.add_error(None, exc.message)
             return
-        for field, errors in exc.error_dict.items():
+        for field, errors in exc.errors.items():
             target = "private_key_pem" if field == "private_key" else field
             self.add_error(target if target in self.fields else None, errors)
 

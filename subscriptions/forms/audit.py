@@ -1,0 +1,48 @@
+"""The audit trail's filters: subscription, person, action and a date range."""
+
+from django import forms
+
+from ..selectors.audit import AuditFilters
+
+
+class AuditFilterForm(forms.Form):
+    subscription = forms.TypedChoiceField(
+        label="Subscription", required=False, coerce=int, empty_value=None
+    )
+    person = forms.CharField(
+        label="Person",
+        required=False,
+        max_length=150,
+        help_text="Exact name as recorded, e.g. a username or “system (command line)”.",
+    )
+    action = forms.ChoiceField(label="Action", required=False)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, subscriptions, actions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription"].choices = [("", "All subscriptions")] + [
+            (str(pk), name) for pk, name in subscriptions
+        ]
+        self.fields["action"].choices = [("", "All actions")] + [(a, a) for a in actions]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "“To” must be the same day as “From” or later.")
+        return data
+
+    def filters(self) -> AuditFilters:
+        data = self.cleaned_data
+        return AuditFilters(
+            subscription_id=data.get("subscription"),
+            actor=(data.get("person") or "").strip(),
+            action=data.get("action") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

@@ -1,0 +1,112 @@
+"""The subscription: the seed's fields, the throttling settings and the encrypted secrets."""
+
+import hashlib
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from ..fields import EncryptedTextField
+
+__all__ = ["ENVIRONMENT_CHOICES", "NUMBER_LIMITS", "PLAIN_FIELDS", "SECRET_FIELDS", "Subscription"]
+
+ENVIRONMENT_CHOICES = [("Production", "Production")]
+
+# Allowed ranges of the numeric settings: one table for the forms and the services.
+NUMBER_LIMITS = {
+    "inventory_search_days": (0, 365),
+    "api_throttle_limit": (1, 100_000),
+    "api_throttle_seconds": (1, 86_400),
+    "ipaas_throttle_limit": (1, 100_000),
+    "ipaas_throttle_seconds": (1, 86_400),
+    # NetSuite's largest accounts allow a few dozen; 100 leaves room without allowing typos.
+    "concurrent_connections": (1, 100),
+}
+
+
+# Fields compared and recorded in the audit trail, in form order.
+PLAIN_FIELDS = [
+    "name",
+    "version",
+    "inventory_search_days",
+    "environment",
+    "consumer_id",
+    "account_id",
+    "certificate_id",
+    "api_url",
+    "api_throttle_limit",
+    "api_throttle_seconds",
+    "ipaas_throttle_limit",
+    "ipaas_throttle_seconds",
+    "concurrent_connections",
+]
+
+# The encrypted columns: pages and most services load a subscription without them.
+SECRET_FIELDS = ("private_key", "webhook_api_key")
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def without_secrets(self):
+        """Rows with the encrypted columns left in the database: nothing decrypts a secret
+        that it does not use, and a key that can no longer be decrypted breaks no page."""
+        return self.defer(*SECRET_FIELDS)
+
+
+class Subscription(models.Model):
+    """One NetSuite subscription, with the seed's fields and the throttling settings."""
+
+    name = models.CharField("Name", max_length=120)
+    version = models.CharField("Versions", max_length=20)
+    inventory_search_days = models.PositiveSmallIntegerField("Inventory Search Days", default=0)
+    environment = models.CharField(
+        "Environment", max_length=20, choices=ENVIRONMENT_CHOICES, default="Production"
+    )
+    consumer_id = models.CharField("Consumer ID", max_length=255)
+    account_id = models.CharField("Account ID", max_length=40)
+    private_key = EncryptedTextField("Certificate Private Key", blank=True, default="")
+    # Non-secret facts about the key, kept beside it so pages never need to decrypt it.
+    private_key_type = models.CharField(max_length=20, blank=True, default="")
+    private_key_fingerprint = models.CharField(max_length=95, blank=True, default="")
+    certificate_id = models.CharField("Certificate ID", max_length=255)
+    api_url = models.URLField("API URL", max_length=255)
+
+    api_throttle_limit = models.PositiveIntegerField("API Throttle Limit")
+    api_throttle_seconds = models.PositiveIntegerField("API Throttle Seconds")
+    ipaas_throttle_limit = models.PositiveIntegerField("API Throttle Limit (to iPaaS)")
+    ipaas_throttle_seconds = models.PositiveIntegerField("API Throttle Seconds (to iPaaS)")
+    concurrent_connections = models.PositiveSmallIntegerField("Concurrent Connections")
+
+    webhook_api_key = EncryptedTextField("Webhook API Key", blank=True, default="")
+    # Lets inbound webhooks be matched without decrypting every subscription's key.
+    webhook_api_key_digest = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    webhook_api_key_set_at = models.DateTimeField(null=True, blank=True)
+
+    # Optimistic locking: every save increments it; a form posted against an older
+    # revision is refused instead of overwriting someone else's change.
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = [Lower("name")]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="subscription_name_ci_unique"),
+        ]
+        permissions = [
+            ("view_secrets_metadata", "See key type and fingerprint of secrets"),
+            ("manage_certificates", "Generate, upload and rotate certificates"),
+            ("toggle_webhooks", "Switch per-module webhooks on and off"),
+            ("run_connection_test", "Run connection tests"),
+            ("edit_auth_details", "Edit the iPaaS Auth Details record in NetSuite"),
+            ("start_jobs", "Start initialization and inventory polling"),
+            ("view_jobs", "View jobs"),
+            ("view_inbound_events", "View inbound webhook events"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def digest_webhook_key(value: str) -> str:
+        return hashlib.sha256(value.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Read queries, one module per concept. Nothing here writes, and nothing calls NetSuite."""

@@ -1,0 +1,147 @@
+"""The dashboard's own caps on calls to NetSuite, shared by every process of a deployment.
+
+Concurrent Connections caps the requests in flight per NetSuite account; API Throttle Limit
+per API Throttle Seconds caps the rate per subscription. Both live in Django's cache
+framework, so they are shared across processes (and machines) exactly as far as the cache
+backend is: with Redis or the database cache, by the whole deployment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import time
+import uuid
+from collections.abc import Iterator
+
+from django.core.cache import caches
+
+from netsuite.errors import ConcurrencyLimitError
+
+CACHE_ALIAS = "default"
+
+
+class LocalWaitError(ConcurrencyLimitError):
+    """This dashboard held the call back (its own cap or throttle); NetSuite saw nothing."""
+
+
+class _CacheLimiter:
+    """What both limiters share: a key scope, how long a caller may wait, the cache."""
+
+    def __init__(self, scope: str, *, wait_seconds: float, alias: str = CACHE_ALIAS) -> None:
+        self.scope = scope
+        self.wait_seconds = wait_seconds
+        self.cache = caches[alias]
+
+
+class CacheConcurrencyLimiter(_CacheLimiter):
+    """At most ``max_in_flight`` requests at once per scope, across every process.
+
+    Each slot is one cache key taken with ``cache.add`` (atomic in every backend). A slot
+    expires on its own after ``hold_seconds``, so a process killed mid-request cannot keep it
+    forever; ``hold_seconds`` therefore has to outlast the longest request (the timeouts).
+    """
+
+    def __init__(
+        self,
+        scope: str,
+        max_in_flight: int,
+        *,
+        hold_seconds: float,
+        wait_seconds: float,
+        alias: str = CACHE_ALIAS,
+    ) -> None:
+        super().__init__(scope, wait_seconds=wait_seconds, alias=alias)
+        self.max_in_flight = max(1, int(max_in_flight))
+        self.hold_seconds = max(1, math.ceil(hold_seconds))
+
+    def __repr__(self) -> str:
+        return f"CacheConcurrencyLimiter({self.scope!r}, {self.max_in_flight})"
+
+    def _try_take(self, owner: str) -> str | None:
+        # A random starting slot spreads the cache keys people contend on.
+        first = random.randrange(self.max_in_flight)
+        for offset in range(self.max_in_flight):
+            key = f"{self.scope}:{(first + offset) % self.max_in_flight}"
+            if self.cache.add(key, owner, self.hold_seconds):
+                return key
+        return None
+
+    def in_flight(self) -> int:
+        keys = [f"{self.scope}:{i}" for i in range(self.max_in_flight)]
+        return len(self.cache.get_many(keys))
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        owner = uuid.uuid4().hex
+        deadline = time.monotonic() + self.wait_seconds
+        pause = 0.005
+        while (key := self._try_take(owner)) is None:
+            if time.monotonic() + pause > deadline:
+                raise LocalWaitError(
+                    f"All {self.max_in_flight} connection slots for this NetSuite account stayed "
+                    f"busy for {self.wait_seconds:g} seconds.",
+                    code="LOCAL_CONCURRENCY_WAIT",
+                    hint="Other work on this account (tests, webhook changes, jobs) holds every "
+                    "slot of its Concurrent Connections setting. Try again in a moment, or raise "
+                    "Concurrent Connections if NetSuite's governance allows more.",
+                )
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, 0.1)
+        try:
+            yield
+        finally:
+            # Only release a slot that is still ours (it may have expired and been retaken).
+            if self.cache.get(key) == owner:
+                self.cache.delete(key)
+
+
+class CacheRateLimiter(_CacheLimiter):
+    """At most ``calls`` request starts per ``per_seconds`` window, across every process.
+
+    A fixed window counted with ``cache.incr``: simple, shared, and never more than ``calls``
+    per window (a burst may straddle two windows, which NetSuite's own limits tolerate).
+    """
+
+    def __init__(
+        self,
+        scope: str,
+        calls: int,
+        per_seconds: float,
+        *,
+        wait_seconds: float,
+        alias: str = CACHE_ALIAS,
+    ) -> None:
+        super().__init__(scope, wait_seconds=wait_seconds, alias=alias)
+        self.calls = max(1, int(calls))
+        self.per_seconds = max(1.0, float(per_seconds))
+
+    def __repr__(self) -> str:
+        return f"CacheRateLimiter({self.scope!r}, {self.calls}/{self.per_seconds:g}s)"
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            now = time.time()
+            window = int(now // self.per_seconds)
+            key = f"{self.scope}:{window}"
+            self.cache.add(key, 0, math.ceil(self.per_seconds) + 1)
+            try:
+                count = self.cache.incr(key)
+            except ValueError:
+                continue  # the window's key expired between add and incr
+            if count <= self.calls:
+                return
+            pause = (window + 1) * self.per_seconds - now
+            if time.monotonic() + pause > deadline:
+                raise LocalWaitError(
+                    f"This subscription's API throttle ({self.calls} calls per "
+                    f"{self.per_seconds:g} seconds) is used up for the next {pause:.0f} seconds.",
+                    code="LOCAL_API_THROTTLE",
+                    hint="Wait a moment and try again, or raise the subscription's API "
+                    "Throttle Limit if NetSuite allows more calls.",
+                )
+            time.sleep(pause + random.uniform(0, 0.05))
+
+

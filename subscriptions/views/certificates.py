@@ -1,0 +1,218 @@
+"""Certificates: generate or upload a pair, give it its Certificate ID, activate or discard it.
+
+Every action answers an HTMX request with the certificate section it changed and a plain form
+post with a redirect back and a message; bad input shows the section again with the form's
+messages (400 without JavaScript).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from ..forms.certificates import CertificateIdForm, GenerateCertificateForm, UploadCertificateForm
+from ..models import Certificate, Subscription
+from ..permissions import require
+from ..problems import Problem, Success
+from ..selectors.certificates import certificate_overview
+from ..selectors.subscriptions import subscription_get
+from ..services import certificates as certificate_service
+from .htmx import back, flash, is_partial, partial_or_page, return_to
+
+CERTIFICATES_TEMPLATE = "subscriptions/actions/certificates.html"
+ACTIVATED_EVENT = "netsuite-certificate-activated"
+
+
+def _section(request, subscription, *, notice=None, status=200, **forms):
+    context = {
+        "subscription": subscription,
+        "overview": certificate_overview(subscription),
+        "generate_form": forms.get("generate_form") or GenerateCertificateForm(),
+        "upload_form": forms.get("upload_form") or UploadCertificateForm(),
+        "id_form": forms.get("id_form") or CertificateIdForm(),
+        "notice": notice,
+        "return_to": return_to(request),
+        "simulator": bool(settings.NETSUITE_BASE_URL),
+        "nav": "subscriptions",
+    }
+    name = partial_or_page(request, CERTIFICATES_TEMPLATE, "section")
+    return render(request, name, context, status=200 if is_partial(request) else status)
+
+
+def _done(request, subscription, notice: Problem | Success):
+    if is_partial(request):
+        return _section(request, subscription, notice=notice)
+    flash(request, notice)
+    return back(request, "subscriptions:detail", pk=subscription.pk)
+
+
+def _form_action(
+    request,
+    pk,
+    form,
+    form_name: str,
+    act: Callable[[Subscription, dict], Certificate],
+    success: Callable[[Certificate], str],
+    field_for: Callable[[str | None], str | None] = lambda field: field,
+):
+    """Validate ``form``, call the service, and show its refusal next to the right field."""
+    subscription = subscription_get(pk)
+    if not form.is_valid():
+        return _section(request, subscription, status=400, **{form_name: form})
+    try:
+        cert = act(subscription, form.cleaned_data)
+    except certificate_service.CertificateActionError as exc:
+        form.add_error(field_for(exc.field), exc.message)
+        return _section(request, subscription, status=400, **{form_name: form})
+    return _done(request, subscription, Success(success(cert)))
+
+
+def _staged_certificate(subscription, cert_pk) -> Certificate:
+    return get_object_or_404(
+        Certificate.objects.defer("private_key"), pk=cert_pk, subscription=subscription
+    )
+
+
+def _staged_action(
+    request, pk, cert_pk, act, success: Callable[[Certificate], str], event: str | None = None
+):
+    """An action on the staged certificate that takes no input: refusals become notices.
+
+    ``event`` is sent to the page (HTMX) when the action succeeded.
+    """
+    subscription = subscription_get(pk)
+    cert = _staged_certificate(subscription, cert_pk)
+    try:
+        cert = act(certificate=cert, actor=request.user)
+    except certificate_service.CertificateActionError as exc:
+        return _done(request, subscription, exc.problem)
+    response = _done(request, subscription, Success(success(cert)))
+    if event and is_partial(request):
+        trigger_client_event(response, event)
+    return response
+
+
+@require_GET
+@require("view_subscription")
+def certificates(request, pk):
+    return _section(request, subscription_get(pk))
+
+
+@require_POST
+@require("manage_certificates")
+def certificate_generate(request, pk):
+    def generate(subscription, data):
+        return certificate_service.certificate_generate(
+            subscription=subscription, actor=request.user, key_type=data["key_type"],
+            days=data["days"],
+        )
+
+    form = GenerateCertificateForm(request.POST)
+    return _form_action(request, pk, form, "generate_form", generate, _generated)
+
+
+def _generated(cert: Certificate) -> str:
+    return (
+        f"A new {cert.key_label} certificate is staged. Download it, upload it in NetSuite "
+        "and paste the Certificate ID NetSuite shows."
+    )
+
+
+_UPLOAD_FIELDS = {"private_key": "private_key_file", "certificate": "certificate_file"}
+
+
+@require_POST
+@sensitive_post_parameters("private_key_pem", "private_key_file")
+@require("manage_certificates")
+def certificate_upload(request, pk):
+    def upload(subscription, data):
+        return certificate_service.certificate_upload(
+            subscription=subscription, actor=request.user,
+            private_key_pem=data["private_key_file"], certificate_pem=data["certificate_file"],
+        )
+
+    form = UploadCertificateForm(request.POST, request.FILES)
+    return _form_action(
+        request, pk, form, "upload_form", upload, _uploaded,
+        field_for=lambda field: _UPLOAD_FIELDS.get(field or ""),
+    )
+
+
+def _uploaded(cert: Certificate) -> str:
+    return (
+        f"The uploaded {cert.key_label} certificate is staged. Upload it in NetSuite too if "
+        "it is not there yet, and paste its Certificate ID."
+    )
+
+
+@require_POST
+@require("manage_certificates")
+def certificate_set_id(request, pk, cert_pk):
+    def set_id(subscription, data):
+        cert = _staged_certificate(subscription, cert_pk)
+        return certificate_service.certificate_set_id(
+            certificate=cert, certificate_id=data["certificate_id"], actor=request.user
+        )
+
+    form = CertificateIdForm(request.POST)
+    return _form_action(
+        request, pk, form, "id_form", set_id,
+        lambda cert: "Certificate ID saved. Now test the connection with the staged "
+        "certificate.",
+        field_for=lambda field: "certificate_id" if field else None,
+    )
+
+
+@require_POST
+@require("manage_certificates")
+def certificate_register_in_simulator(request, pk, cert_pk):
+    return _staged_action(
+        request,
+        pk,
+        cert_pk,
+        certificate_service.certificate_register_in_simulator,
+        lambda cert: f"Registered in the simulator; its Certificate ID {cert.certificate_id} "
+        "is saved. Now test the connection with the staged certificate.",
+    )
+
+
+@require_POST
+@require("manage_certificates")
+def certificate_activate(request, pk, cert_pk):
+    return _staged_action(
+        request,
+        pk,
+        cert_pk,
+        certificate_service.certificate_activate,
+        lambda cert: f"The {cert.key_label} certificate is now active: the subscription signs "
+        "with its key and Certificate ID. The previous one is retired.",
+        event=ACTIVATED_EVENT,
+    )
+
+
+@require_POST
+@require("manage_certificates")
+def certificate_discard(request, pk, cert_pk):
+    return _staged_action(
+        request,
+        pk,
+        cert_pk,
+        certificate_service.certificate_discard,
+        lambda cert: "The staged certificate was discarded.",
+    )
+
+
+@require_GET
+@require("manage_certificates")
+def certificate_download(request, pk, cert_pk):
+    subscription = subscription_get(pk)
+    cert = _staged_certificate(subscription, cert_pk)
+    response = HttpResponse(cert.certificate_pem, content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'attachment; filename="{cert.download_name}"'
+    return response

@@ -1,0 +1,51 @@
+"""The one place that decides how an action answers: a partial for HTMX, a page otherwise.
+
+Every view that serves both asks :func:`is_partial` (an HTMX request that is not a boosted
+navigation), names its template with :func:`partial_or_page`, returns plain form posts to
+where they came from with :func:`back`, and shows outcomes with :func:`flash` (pages without
+JavaScript) or the ``includes/notice.html`` template (partials).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from ..problems import Problem, Success
+
+
+def is_partial(request: HttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def partial_or_page(request: HttpRequest, template: str, partial: str) -> str:
+    """``template#partial`` for an HTMX request, the whole page otherwise."""
+    return f"{template}#{partial}" if is_partial(request) else template
+
+
+def back(request: HttpRequest, fallback: str, **kwargs) -> HttpResponseRedirect:
+    """Where a plain form post returns: its ``next`` if that is a page of ours, else
+    ``fallback`` (a URL name with its ``kwargs``)."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback, **kwargs)
+
+
+def return_to(request: HttpRequest) -> str:
+    """The page a form on this page should come back to (its ``next`` field)."""
+    return request.POST.get("next") or request.get_full_path()
+
+
+def flash(request: HttpRequest, notice: Problem | Success | None) -> None:
+    """An outcome for the next page, through Django's messages framework."""
+    if notice is None:
+        return
+    if isinstance(notice, Success):
+        messages.success(request, notice.message)
+    else:
+        messages.error(request, notice.text())
