@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..fields import EncryptedTextField
-from .subscription import Subscription
+from .subscription import SECRET_FIELDS, Subscription
 
 __all__ = [
     "DEFAULT_KEY_TYPE",
@@ -25,6 +25,15 @@ EXPIRY_WARNING_DAYS = 30
 GENERATE_KEY_TYPES = {"rsa3072": "RSA 3072", "ec-p256": "EC P-256"}
 DEFAULT_KEY_TYPE = "rsa3072"
 DEFAULT_VALIDITY_DAYS = 365
+
+
+class CertificateQuerySet(models.QuerySet):
+    def with_subscription(self):
+        """Each certificate with its subscription loaded alongside, without the subscription's
+        secrets (a staged certificate's own key is still there when it is asked for)."""
+        return self.select_related("subscription").defer(
+            *(f"subscription__{name}" for name in SECRET_FIELDS)
+        )
 
 
 class Certificate(models.Model):
@@ -59,6 +68,8 @@ class Certificate(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     retired_by = models.CharField(max_length=150, blank=True, default="")
     retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CertificateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

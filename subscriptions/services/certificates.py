@@ -195,10 +195,7 @@ def certificate_upload(
 
 def _locked_staged(certificate: Certificate) -> Certificate:
     cert = (
-        Certificate.objects.select_for_update()
-        .select_related("subscription")
-        .defer("subscription__private_key", "subscription__webhook_api_key")
-        .get(pk=certificate.pk)
+        Certificate.objects.select_for_update().with_subscription().get(pk=certificate.pk)
     )
     if cert.status != Certificate.Status.STAGED:
         raise CertificateActionError(
@@ -441,9 +438,7 @@ def certificate_register_in_simulator(
         raise CertificateActionError(
             "Only in simulator mode: upload the certificate in NetSuite and paste its ID."
         )
-    cert = Certificate.objects.select_related("subscription").defer(
-        "private_key", "subscription__private_key", "subscription__webhook_api_key"
-    ).get(pk=certificate.pk)
+    cert = Certificate.objects.with_subscription().defer("private_key").get(pk=certificate.pk)
     if cert.status != Certificate.Status.STAGED:
         raise CertificateActionError("Only a staged certificate can be registered.")
     subscription = cert.subscription

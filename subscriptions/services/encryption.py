@@ -28,7 +28,7 @@ class Tally:
     failures: list = field(default_factory=list)  # (model label, pk, field name, key id)
 
 
-def encrypted_fields():
+def encrypted_fields() -> list[tuple[type, fields.EncryptedTextField]]:
     """(model, field) for every EncryptedTextField of every installed model, so models added
     later are covered without touching this command."""
     found = []

@@ -155,7 +155,7 @@ def governance_apply(
             return current
         current.concurrent_connections = value
         save_new_revision(
-            current,
+            subscription=current,
             actor=actor,
             changes={"concurrent_connections": [before, value]},
             reason=reason or "Applied the value detected from NetSuite's governance limits",

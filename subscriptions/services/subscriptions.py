@@ -136,8 +136,8 @@ def subscription_create(
 
 
 def save_new_revision(
-    subscription: Subscription,
     *,
+    subscription: Subscription,
     actor: ActorLike,
     changes: dict,
     reason: str = "",
@@ -182,7 +182,7 @@ def subscription_update(
             if not changes:
                 return current
             _check(current)
-            save_new_revision(current, actor=actor, changes=changes, reason=reason)
+            save_new_revision(subscription=current, actor=actor, changes=changes, reason=reason)
     except IntegrityError:
         name = data.get("name", "")
         if Subscription.objects.filter(name__iexact=name).exclude(pk=subscription.pk).exists():
@@ -236,7 +236,7 @@ def webhook_key_regenerate(
         had_key = bool(current.webhook_api_key_digest)
         key = _new_webhook_key(current)
         save_new_revision(
-            current,
+            subscription=current,
             actor=actor,
             action="subscription.webhook_key_regenerated",
             changes={"webhook_api_key": audit.censor_secret(had_key, True)},

@@ -64,7 +64,7 @@ class WebhookRow:
     @property
     def toggles(self) -> list[dict]:
         return [
-            {"flag": flag, "checked": self.flags[flag], "label": f"{self.label} {flag}"}
+            {"flag": flag, "checked": self.flags[flag]}
             for flag in FLAGS
         ]
 
@@ -103,7 +103,7 @@ def _row(
     )
 
 
-def build_table(
+def _build_table(
     subscription: Subscription,
     deployments: list[Deployment] | None,
     problem: Problem | None = None,
@@ -151,8 +151,8 @@ def webhook_table(*, subscription: Subscription) -> WebhookTable:
         with client_for(subscription) as client:
             deployments = client.webhooks.list_deployments()
     except REMOTE_ERRORS as exc:
-        return build_table(subscription, None, Problem.of(exc))
-    return build_table(subscription, deployments)
+        return _build_table(subscription, None, Problem.of(exc))
+    return _build_table(subscription, deployments)
 
 
 def _push(client, subscription: Subscription, outcomes: list[_Outcome]) -> None:
@@ -400,9 +400,9 @@ def _bulk(
     except REMOTE_ERRORS as exc:
         problem = Problem.of(exc)
         _audit_unreachable(subscription, actor, "webhook.bulk_failed", problem, reason or what)
-        return BulkResult(table=build_table(subscription, None, problem))
+        return BulkResult(table=_build_table(subscription, None, problem))
     _record(subscription, outcomes, actor, reason or what)
-    table = build_table(subscription, deployments)
+    table = _build_table(subscription, deployments)
     problems = {o.deployment.scriptdeploymentid: o.problem for o in outcomes if o.problem}
     for row in [*table.rows, *table.unplaced]:
         if row.scriptdeploymentid in problems:
