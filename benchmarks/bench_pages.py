@@ -4,10 +4,12 @@
 
 Uses a throwaway SQLite file under /tmp, or the database in DATABASE_URL when set (which must
 hold no audit events yet: the append-only trail cannot be cleaned up afterwards). Prints
-markdown tables; the figures are for people to compare, nothing here asserts on time.
+markdown tables; the figures are for people to compare, nothing here asserts on time. The
+people, subscriptions and events are made with the test suite's builders (tests/factories.py).
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import re
@@ -37,7 +39,6 @@ PEOPLE = [f"person-{i:02d}" for i in range(40)]
 LIVE_SUBSCRIPTIONS = 20
 ALL_SUBSCRIPTIONS = 120  # the other 100 appear only in events (deleted long ago)
 EVENT_LINK = re.compile(r'href="/audit/\d+/"')
-API_HOST = "suitetalk.api.netsuite.com/services/rest/record/v1"
 
 
 def setup_django(db_file: str | None):
@@ -55,6 +56,22 @@ def setup_django(db_file: str | None):
     call_command("migrate", verbosity=0)
 
 
+@contextlib.contextmanager
+def throwaway_database(keep: bool = False):
+    """A new SQLite file under /tmp, removed afterwards; ``None`` when DATABASE_URL names one."""
+    if os.environ.get("DATABASE_URL"):
+        yield None
+        return
+    handle, db_file = tempfile.mkstemp(prefix="ipaas-bench-", suffix=".sqlite3", dir="/tmp")
+    os.close(handle)
+    try:
+        yield db_file
+    finally:
+        if not keep:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(db_file + suffix).unlink(missing_ok=True)
+
+
 def actions_cycle(n):
     table = [action for action, weight in ACTIONS for _ in range(weight)]
     return [table[(i * 7919) % len(table)] for i in range(n)]
@@ -64,11 +81,9 @@ class Loader:
     """Appends synthetic events with a valid hash chain, in bulk."""
 
     def __init__(self, start: dt.datetime, span: dt.timedelta, planned: int):
-        from subscriptions import audit
         from subscriptions.models import AuditEvent
 
         self.model = AuditEvent
-        self.genesis = audit.GENESIS
         self.generated = 0
         self.start = start
         self.step = span / max(planned, 1)
@@ -109,49 +124,26 @@ class Loader:
     def grow_to(self, total: int, batch: int = 10_000):
         from django.db import transaction
 
-        # Read afresh: the pages measured in between add events of their own (exports).
-        previous = self.model.objects.order_by("-id").values_list("hash", flat=True).first()
-        previous = previous or self.genesis
+        from tests.factories import chain_events
+
+        previous = None  # the chain's head, read afresh: exports measured meanwhile add events
         missing = total - self.model.objects.count()
         while missing > 0:
             size = min(batch, missing)
-            events = []
-            for i in range(self.generated, self.generated + size):
-                event = self.model(prev_hash=previous, **self._event(i))
-                event.hash = previous = event.compute_hash()
-                events.append(event)
+            specs = [self._event(i) for i in range(self.generated, self.generated + size)]
+            events = chain_events(specs, previous=previous)
+            previous = events[-1].hash
             with transaction.atomic():
                 self.model.objects.bulk_create(events)
             self.generated += size
             missing -= size
 
 
-def synthetic_subscription(i: int):
-    """An unsaved subscription with plausible values, for bulk loading (no key: never read)."""
-    from subscriptions.models import Subscription
-
-    return Subscription(
-        name=f"Subscription {i:06d}",
-        version="v1.2",
-        consumer_id=f"consumer-{i}",
-        account_id=f"{1000000 + i}",
-        certificate_id=f"cert-{i}",
-        api_url=f"https://{1000000 + i}.{API_HOST}",
-        private_key_type="RSA 3072",
-        private_key_fingerprint="ab:" * 31 + "ab",
-        api_throttle_limit=100,
-        api_throttle_seconds=60,
-        ipaas_throttle_limit=100,
-        ipaas_throttle_seconds=60,
-        concurrent_connections=5,
-    )
-
-
 def make_fixtures():
     from django.db import transaction
 
     from subscriptions.models import Role, Subscription
-    from subscriptions.services.users import user_create
+    from tests.factories import make_user, unsaved_subscription
 
     users = {}
     for name, role in (
@@ -159,20 +151,12 @@ def make_fixtures():
         ("bench-auditor", Role.AUDITOR),
         ("bench-support", Role.SUPPORT),
     ):
-        users[role] = user_create(username=name, password="bench password 1234", role=role)
+        users[role] = make_user(name, role)
     with transaction.atomic():
         Subscription.objects.bulk_create(
-            [synthetic_subscription(i) for i in range(1, LIVE_SUBSCRIPTIONS + 1)]
+            [unsaved_subscription(i) for i in range(1, LIVE_SUBSCRIPTIONS + 1)]
         )
     return users
-
-
-def client_for(user):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def page_urls(oldest_id: int):
@@ -273,7 +257,7 @@ def export_peak(client):
 def explain_filtered_queries(oldest_id):
     from django.db import connection
 
-    from subscriptions.selectors_audit import AuditFilters, audit_events, page_order
+    from subscriptions.selectors.audit import AuditFilters, audit_events, page_order
 
     cases = {
         "subscription=7": AuditFilters(subscription_id=7),
@@ -304,16 +288,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file afterwards")
     args = parser.parse_args()
 
-    db_file = None
-    if not os.environ.get("DATABASE_URL"):
-        handle, db_file = tempfile.mkstemp(prefix="ipaas-bench-", suffix=".sqlite3", dir="/tmp")
-        os.close(handle)
-    try:
+    with throwaway_database(keep=args.keep) as db_file:
         return run(args, db_file)
-    finally:
-        if db_file and not args.keep:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(db_file + suffix).unlink(missing_ok=True)
 
 
 def run(args, db_file):
@@ -322,6 +298,7 @@ def run(args, db_file):
     from django.db import connection
 
     from subscriptions.models import AuditEvent, Role
+    from tests.factories import logged_in_client
 
     if AuditEvent.objects.exists():
         print("The database already holds audit events; give an empty one.", file=sys.stderr)
@@ -333,8 +310,8 @@ def run(args, db_file):
 
     users = make_fixtures()
     clients = {
-        "admin": client_for(users[Role.ADMINISTRATOR]),
-        "auditor": client_for(users[Role.AUDITOR]),
+        "admin": logged_in_client(users[Role.ADMINISTRATOR]),
+        "auditor": logged_in_client(users[Role.AUDITOR]),
     }
     sub_list_ok = subscription_list_works(clients["admin"])
     oldest_id = AuditEvent.objects.order_by("id").values_list("id", flat=True).first()

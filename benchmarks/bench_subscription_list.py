@@ -3,14 +3,13 @@
     python benchmarks/bench_subscription_list.py [--rows 100000] [--requests 20]
 
 Uses a throwaway SQLite file under /tmp (or DATABASE_URL, which must hold no subscriptions).
-The list must run the same number of queries whatever the row count, and never decrypt.
+The list must run the same number of queries whatever the row count, and never decrypt. The
+rows are the test suite's (tests/factories.py).
 """
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,19 +17,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_pages import client_for, setup_django, synthetic_subscription  # noqa: E402
+from bench_pages import setup_django, throwaway_database  # noqa: E402
 
 
 def add_subscriptions(start: int, stop: int):
     from django.db import transaction
 
     from subscriptions.models import Subscription
+    from tests.factories import unsaved_subscription
 
     with transaction.atomic():
         for first in range(start, stop, 5000):
             Subscription.objects.bulk_create(
                 [
-                    synthetic_subscription(i)
+                    unsaved_subscription(i)
                     for i in range(first, min(first + 5000, stop))
                 ]
             )
@@ -61,14 +61,12 @@ def run(args):
     from django.urls import reverse
 
     from subscriptions.models import Role, Subscription
-    from subscriptions.services.users import user_create
+    from tests.factories import logged_in_client, make_user
 
     if Subscription.objects.exists():
         print("The database already holds subscriptions; give an empty one.", file=sys.stderr)
         return 2
-    admin = user_create(username="bench-list-admin", password="bench password 1234",
-                        role=Role.ADMINISTRATOR)
-    client = client_for(admin)
+    client = logged_in_client(make_user("bench-list-admin", Role.ADMINISTRATOR))
     url = reverse("subscriptions:list")
     results = {}
     add_subscriptions(1, 101)
@@ -96,17 +94,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
-    db_file = None
-    if not os.environ.get("DATABASE_URL"):
-        handle, db_file = tempfile.mkstemp(prefix="ipaas-bench-", suffix=".sqlite3", dir="/tmp")
-        os.close(handle)
-    try:
+    with throwaway_database() as db_file:
         setup_django(db_file)
         return run(args)
-    finally:
-        if db_file:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(db_file + suffix).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

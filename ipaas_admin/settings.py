@@ -214,8 +214,27 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Outbound NetSuite calls: when set, every call goes to this scheme+host instead of the
-# account's own NetSuite hosts (the simulator or a proxy); the UI shows a banner.
+# account's own NetSuite hosts (the simulator or a forwarding proxy); the UI shows a banner.
+# The signed assertion's audience stays the account's real token URL either way.
 NETSUITE_BASE_URL = env.str("NETSUITE_BASE_URL", default="") or None
+# Simulator mode (make run, the tests): NETSUITE_BASE_URL is the built-in NetSuite simulator,
+# so the dashboard may use what only the simulator offers (registering a certificate from the
+# page, demo_setup) and may give NetSuite a plain-http inbound address. Never in production.
+NETSUITE_SIMULATOR = env.bool("NETSUITE_SIMULATOR", default=False)
+if NETSUITE_SIMULATOR and not NETSUITE_BASE_URL:
+    raise ImproperlyConfigured(
+        "NETSUITE_SIMULATOR is set but NETSUITE_BASE_URL is not: set it to the simulator's "
+        "address, e.g. http://127.0.0.1:8765 (make run does both)."
+    )
+if PRODUCTION and NETSUITE_SIMULATOR:
+    raise ImproperlyConfigured(
+        "NETSUITE_SIMULATOR must be off when DJANGO_ENV=production: production talks to NetSuite."
+    )
+if PRODUCTION and NETSUITE_BASE_URL and not NETSUITE_BASE_URL.lower().startswith("https://"):
+    raise ImproperlyConfigured(
+        "NETSUITE_BASE_URL must be an https:// address in production: bearer tokens and signed "
+        "assertions travel to it."
+    )
 NETSUITE_TIMEOUT_CONNECT = env.float("NETSUITE_TIMEOUT_CONNECT", default=5.0)
 NETSUITE_TIMEOUT_READ = env.float("NETSUITE_TIMEOUT_READ", default=30.0)
 

@@ -63,6 +63,7 @@ def main():
         )
         children.append(simulator)
         env["NETSUITE_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
+        env["NETSUITE_SIMULATOR"] = "1"
         if not wait_for(f"{env['NETSUITE_BASE_URL']}/_sim/stats"):
             print(f"The NetSuite simulator did not start on port {sim_port}; is it in use? "
                   "Try: make run SIM_PORT=8766", file=sys.stderr)

@@ -3,8 +3,7 @@
 import pytest
 
 from subscriptions.models import Role
-
-PASSWORD = "correct horse battery staple 42"
+from tests import factories
 
 
 @pytest.fixture(scope="session")
@@ -17,16 +16,8 @@ def rsa_pem() -> str:
 
 @pytest.fixture
 def make_user(db):
-    from subscriptions.permissions import ensure_role_groups
-    from subscriptions.services.users import user_create
-
-    # Transactional tests (the browser ones) flush the tables, groups from migrations included.
-    ensure_role_groups()
-
-    def make(username: str, role: str = Role.ADMINISTRATOR):
-        return user_create(username=username, password=PASSWORD, role=role)
-
-    return make
+    """``make_user(username, role)``: a person with the shared test password."""
+    return factories.make_user
 
 
 @pytest.fixture
@@ -53,29 +44,21 @@ def role_users(admin_user, support_user, auditor_user):
     }
 
 
-def _client_for(user):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def admin_client_(admin_user):
-    return _client_for(admin_user)
+    return factories.logged_in_client(admin_user)
 
 
 @pytest.fixture
 def support_client(support_user):
-    return _client_for(support_user)
+    return factories.logged_in_client(support_user)
 
 
 @pytest.fixture
 def auditor_client(auditor_user):
-    return _client_for(auditor_user)
+    return factories.logged_in_client(auditor_user)
 
 
 @pytest.fixture
 def client_for():
-    return _client_for
+    return factories.logged_in_client

@@ -5,9 +5,13 @@ staged one keeps its own key here until it is activated (moved) or retired (wipe
 rows keep only public facts (fingerprints, dates) for the audit.
 """
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from netsuite.certificates import MAX_VALIDITY_DAYS
 
 from ..fields import EncryptedTextField
 from .subscription import SECRET_FIELDS, Subscription
@@ -95,12 +99,23 @@ class Certificate(models.Model):
     def download_name(self) -> str:
         return f"netsuite-certificate-{self.subscription_id}-{self.pk}.pem"
 
+    @property
+    def effective_not_after(self) -> dt.datetime:
+        """When NetSuite stops accepting it: NetSuite cuts an uploaded certificate's validity
+        to two years, so the earlier of its own end and two years after its start."""
+        return min(self.not_after, self.not_before + dt.timedelta(days=MAX_VALIDITY_DAYS))
+
+    @property
+    def validity_cut(self) -> bool:
+        """Whether NetSuite's two-year cut ends it before its own end date."""
+        return self.effective_not_after < self.not_after
+
     def days_left(self, now=None) -> int:
-        return (self.not_after - (now or timezone.now())).days
+        return (self.effective_not_after - (now or timezone.now())).days
 
     @property
     def is_expired(self) -> bool:
-        return timezone.now() >= self.not_after
+        return timezone.now() >= self.effective_not_after
 
     @property
     def expiry_level(self) -> str:

@@ -432,9 +432,9 @@ def certificate_register_in_simulator(
 
     Uploads the staged certificate to the simulator's admin endpoint and saves the Certificate
     ID it answers, so the demo's rotation can be tried without leaving the dashboard. Refused
-    unless NETSUITE_BASE_URL is set: real NetSuite has no such endpoint.
+    unless NETSUITE_SIMULATOR is set: real NetSuite has no such endpoint.
     """
-    if not settings.NETSUITE_BASE_URL:
+    if not settings.NETSUITE_SIMULATOR:
         raise CertificateActionError(
             "Only in simulator mode: upload the certificate in NetSuite and paste its ID."
         )

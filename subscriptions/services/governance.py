@@ -1,9 +1,12 @@
 """Concurrency governance: what NetSuite allows, and the Concurrent Connections it suggests.
 
-NetSuite gives each account one pool of concurrent requests shared by every integration; an
-integration record may be given its own, smaller, allocation. "Detect from NetSuite" reads
-``governanceLimits`` and proposes the integration's own limit when it has one, else the
-account's limit minus one (leaving a slot for people and other integrations).
+NetSuite gives each account one pool of concurrent requests; an integration record may be
+given its own allocation out of it, and every integration without one shares what is left
+(the *unallocated* pool, ``accountUnallocatedConcurrencyLimit``). With
+``integrationLimitType: accountLimit`` the answer carries no ``integrationConcurrencyLimit``
+at all. "Detect from NetSuite" reads ``governanceLimits`` (administrator roles only) and
+proposes the integration's own limit when it has one, else the unallocated pool, and says
+which.
 """
 
 from __future__ import annotations
@@ -50,24 +53,26 @@ class GovernanceProposal:
 
     @property
     def allowed(self) -> int | None:
-        """The most this integration may use at once."""
+        """The most this integration may use at once: its own limit, else the shared pool."""
         if self.integration_specific:
             return self.integration_limit
-        return self.account_limit
+        return self.unallocated
 
     @property
     def proposed(self) -> int | None:
-        if self.integration_specific:
-            return max(1, self.integration_limit)
-        if self.account_limit is None:
-            return None
-        return max(1, self.account_limit - 1)
+        allowed = self.allowed
+        return None if allowed is None else max(1, allowed)
 
     @property
     def basis(self) -> str:
         if self.integration_specific:
             return "the integration's own concurrency limit"
-        return "the account's concurrency limit minus one, for people and other integrations"
+        if self.unallocated is None:
+            return "nothing: NetSuite reported neither this integration's limit nor the pool"
+        return (
+            "the account's unallocated pool, which this integration shares with every other "
+            "integration that has no limit of its own"
+        )
 
     @property
     def warning(self) -> str:
@@ -114,6 +119,7 @@ def governance_detect(
             changes={
                 "account concurrency limit": [None, proposal.account_limit],
                 "integration concurrency limit": [None, proposal.integration_limit],
+                "unallocated concurrency": [None, proposal.unallocated],
                 "integration limit type": [None, proposal.limit_type or None],
                 "proposed Concurrent Connections": [None, proposal.proposed],
                 **audit_answer(None),

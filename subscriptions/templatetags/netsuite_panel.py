@@ -29,7 +29,7 @@ def netsuite_panel(context, subscription):
         "upload_form": UploadCertificateForm(),
         "id_form": CertificateIdForm(),
         "return_to": request.get_full_path(),
-        "simulator": bool(settings.NETSUITE_BASE_URL),
+        "simulator": settings.NETSUITE_SIMULATOR,
     }
     return render_to_string("subscriptions/actions/panel.html", panel, request=request)
 

@@ -135,7 +135,7 @@ def auth_details_use_dashboard(request, pk, entry_id):
             subscription=subscription,
             entry_id=str(entry_id),
             inbound_url=inbound_url(request, subscription),
-            allow_http=bool(settings.NETSUITE_BASE_URL),
+            allow_http=settings.NETSUITE_SIMULATOR,
             actor=request.user,
         )
     except auth_details_service.AuthDetailsError as exc:

@@ -38,7 +38,7 @@ def _section(request, subscription, *, notice=None, status=200, **forms):
         "id_form": forms.get("id_form") or CertificateIdForm(),
         "notice": notice,
         "return_to": return_to(request),
-        "simulator": bool(settings.NETSUITE_BASE_URL),
+        "simulator": settings.NETSUITE_SIMULATOR,
         "nav": "subscriptions",
     }
     name = partial_or_page(request, CERTIFICATES_TEMPLATE, "section")
@@ -169,43 +169,43 @@ def certificate_set_id(request, pk, cert_pk):
     )
 
 
+def _registered(cert: Certificate) -> str:
+    return (
+        f"Registered in the simulator; its Certificate ID {cert.certificate_id} is saved. Now "
+        "test the connection with the staged certificate."
+    )
+
+
+def _activated(cert: Certificate) -> str:
+    return (
+        f"The {cert.key_label} certificate is now active: the subscription signs with its key "
+        "and Certificate ID. The previous one is retired."
+    )
+
+
+def _discarded(cert: Certificate) -> str:
+    return "The staged certificate was discarded."
+
+
 @require_POST
 @require("manage_certificates")
 def certificate_register_in_simulator(request, pk, cert_pk):
-    return _staged_action(
-        request,
-        pk,
-        cert_pk,
-        certificate_service.certificate_register_in_simulator,
-        lambda cert: f"Registered in the simulator; its Certificate ID {cert.certificate_id} "
-        "is saved. Now test the connection with the staged certificate.",
-    )
+    act = certificate_service.certificate_register_in_simulator
+    return _staged_action(request, pk, cert_pk, act, _registered)
 
 
 @require_POST
 @require("manage_certificates")
 def certificate_activate(request, pk, cert_pk):
-    return _staged_action(
-        request,
-        pk,
-        cert_pk,
-        certificate_service.certificate_activate,
-        lambda cert: f"The {cert.key_label} certificate is now active: the subscription signs "
-        "with its key and Certificate ID. The previous one is retired.",
-        event=ACTIVATED_EVENT,
-    )
+    act = certificate_service.certificate_activate
+    return _staged_action(request, pk, cert_pk, act, _activated, event=ACTIVATED_EVENT)
 
 
 @require_POST
 @require("manage_certificates")
 def certificate_discard(request, pk, cert_pk):
-    return _staged_action(
-        request,
-        pk,
-        cert_pk,
-        certificate_service.certificate_discard,
-        lambda cert: "The staged certificate was discarded.",
-    )
+    act = certificate_service.certificate_discard
+    return _staged_action(request, pk, cert_pk, act, _discarded)
 
 
 @require_GET

@@ -80,7 +80,7 @@ def page(browser, live_url):
 
 @pytest.fixture
 def login():
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     def do_login(page, user):
         page.context.clear_cookies()

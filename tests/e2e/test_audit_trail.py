@@ -6,7 +6,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from tests.subscriptions.test_audit_views import append_events
+from tests.factories import append_events
 
 pytestmark = pytest.mark.browser
 

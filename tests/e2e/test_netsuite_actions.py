@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from netsuite import certificates as nscert
 from netsuite.restlet import MODULES
 from netsuite.simulator import Simulator
+from tests.factories import pem_body_lines, point_at_simulator
 
 pytestmark = pytest.mark.browser
 
@@ -25,18 +26,11 @@ GUID = "3f2b8c1e-4a5d-4e7f-9a1b-2c3d4e5f6a7b"
 @pytest.fixture
 def sim(settings):
     simulator = Simulator(port=0).start()
-    settings.NETSUITE_BASE_URL = simulator.base_url
-    settings.NETSUITE_TIMEOUT_READ = 5.0
-    settings.NETSUITE_RETRY_MAX_ATTEMPTS = 2
-    settings.NETSUITE_RETRY_BASE_DELAY = 0.01
+    point_at_simulator(settings, simulator, NETSUITE_TIMEOUT_READ=5.0)
     cache.clear()
     yield simulator
     simulator.stop()
     cache.clear()
-
-
-def body_lines(pem: str) -> list[str]:
-    return [line for line in pem.splitlines() if line and not line.startswith("-----")]
 
 
 def click_and_wait(page, locator, url_part: str):
@@ -176,7 +170,7 @@ def test_the_netsuite_actions_for_each_role(
     stored = Subscription.objects.get(pk=subscription.pk)
     with sim.state.lock:
         tokens = list(sim.state.tokens)
-    secrets = [*tokens, *body_lines(stored.private_key), *body_lines(typed_key)]
+    secrets = [*tokens, *pem_body_lines(stored.private_key), *pem_body_lines(typed_key)]
     html = "\n".join(page_html_collector)
     assert "Acme NetSuite" in html
     for secret in secrets:

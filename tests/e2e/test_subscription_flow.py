@@ -2,11 +2,9 @@
 
 import pytest
 
+from tests.factories import API_URL_SB1, pem_body_lines
+
 pytestmark = pytest.mark.browser
-
-
-def pem_body_lines(pem: str) -> list[str]:
-    return [line for line in pem.splitlines() if line and not line.startswith("-----")]
 
 
 def test_admin_creates_a_subscription_and_the_auditor_sees_it(
@@ -18,9 +16,7 @@ def test_admin_creates_a_subscription_and_the_auditor_sees_it(
     page.get_by_label("Consumer ID").fill("consumer-abc123")
     page.get_by_label("Account ID").fill("1234567_sb1")
     # The API URL is pre-filled from the Account ID while typing.
-    assert page.get_by_label("API URL").input_value() == (
-        "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/record/v1"
-    )
+    assert page.get_by_label("API URL").input_value() == API_URL_SB1
     page.get_by_label("Certificate Private Key").fill(rsa_pem)
     page.get_by_label("Certificate ID").fill("cert-id-42")
     page.get_by_role("button", name="Create subscription").click()

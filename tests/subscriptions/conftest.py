@@ -1,8 +1,9 @@
 """Fixtures for the NetSuite actions: an in-process simulator the dashboard talks to over HTTP.
 
 ``netsuite_sim`` starts a fresh simulator on a free loopback port for each test, points
-``NETSUITE_BASE_URL`` at it with short timeouts and few, quick retries (so fault tests stay
-fast), and clears the cache that holds tokens, slots and throttle counters. Its ``subscription``
+``NETSUITE_BASE_URL`` at it in simulator mode (``NETSUITE_SIMULATOR``) with short timeouts and
+few, quick retries (so fault tests stay fast), and clears the cache that holds tokens, slots
+and throttle counters. Its ``subscription``
 helper creates a subscription whose integration and certificate are registered there.
 """
 
@@ -15,6 +16,8 @@ from django.core.cache import cache
 
 from netsuite import certificates as nscert
 from netsuite.simulator import Simulator
+from subscriptions.actors import SYSTEM
+from tests import factories
 
 ACCOUNT = "1234567"
 
@@ -61,47 +64,30 @@ class SimHelper:
         ``certificate_row`` adds the active Certificate row a certificate uploaded here has;
         without it the key looks typed into the form ("certificate not uploaded here").
         """
-        from subscriptions.models import Certificate
-        from subscriptions.services.subscriptions import subscription_create
-
         key_pem, cert_pem = pair or nscert.generate_key_and_certificate("ec-p256")
         consumer_id = self.sim.create_integration(account)
         certificate_id = (
             self.register(consumer_id, cert_pem, account) if register else "not-registered-anywhere"
         )
-        data = {
-            "name": name,
-            "version": "v1.2",
-            "inventory_search_days": 0,
-            "environment": "Production",
-            "consumer_id": consumer_id,
-            "account_id": account,
-            "certificate_id": certificate_id,
-            "api_url": f"https://{account.lower().replace('_', '-')}.suitetalk.api.netsuite.com"
-            "/services/rest/record/v1",
-            "api_throttle_limit": 1000,
-            "api_throttle_seconds": 60,
-            "ipaas_throttle_limit": 100,
-            "ipaas_throttle_seconds": 60,
-            "concurrent_connections": 3,
-            "private_key": key_pem,
-        }
-        data.update(fields)
-        subscription, _key = subscription_create(data=data, actor=None)
+        subscription, _key = factories.make_subscription(
+            SYSTEM,
+            **{
+                "name": name,
+                "inventory_search_days": 0,
+                "consumer_id": consumer_id,
+                "account_id": account,
+                "certificate_id": certificate_id,
+                "api_url": factories.api_url(account),
+                # Well above what one test calls, so the local throttle stays out of tests that
+                # are not about it.
+                "api_throttle_limit": 1000,
+                "concurrent_connections": 3,
+                "private_key": key_pem,
+                **fields,
+            },
+        )
         if certificate_row:
-            info = nscert.describe_certificate(nscert.load_certificate(cert_pem))
-            Certificate.objects.create(
-                subscription=subscription,
-                status=Certificate.Status.ACTIVE,
-                certificate_pem=cert_pem,
-                certificate_id=certificate_id,
-                fingerprint=info.fingerprint,
-                public_key_fingerprint=info.public_key_fingerprint,
-                key_label=info.key.label,
-                not_before=info.not_before,
-                not_after=info.not_after,
-                created_by="fixture",
-            )
+            factories.active_certificate(subscription, cert_pem, certificate_id)
         subscription.refresh_from_db()
         subscription.test_key_pem = key_pem
         subscription.test_certificate_pem = cert_pem
@@ -111,14 +97,15 @@ class SimHelper:
 @pytest.fixture
 def netsuite_sim(settings, db):
     simulator = Simulator(port=0).start()
-    settings.NETSUITE_BASE_URL = simulator.base_url
-    settings.NETSUITE_TIMEOUT_CONNECT = 1.0
-    settings.NETSUITE_TIMEOUT_READ = 1.0
-    settings.NETSUITE_RETRY_MAX_ATTEMPTS = 2
-    settings.NETSUITE_RETRY_BASE_DELAY = 0.01
-    settings.NETSUITE_RETRY_MAX_TOTAL = 0.5
-    settings.NETSUITE_SLOT_WAIT = 2.0
-    settings.NETSUITE_THROTTLE_WAIT = 0.5
+    factories.point_at_simulator(
+        settings,
+        simulator,
+        NETSUITE_TIMEOUT_CONNECT=1.0,
+        NETSUITE_TIMEOUT_READ=1.0,
+        NETSUITE_RETRY_MAX_TOTAL=0.5,
+        NETSUITE_SLOT_WAIT=2.0,
+        NETSUITE_THROTTLE_WAIT=0.5,
+    )
     cache.clear()
     try:
         yield SimHelper(simulator)

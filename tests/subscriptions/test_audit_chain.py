@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from subscriptions.models import AppendOnlyError, AuditEvent
-from tests.subscriptions.test_audit_views import append_events
+from tests.factories import append_events
 
 TRIGGER = "subscriptions_auditevent_append_only"
 

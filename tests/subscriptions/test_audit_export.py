@@ -9,32 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from netsuite.accounts import api_url_for
 from subscriptions.models import AuditEvent
-from subscriptions.services.subscriptions import subscription_create, webhook_key_regenerate
+from subscriptions.services.subscriptions import webhook_key_regenerate
 from subscriptions.views.audit import EXPORT_COLUMNS
-from tests.subscriptions.test_audit_views import append_events, scrambled_times
+from tests.factories import append_events, make_subscription, pem_body_lines, scrambled_times
 
 EXPORT = reverse("subscriptions:audit_export")
-
-
-def subscription_data(pem, name="Acme Production"):
-    return {
-        "name": name,
-        "version": "v1.2",
-        "inventory_search_days": 0,
-        "environment": "Production",
-        "consumer_id": "consumer-abc123",
-        "account_id": "1234567_SB1",
-        "certificate_id": "cert-id-42",
-        "api_url": api_url_for("1234567_SB1"),
-        "api_throttle_limit": 100,
-        "api_throttle_seconds": 60,
-        "ipaas_throttle_limit": 100,
-        "ipaas_throttle_seconds": 60,
-        "concurrent_connections": 5,
-        "private_key": pem,
-    }
 
 
 def rows_of(response):
@@ -141,7 +121,7 @@ def test_spreadsheet_formulas_are_neutralised(auditor_client):
 
 
 def test_export_contains_no_secret(admin_user, auditor_client, rsa_pem):
-    subscription, first_key = subscription_create(data=subscription_data(rsa_pem), actor=admin_user)
+    subscription, first_key = make_subscription(admin_user, private_key=rsa_pem)
     second_key = webhook_key_regenerate(subscription=subscription, actor=admin_user)
     body, rows = rows_of(auditor_client.get(EXPORT))
     actions = [r[EXPORT_COLUMNS.index("action")] for r in rows[1:]]
@@ -149,7 +129,7 @@ def test_export_contains_no_secret(admin_user, auditor_client, rsa_pem):
     assert "subscription.webhook_key_regenerated" in actions
     assert "***CHANGED***" in body
     assert subscription.private_key_fingerprint in body
-    body_lines = [ln for ln in rsa_pem.splitlines() if ln and not ln.startswith("-----")]
+    body_lines = pem_body_lines(rsa_pem)
     assert len(body_lines) > 30
     for line in body_lines:
         assert line not in body

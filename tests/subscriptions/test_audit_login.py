@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from subscriptions.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 LOGIN = reverse("login")
 WRONG = "not-the-password-XYZ-987"

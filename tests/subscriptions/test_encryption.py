@@ -10,10 +10,9 @@ from django.db import connection
 from django.test import override_settings
 
 from subscriptions import fields
-from subscriptions.management.commands.rotate_encryption_keys import encrypted_fields
 from subscriptions.models import AuditEvent, Subscription
-from subscriptions.services.subscriptions import subscription_create
-from tests.subscriptions.test_audit_export import subscription_data
+from subscriptions.services.encryption import encrypted_fields
+from tests import factories
 
 OLD = Fernet.generate_key().decode()
 NEW = Fernet.generate_key().decode()
@@ -39,18 +38,20 @@ def rotate(*args):
 
 
 @pytest.fixture
-def make_subscription(admin_user, rsa_pem):  # noqa: F811
+def make_subscription(admin_user, rsa_pem):
+    """``make_subscription(keys, name)``: a subscription saved under these encryption keys."""
+
     def make(keys, name="Acme Production"):
         with override_settings(FIELD_ENCRYPTION_KEYS=keys):
-            subscription, webhook_key = subscription_create(
-                data=subscription_data(rsa_pem, name), actor=admin_user
+            subscription, webhook_key = factories.make_subscription(
+                admin_user, name=name, private_key=rsa_pem
             )
         return subscription.pk, webhook_key
 
     return make
 
 
-def test_values_are_stored_encrypted_with_the_key_id(make_subscription, rsa_pem):  # noqa: F811
+def test_values_are_stored_encrypted_with_the_key_id(make_subscription):
     pk, webhook_key = make_subscription([OLD])
     for column in SECRETS:
         text = stored(pk, column)

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from subscriptions.models import AuditEvent, Subscription
+from tests.html import badges, form_actions, parse, urls
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +29,20 @@ def test_the_list_shows_the_three_entries_and_the_token_only_as_set_or_not(
         netsuite_sim.sim.state.accounts["1234567"].records[RECORD]["2"][
             "custrecord_otg_ipaas_access_token"
         ] = "secret-token-value-in-netsuite"
-    html = auditor_client.get(
-        reverse("subscriptions:auth_details", args=[subscription.pk])
-    ).content.decode()
+    response = auditor_client.get(reverse("subscriptions:auth_details", args=[subscription.pk]))
+    html = response.content.decode()
     for name in ("Production", "Sandbox", "Beta"):
         assert name in html
     assert "https://stagingapi.ipaas.com/hookapi/v2/iPaaS1" in html
-    assert 'badge badge-ok">set<' in html and 'class="badge">not set<' in html
+    assert {("ok", "set"), ("", "not set")} <= set(badges(response))
     assert "secret-token-value-in-netsuite" not in html
-    assert "Use this dashboard" not in html and "/auth-details/1/" not in html  # no buttons
+    assert "Use this dashboard" not in html
+    for name in ("auth_details_edit", "auth_details_use_dashboard"):
+        for entry in (1, 2, 3):
+            assert reverse(f"subscriptions:{name}", args=[subscription.pk, entry]) not in urls(
+                response
+            )
+    assert form_actions(response) == {reverse("logout")}
 
 
 def test_an_edit_is_patched_and_audited_without_the_token(
@@ -91,9 +97,7 @@ def test_bad_input_is_refused_next_to_the_field_and_nothing_is_sent(
 ):
     subscription = netsuite_sim.subscription(pair=ec_pair)
     response = edit(admin_client_, subscription, 1, **fields)
-    html = response.content.decode()
-    assert message in html
-    assert 'class="errorlist"' in html
+    assert message in parse(response).find(class_="errorlist").text
     assert netsuite_sim.stats()["requests"] == 0
     response = edit(admin_client_, subscription, 1, htmx=False, **fields)
     assert response.status_code == 400 and message in response.content.decode()
@@ -135,6 +139,24 @@ def test_use_this_dashboard_over_plain_http_is_refused_outside_simulator_mode(
             actor=None,
         )
     assert netsuite_sim.stats()["requests"] == 0
+
+
+def test_the_page_refuses_plain_http_when_the_base_url_is_only_a_proxy(
+    netsuite_sim, admin_client_, ec_pair, settings
+):
+    # NETSUITE_BASE_URL alone no longer relaxes https: only simulator mode does.
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    settings.NETSUITE_SIMULATOR = False
+    before = dict(netsuite_sim.record(RECORD, "2"))
+    response = admin_client_.post(
+        reverse("subscriptions:auth_details_use_dashboard", args=[subscription.pk, 2]),
+        {"name": "Sandbox", "token_set": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "not reached over https" in response.content.decode()
+    assert netsuite_sim.record(RECORD, "2") == before
+    assert not AuditEvent.objects.filter(action__startswith="auth_details.").exists()
 
 
 def test_a_netsuite_refusal_is_shown_and_audited(netsuite_sim, admin_client_, ec_pair):

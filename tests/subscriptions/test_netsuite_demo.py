@@ -15,9 +15,14 @@ def run(capsys):
     return capsys.readouterr().out
 
 
-def test_it_refuses_to_run_without_a_simulator_url(settings, capsys):
-    settings.NETSUITE_BASE_URL = None
-    with pytest.raises(CommandError, match="NETSUITE_BASE_URL is not set"):
+@pytest.mark.parametrize(
+    "base_url, simulator", [(None, False), ("http://127.0.0.1:9", False), (None, True)]
+)
+def test_it_refuses_to_run_outside_simulator_mode(settings, base_url, simulator):
+    # A base URL alone may be a proxy in front of real NetSuite: demo_setup needs both.
+    settings.NETSUITE_BASE_URL = base_url
+    settings.NETSUITE_SIMULATOR = simulator
+    with pytest.raises(CommandError, match="Simulator mode is off"):
         call_command("demo_setup")
     assert not Subscription.objects.exists()
 

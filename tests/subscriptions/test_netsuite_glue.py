@@ -7,16 +7,10 @@ import pytest
 from django.core.cache import cache
 
 from netsuite.errors import ConcurrencyLimitError
-from subscriptions.netsuite_glue import (
-    CacheConcurrencyLimiter,
-    CacheRateLimiter,
-    DjangoTokenCache,
-    LocalWaitError,
-    account_scope,
-    client_for,
-    error_info,
-    error_text,
-)
+from subscriptions.integration import DjangoTokenCache, account_scope, client_for
+from subscriptions.problems import Problem
+from subscriptions.throttling import CacheConcurrencyLimiter, CacheRateLimiter, LocalWaitError
+from tests.factories import unsaved_subscription
 
 
 @pytest.fixture(autouse=True)
@@ -119,14 +113,11 @@ def test_client_for_goes_to_the_configured_base_url_only(netsuite_sim, ec_pair):
 
 
 def test_without_a_base_url_the_client_targets_the_accounts_own_hosts(settings, ec_pair, db):
-    from subscriptions.models import Subscription
-
     settings.NETSUITE_BASE_URL = None
-    subscription = Subscription(
+    subscription = unsaved_subscription(
+        1,
         pk=1,
         account_id="1234567_SB1",
-        consumer_id="consumer",
-        certificate_id="cert",
         private_key=ec_pair[0],
         concurrent_connections=2,
         api_throttle_limit=10,
@@ -140,7 +131,6 @@ def test_without_a_base_url_the_client_targets_the_accounts_own_hosts(settings, 
 
 
 def test_error_text_carries_code_detail_and_hint():
-    info = error_info(ConcurrencyLimitError(code="X1", detail="too many", status=429))
-    text = error_text(info)
+    text = Problem.of(ConcurrencyLimitError(code="X1", detail="too many", status=429)).text()
     assert "[HTTP 429, X1]" in text and "NetSuite said: too many" in text
     assert "What to do:" in text

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from subscriptions.models import AuditEvent, Subscription
 from subscriptions.services.governance import GovernanceError, governance_detect
+from tests.html import definitions, forms, parse
 
 pytestmark = pytest.mark.django_db
 
@@ -15,18 +16,30 @@ def detect(client, subscription):
     )
 
 
-def test_without_an_integration_limit_it_proposes_the_account_limit_minus_one(
+def test_without_an_integration_limit_it_proposes_the_unallocated_pool(
     netsuite_sim, admin_client_, ec_pair
 ):
     subscription = netsuite_sim.subscription(pair=ec_pair, concurrent_connections=3)
-    html = detect(admin_client_, subscription).content.decode()
-    assert "Account concurrency limit</dt><dd>5" in html
-    assert 'Proposed Concurrent Connections</dt><dd><strong>4</strong>' in html
-    assert "minus one" in html
-    assert 'value="4"' in html  # the apply form is pre-filled
-    assert "msg-warning" not in html
+    # Another integration of the account holds 4 of its 10 slots as its own limit: what is left
+    # (6) is the pool every integration without a limit of its own shares, this one included.
+    other = netsuite_sim.sim.create_integration("1234567")
+    netsuite_sim.sim.set_governance(
+        "1234567", account_limit=10, integration_limits={other: 4}
+    )
+    response = detect(admin_client_, subscription)
+    html = response.content.decode()
+    facts = definitions(response)
+    assert facts["Account concurrency limit"] == "10"
+    assert facts["Unallocated in the account"] == "6"
+    assert facts["Proposed Concurrent Connections"].split()[0] == "6"
+    assert "unallocated pool" in html and "minus one" not in html
+    apply_url = reverse("subscriptions:governance_apply", args=[subscription.pk])
+    (apply,) = [form for form in forms(response) if form.action == apply_url]
+    assert apply.fields["concurrent_connections"] == "6"  # pre-filled with the proposal
+    assert parse(response).find(class_="msg-warning") is None
     event = AuditEvent.objects.get(action="governance.detected")
-    assert event.changes["proposed Concurrent Connections"] == [None, 4]
+    assert event.changes["proposed Concurrent Connections"] == [None, 6]
+    assert event.changes["unallocated concurrency"] == [None, 6]
 
 
 def test_an_integration_limit_is_proposed_and_a_higher_setting_warned_about(

@@ -8,23 +8,23 @@ once. (The CSV export of the audit trail is tested by its own module.)
 
 import json
 import logging
-import re
 
 import pytest
 from django.db import connection
 from django.urls import reverse
 
 from subscriptions.models import AuditEvent, Subscription
-from tests.subscriptions.test_subscription_forms import (
+from tests.factories import (
     PKCS8,
     TRADITIONAL,
+    create_form_data,
     ec_key,
-    edit_data,
+    edit_form_data,
     key_pem,
     pem_body_lines,
-    post_data,
     rsa_key,
 )
+from tests.html import text_of
 
 LOGGERS = ["", "django", "django.request", "django.server", "django.db.backends", "axes"]
 
@@ -52,10 +52,6 @@ class Session:
 
 def audit_json() -> str:
     return json.dumps(list(AuditEvent.objects.order_by("id").values()), default=str)
-
-
-def shown_key(html: str) -> str:
-    return re.search(r'<code id="new-webhook-key">([^<]+)</code>', html).group(1)
 
 
 @pytest.mark.django_db
@@ -109,15 +105,16 @@ def run_session(session, admin_user, support_user, auditor_user, client_for):
     session.keep("create GET", admin.get(reverse("subscriptions:create")))
     refused = admin.post(
         reverse("subscriptions:create"),
-        post_data(private_key_pem=pasted, concurrent_connections="0"),
+        create_form_data(private_key_pem=pasted, concurrent_connections="0"),
     )
     assert refused.status_code == 200 and not Subscription.objects.exists()
     session.keep("create refused", refused)
     created = session.keep(
-        "create", admin.post(reverse("subscriptions:create"), post_data(private_key_pem=pasted))
+        "create",
+        admin.post(reverse("subscriptions:create"), create_form_data(private_key_pem=pasted)),
     )
     sub = Subscription.objects.get()
-    first_webhook_key = shown_key(created.content.decode())
+    first_webhook_key = text_of(created, "new-webhook-key")
     session.webhook_keys = [(first_webhook_key, "create")]
 
     # Reading, as each role.
@@ -134,22 +131,24 @@ def run_session(session, admin_user, support_user, auditor_user, client_for):
 
     # Editing without a key, then with a new key, then refused with a key present.
     edit_url = reverse("subscriptions:edit", args=[sub.pk])
-    saved = admin.post(edit_url, edit_data(sub, consumer_id="consumer-2"), follow=True)
+    saved = admin.post(edit_url, edit_form_data(sub, consumer_id="consumer-2"), follow=True)
     session.keep("edit without key", saved)
     saved = admin.post(
-        edit_url, edit_data(sub, private_key_pem=key_pem(replacement, TRADITIONAL)), follow=True
+        edit_url,
+        edit_form_data(sub, private_key_pem=key_pem(replacement, TRADITIONAL)),
+        follow=True,
     )
     session.keep("edit with new key", saved)
     assert Subscription.objects.get().private_key_type == "EC P-256"
     refused = admin.post(
-        edit_url, edit_data(sub, private_key_pem=refused_key, account_id="not an account")
+        edit_url, edit_form_data(sub, private_key_pem=refused_key, account_id="not an account")
     )
     assert refused.status_code == 200
     session.keep("edit refused", refused)
 
     # A conflict while a key is pasted.
-    stale = edit_data(sub, private_key_pem=refused_key, name="Stale")
-    admin.post(edit_url, edit_data(sub, certificate_id="cert-3"))
+    stale = edit_form_data(sub, private_key_pem=refused_key, name="Stale")
+    admin.post(edit_url, edit_form_data(sub, certificate_id="cert-3"))
     conflict = admin.post(edit_url, stale)
     assert conflict.status_code == 409
     session.keep("conflict", conflict)
@@ -160,7 +159,7 @@ def run_session(session, admin_user, support_user, auditor_user, client_for):
     regenerated = session.keep(
         "regenerate", admin.post(regen_url, {"reason": "rotation"}, headers={"HX-Request": "true"})
     )
-    second_webhook_key = shown_key(regenerated.content.decode())
+    second_webhook_key = text_of(regenerated, "new-webhook-key")
     session.webhook_keys.append((second_webhook_key, "regenerate"))
     session.keep("detail after", admin.get(reverse("subscriptions:detail", args=[sub.pk])))
     session.keep("edit after", admin.get(edit_url))
@@ -168,7 +167,9 @@ def run_session(session, admin_user, support_user, auditor_user, client_for):
     # Someone without the right tries; then the deletion.
     support = client_for(support_user)
     session.keep("support regenerate", support.post(regen_url))
-    session.keep("support edit", support.post(edit_url, edit_data(sub, private_key_pem=pasted)))
+    session.keep(
+        "support edit", support.post(edit_url, edit_form_data(sub, private_key_pem=pasted))
+    )
     delete_url = reverse("subscriptions:delete", args=[sub.pk])
     session.keep("delete GET", admin.get(delete_url))
     session.keep("delete", admin.post(delete_url, {"reason": "done"}, follow=True))

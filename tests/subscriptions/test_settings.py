@@ -82,3 +82,23 @@ def test_production_refuses_a_wildcard_host():
     result = run_manage("check", **production_env(DJANGO_ALLOWED_HOSTS="*"))
     assert result.returncode != 0
     assert "not '*'" in result.stderr
+
+
+def test_production_refuses_simulator_mode_and_a_plain_http_base_url():
+    result = run_manage(
+        "check",
+        **production_env(NETSUITE_SIMULATOR="1", NETSUITE_BASE_URL="https://sim.example.com"),
+    )
+    assert result.returncode != 0
+    assert "NETSUITE_SIMULATOR must be off" in result.stderr
+    result = run_manage("check", **production_env(NETSUITE_BASE_URL="http://proxy.example.com"))
+    assert result.returncode != 0
+    assert "NETSUITE_BASE_URL must be an https:// address" in result.stderr
+    ok = run_manage("check", **production_env(NETSUITE_BASE_URL="https://proxy.example.com"))
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_simulator_mode_needs_the_simulators_address():
+    result = run_manage("check", NETSUITE_SIMULATOR="1")
+    assert result.returncode != 0
+    assert "NETSUITE_SIMULATOR is set but NETSUITE_BASE_URL is not" in result.stderr

@@ -1,22 +1,12 @@
 """Every validation rule of the subscription form, through the real view and the database.
 
 Each bad input must come back with its own message next to its field, and leave the database
-and the audit trail exactly as they were. The keys are made here with `cryptography`, in every
-shape people paste (PKCS#1, PKCS#8, SEC1, encrypted, certificates, public keys).
-
-The helpers at the top are imported by the other subscription test modules.
+and the audit trail exactly as they were. The keys come from tests/factories.py, made with
+`cryptography` in every shape people paste (PKCS#1, PKCS#8, SEC1, encrypted, certificates,
+public keys).
 """
 
-import datetime as dt
-import hashlib
-from functools import cache
-
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
@@ -24,142 +14,25 @@ from django.utils.html import escape
 
 from subscriptions.models import AuditEvent, Subscription
 from subscriptions.services import subscriptions as services
-
-API_URL_SB1 = "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/record/v1"
-PKCS8 = serialization.PrivateFormat.PKCS8
-TRADITIONAL = serialization.PrivateFormat.TraditionalOpenSSL  # PKCS#1 for RSA, SEC1 for EC
-
-
-# --- keys ------------------------------------------------------------------------------------
-
-
-@cache
-def rsa_key(bits: int = 3072):
-    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
-
-
-@cache
-def ec_key(curve: str = "P-256"):
-    curves = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}
-    return ec.generate_private_key(curves[curve])
-
-
-def key_pem(key, fmt=PKCS8, password: bytes | None = None) -> str:
-    encryption = (
-        serialization.BestAvailableEncryption(password)
-        if password
-        else serialization.NoEncryption()
-    )
-    return key.private_bytes(serialization.Encoding.PEM, fmt, encryption).decode()
-
-
-def public_pem(key) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-def certificate_pem(key) -> str:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "iPaaS test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def fingerprint(key) -> str:
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return ":".join(f"{b:02x}" for b in hashlib.sha256(der).digest())
-
-
-def pem_body_lines(pem: str) -> list[str]:
-    """The base64 lines of a PEM: the part that must never leave the database."""
-    return [line for line in pem.splitlines() if line.strip() and not line.startswith("-----")]
-
-
-def valid_key_pem() -> str:
-    return key_pem(rsa_key(3072))
-
-
-# --- data ------------------------------------------------------------------------------------
-
-
-def post_data(**overrides) -> dict:
-    data = {
-        "name": "Acme Production",
-        "version": "v1.2",
-        "inventory_search_days": "7",
-        "environment": "Production",
-        "consumer_id": "consumer-abc123",
-        "account_id": "1234567_sb1",
-        "private_key_pem": valid_key_pem(),
-        "certificate_id": "cert-id-42",
-        "api_url": "",
-        "api_throttle_limit": "100",
-        "api_throttle_seconds": "60",
-        "ipaas_throttle_limit": "100",
-        "ipaas_throttle_seconds": "60",
-        "concurrent_connections": "5",
-        "reason": "",
-    }
-    data.update(overrides)
-    return data
-
-
-def service_data(**overrides) -> dict:
-    data = {
-        "name": "Acme Production",
-        "version": "v1.2",
-        "inventory_search_days": 7,
-        "environment": "Production",
-        "consumer_id": "consumer-abc123",
-        "account_id": "1234567_SB1",
-        "private_key": valid_key_pem(),
-        "certificate_id": "cert-id-42",
-        "api_url": API_URL_SB1,
-        "api_throttle_limit": 100,
-        "api_throttle_seconds": 60,
-        "ipaas_throttle_limit": 100,
-        "ipaas_throttle_seconds": 60,
-        "concurrent_connections": 5,
-    }
-    data.update(overrides)
-    return data
-
-
-def make_subscription(actor, **overrides):
-    """A saved subscription made by the service, as the pages would make it."""
-    subscription, key = services.subscription_create(data=service_data(**overrides), actor=actor)
-    return subscription, key
-
-
-def edit_data(subscription, **overrides) -> dict:
-    """What the edit page's form posts: its hidden fields and every value as shown."""
-    from subscriptions.forms import SubscriptionForm
-
-    fresh = Subscription.objects.get(pk=subscription.pk)
-    form = SubscriptionForm(instance=fresh)
-    data = {}
-    for name in form.fields:
-        if name in ("private_key_pem", "private_key_file"):
-            continue
-        value = form[name].value()
-        data[name] = "" if value is None else str(value)
-    data["private_key_pem"] = ""
-    data.update(overrides)
-    return data
+from subscriptions.services.errors import InvalidInput
+from tests.factories import (
+    API_URL_SB1,
+    PKCS8,
+    TRADITIONAL,
+    certificate_pem,
+    create_form_data,
+    ec_key,
+    edit_form_data,
+    fingerprint,
+    key_pem,
+    make_subscription,
+    pem_body_lines,
+    public_pem,
+    rsa_key,
+    subscription_data,
+    valid_key_pem,
+)
+from tests.html import parse
 
 
 def stored_ciphertext() -> tuple:
@@ -197,7 +70,7 @@ def create(admin):
 
     def post(expect_saved=False, files=None, **overrides):
         before = (Subscription.objects.count(), AuditEvent.objects.count())
-        data = post_data(**overrides)
+        data = create_form_data(**overrides)
         if files:
             data.update(files)
         response = admin.post(reverse("subscriptions:create"), data)
@@ -283,65 +156,63 @@ def test_the_create_page_has_the_seed_labels_help_texts_and_defaults(admin, sett
     assert form["api_throttle_limit"].value() == 11
     assert form["ipaas_throttle_seconds"].value() == 14
     assert form["concurrent_connections"].value() == 5
-    html = response.content.decode()
-    assert '<label for="id_name">Name</label>' in html
-    assert 'autocomplete="off"' in html
+    page = parse(response)
+    assert page.find("label", for_="id_name").text == "Name"
+    # Identifiers and keys are not for the browser to remember and offer elsewhere.
+    for name in ("consumer_id", "account_id", "certificate_id", "private_key_pem", "api_url"):
+        assert page.find(name=name).get("autocomplete") == "off", name
 
 
 # --- one rule at a time ----------------------------------------------------------------------
+
+
+DAYS = "Enter a whole number of days from 0 to 365."
+CALLS = "Enter a whole number from 1 to 100000."
+SECONDS = "Enter a whole number from 1 to 86400."
+CONNECTIONS = "Enter a whole number from 1 to 100."
+NOT_AN_ACCOUNT = (
+    "That is not a NetSuite Account ID: it holds only letters, digits and one underscore, like "
+    "1234567 or 1234567_SB1."
+)
+NO_SPACES = "The {} cannot contain spaces or line breaks; copy it again from NetSuite."
+# field -> [(message, the values that get it)]
+BAD_VALUES = {
+    "name": [("Enter a name for the subscription.", ["", "   "])],
+    "version": [("Choose one of the offered versions: v1.2, v1.1, v1.0.", ["v0.1"])],
+    "inventory_search_days": [(DAYS, ["-1", "366", "1.5", "seven"])],
+    "environment": [
+        ('“Sandbox” is not a valid environment; the only valid value is "Production".',
+         ["Sandbox"]),
+        ('Choose the environment; the only valid value is "Production".', [""]),
+    ],
+    "consumer_id": [
+        ("Enter the Consumer ID (the Client ID of the integration record).", [""]),
+        (NO_SPACES.format("Consumer ID"), ["abc def"]),
+    ],
+    "certificate_id": [
+        ("Enter the Certificate ID NetSuite showed after the upload.", [""]),
+        (NO_SPACES.format("Certificate ID"), ["cert\tid"]),
+    ],
+    "account_id": [
+        ("Enter the Account ID, for example 1234567 or 1234567_SB1.", [""]),
+        (NOT_AN_ACCOUNT, ["1234567.evil.com#", "12 34"]),
+    ],
+    "api_throttle_limit": [(CALLS, ["0", ""])],
+    "api_throttle_seconds": [(SECONDS, ["-5"])],
+    "ipaas_throttle_limit": [(CALLS, ["ten"])],
+    "ipaas_throttle_seconds": [(SECONDS, ["86401"])],
+    "concurrent_connections": [(CONNECTIONS, ["0", "101", "2.5"])],
+}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("name", "", "Enter a name for the subscription."),
-        ("name", "   ", "Enter a name for the subscription."),
-        ("version", "v0.1", "Choose one of the offered versions: v1.2, v1.1, v1.0."),
-        ("inventory_search_days", "-1", "Enter a whole number of days from 0 to 365."),
-        ("inventory_search_days", "366", "Enter a whole number of days from 0 to 365."),
-        ("inventory_search_days", "1.5", "Enter a whole number of days from 0 to 365."),
-        ("inventory_search_days", "seven", "Enter a whole number of days from 0 to 365."),
-        (
-            "environment",
-            "Sandbox",
-            '“Sandbox” is not a valid environment; the only valid value is "Production".',
-        ),
-        ("environment", "", 'Choose the environment; the only valid value is "Production".'),
-        ("consumer_id", "", "Enter the Consumer ID (the Client ID of the integration record)."),
-        (
-            "consumer_id",
-            "abc def",
-            "The Consumer ID cannot contain spaces or line breaks; copy it again from NetSuite.",
-        ),
-        ("certificate_id", "", "Enter the Certificate ID NetSuite showed after the upload."),
-        (
-            "certificate_id",
-            "cert\tid",
-            "The Certificate ID cannot contain spaces or line breaks; copy it again from "
-            "NetSuite.",
-        ),
-        ("account_id", "", "Enter the Account ID, for example 1234567 or 1234567_SB1."),
-        (
-            "account_id",
-            "1234567.evil.com#",
-            "That is not a NetSuite Account ID: it holds only letters, digits and one "
-            "underscore, like 1234567 or 1234567_SB1.",
-        ),
-        (
-            "account_id",
-            "12 34",
-            "That is not a NetSuite Account ID: it holds only letters, digits and one "
-            "underscore, like 1234567 or 1234567_SB1.",
-        ),
-        ("api_throttle_limit", "0", "Enter a whole number from 1 to 100000."),
-        ("api_throttle_limit", "", "Enter a whole number from 1 to 100000."),
-        ("api_throttle_seconds", "-5", "Enter a whole number from 1 to 86400."),
-        ("ipaas_throttle_limit", "ten", "Enter a whole number from 1 to 100000."),
-        ("ipaas_throttle_seconds", "86401", "Enter a whole number from 1 to 86400."),
-        ("concurrent_connections", "0", "Enter a whole number from 1 to 100."),
-        ("concurrent_connections", "101", "Enter a whole number from 1 to 100."),
-        ("concurrent_connections", "2.5", "Enter a whole number from 1 to 100."),
+        (field, value, message)
+        for field, rules in BAD_VALUES.items()
+        for message, values in rules
+        for value in values
     ],
 )
 def test_each_bad_value_gets_its_message_and_nothing_is_saved(create, field, value, message):
@@ -400,18 +271,18 @@ def test_the_api_url_may_be_blank_or_the_derived_one(create, api_url):
 
 @pytest.mark.django_db
 def test_the_service_itself_refuses_an_api_url_of_another_host(admin_user):
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         services.subscription_create(
-            data=service_data(api_url="https://evil.example.com/services/rest/record/v1"),
+            data=subscription_data(api_url="https://evil.example.com/services/rest/record/v1"),
             actor=admin_user,
         )
-    assert API_URL_SB1 in refused.value.message_dict["api_url"][0]
+    assert API_URL_SB1 in refused.value.errors["api_url"]
     subscription, _ = make_subscription(admin_user)
     events = AuditEvent.objects.count()
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         services.subscription_update(
             subscription=subscription,
-            data=service_data(account_id="7654321"),  # API URL still the SB1 one
+            data=subscription_data(account_id="7654321"),  # API URL still the SB1 one
             expected_revision=1,
             actor=admin_user,
         )
@@ -422,16 +293,16 @@ def test_the_service_itself_refuses_an_api_url_of_another_host(admin_user):
 
 @pytest.mark.django_db
 def test_the_service_refuses_a_bad_account_id_and_a_bad_key(admin_user):
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         services.subscription_create(
-            data=service_data(account_id="x.evil.com#"), actor=admin_user
+            data=subscription_data(account_id="x.evil.com#"), actor=admin_user
         )
-    assert "account_id" in refused.value.message_dict
-    with pytest.raises(ValidationError) as refused:
+    assert "account_id" in refused.value.errors
+    with pytest.raises(InvalidInput) as refused:
         services.subscription_create(
-            data=service_data(private_key=certificate_pem(rsa_key(3072))), actor=admin_user
+            data=subscription_data(private_key=certificate_pem(rsa_key(3072))), actor=admin_user
         )
-    assert "private_key" in refused.value.message_dict
+    assert "private_key" in refused.value.errors
     assert not Subscription.objects.exists()
 
 
@@ -587,11 +458,12 @@ def test_pasting_and_uploading_at_once_is_refused(create):
 @pytest.mark.django_db
 def test_the_key_textarea_never_renders_a_value(admin, admin_user):
     subscription, _ = make_subscription(admin_user)
-    page = admin.get(reverse("subscriptions:edit", args=[subscription.pk])).content.decode()
-    assert '<textarea name="private_key_pem"' in page
-    textarea = page.split('<textarea name="private_key_pem"', 1)[1].split("</textarea>", 1)[0]
-    assert textarea.rstrip().endswith(">"), "the textarea must be empty"
-    assert "autocomplete=\"off\"" in textarea
+    response = admin.get(reverse("subscriptions:edit", args=[subscription.pk]))
+    assert response.status_code == 200
+    textarea = parse(response).find("textarea", name="private_key_pem")
+    assert textarea is not None
+    assert textarea.text == "", "the textarea must be empty"
+    assert textarea.get("autocomplete") == "off"
 
 
 # --- edit ------------------------------------------------------------------------------------
@@ -603,7 +475,7 @@ def test_editing_with_a_blank_key_keeps_the_current_key(admin, admin_user):
     stored = stored_ciphertext()
     response = admin.post(
         reverse("subscriptions:edit", args=[subscription.pk]),
-        edit_data(subscription, consumer_id="consumer-new"),
+        edit_form_data(subscription, consumer_id="consumer-new"),
     )
     assert response.status_code == 302
     sub = Subscription.objects.get()
@@ -622,7 +494,7 @@ def test_editing_with_a_new_key_replaces_it_and_audits_only_its_fingerprint(admi
     new_key = ec_key("P-256")
     response = admin.post(
         reverse("subscriptions:edit", args=[subscription.pk]),
-        edit_data(subscription, private_key_pem=key_pem(new_key), reason="rotation"),
+        edit_form_data(subscription, private_key_pem=key_pem(new_key), reason="rotation"),
     )
     assert response.status_code == 302
     sub = Subscription.objects.get()
@@ -641,7 +513,7 @@ def test_changing_the_account_id_follows_with_the_derived_api_url(admin, admin_u
     subscription, _ = make_subscription(admin_user)
     response = admin.post(
         reverse("subscriptions:edit", args=[subscription.pk]),
-        edit_data(subscription, account_id="7654321"),  # API URL field still the old one
+        edit_form_data(subscription, account_id="7654321"),  # API URL field still the old one
     )
     assert response.status_code == 302
     sub = Subscription.objects.get()
@@ -656,7 +528,7 @@ def test_a_failed_edit_changes_nothing(admin, admin_user):
     events = AuditEvent.objects.count()
     response = admin.post(
         reverse("subscriptions:edit", args=[subscription.pk]),
-        edit_data(
+        edit_form_data(
             subscription,
             name="Renamed",
             concurrent_connections="500",
@@ -671,7 +543,7 @@ def test_a_failed_edit_changes_nothing(admin, admin_user):
 @pytest.mark.django_db
 def test_an_edit_form_without_its_hidden_fields_is_refused(admin, admin_user):
     subscription, _ = make_subscription(admin_user)
-    data = edit_data(subscription, name="Renamed")
+    data = edit_form_data(subscription, name="Renamed")
     del data["opened"]
     response = admin.post(reverse("subscriptions:edit", args=[subscription.pk]), data)
     assert response.status_code == 200
@@ -684,7 +556,7 @@ def test_an_unchanged_form_saves_nothing(admin, admin_user):
     subscription, _ = make_subscription(admin_user)
     events = AuditEvent.objects.count()
     response = admin.post(
-        reverse("subscriptions:edit", args=[subscription.pk]), edit_data(subscription)
+        reverse("subscriptions:edit", args=[subscription.pk]), edit_form_data(subscription)
     )
     assert response.status_code == 302
     assert Subscription.objects.get().revision == 1
@@ -696,7 +568,7 @@ def test_an_obsolete_version_can_be_kept_while_editing_other_fields(admin, admin
     subscription, _ = make_subscription(admin_user, version="v0.9")
     response = admin.post(
         reverse("subscriptions:edit", args=[subscription.pk]),
-        edit_data(subscription, certificate_id="cert-id-43"),
+        edit_form_data(subscription, certificate_id="cert-id-43"),
     )
     assert response.status_code == 302
     sub = Subscription.objects.get()
@@ -734,14 +606,14 @@ def test_the_service_refuses_out_of_range_numbers_whatever_the_caller(
 ):
     subscription, _ = make_subscription(admin_user)
     events = AuditEvent.objects.count()
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         services.subscription_update(
             subscription=subscription,
             data={field: value},
             expected_revision=subscription.revision,
             actor=admin_user,
         )
-    assert "Enter a whole number from" in str(caught.value.message_dict[field])
+    assert "Enter a whole number from" in str(caught.value.errors[field])
     subscription.refresh_from_db()
-    assert getattr(subscription, field) == service_data()[field]
+    assert getattr(subscription, field) == subscription_data()[field]
     assert AuditEvent.objects.count() == events

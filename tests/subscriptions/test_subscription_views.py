@@ -1,7 +1,5 @@
 """The subscription pages: list, detail, the key shown once, conflicts, deletion, the audit."""
 
-import re
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,13 +7,25 @@ from django.urls import reverse
 
 from subscriptions.models import AuditEvent, Subscription
 from subscriptions.services import subscriptions as services
-from tests.subscriptions.test_subscription_forms import (
+from tests.factories import (
     API_URL_SB1,
-    edit_data,
+    create_form_data,
+    edit_form_data,
     fingerprint,
     make_subscription,
-    post_data,
     rsa_key,
+    unsaved_subscription,
+)
+from tests.html import (
+    buttons,
+    definitions,
+    forms,
+    ids,
+    links,
+    parse,
+    table_rows,
+    text_of,
+    urls,
 )
 
 HX = {"HX-Request": "true"}
@@ -26,24 +36,26 @@ def body(response) -> str:
 
 
 def bulk_subscriptions(count: int, prefix: str = "Sub"):
-    """Many rows at once, the way a data import would leave them (no key needed for a list)."""
+    """Many rows at once, every other one with a key."""
     Subscription.objects.bulk_create(
-        Subscription(
-            name=f"{prefix} {i:05d}",
-            version="v1.2",
-            consumer_id=f"c{i}",
-            account_id=f"{1000000 + i}",
-            certificate_id=f"cert-{i}",
-            api_url=f"https://{1000000 + i}.suitetalk.api.netsuite.com/services/rest/record/v1",
-            private_key_fingerprint="aa:bb" if i % 2 else "",
-            api_throttle_limit=100,
-            api_throttle_seconds=60,
-            ipaas_throttle_limit=100,
-            ipaas_throttle_seconds=60,
-            concurrent_connections=5,
-        )
+        unsaved_subscription(i, name=f"{prefix} {i:05d}", with_key=bool(i % 2))
         for i in range(count)
     )
+
+
+def key_badges(response) -> list[tuple[str, str]]:
+    """(name, key badge) of each row of the list, the badge as its class and its text."""
+    found = []
+    for row in parse(response).find("tbody").find_all("tr"):
+        badge = row.find("span", class_="badge")
+        found.append((row.find("td").text, f"{' '.join(sorted(badge.classes))}: {badge.text}"))
+    return found
+
+
+def assert_key_set_on_a_date(response):
+    panel = parse(response).by_id("webhook-key-panel")
+    assert "set on" in panel.text
+    assert panel.find("time", datetime=True) is not None
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -53,13 +65,16 @@ def bulk_subscriptions(count: int, prefix: str = "Sub"):
 def test_the_list_shows_the_columns_and_key_status(admin_client_, admin_user):
     subscription, _ = make_subscription(admin_user)
     bulk_subscriptions(1, prefix="Keyless")
-    html = body(admin_client_.get(reverse("subscriptions:list")))
+    response = admin_client_.get(reverse("subscriptions:list"))
+    html = body(response)
     for text in ("Acme Production", "1234567_SB1", "Production", "v1.2", "cert-id-42"):
         assert text in html
-    assert reverse("subscriptions:detail", args=[subscription.pk]) in html
-    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
-    assert 'badge-ok">set<' in rows[0] and "Acme Production" in rows[0]
-    assert 'badge-warn">not set<' in rows[1] and "Keyless" in rows[1]
+    detail = reverse("subscriptions:detail", args=[subscription.pk])
+    assert links(response)[detail] == "Acme Production"
+    assert key_badges(response) == [
+        ("Acme Production", "badge badge-ok: set"),
+        ("Keyless 00000", "badge badge-warn: not set"),
+    ]
 
 
 @pytest.mark.django_db
@@ -86,13 +101,12 @@ def test_the_list_uses_the_same_number_of_queries_for_3_or_60_rows(admin_client_
 @pytest.mark.django_db
 def test_the_list_is_paginated_by_50(admin_client_):
     bulk_subscriptions(120)
-    first = body(admin_client_.get(reverse("subscriptions:list")))
-    assert first.count('<tr>') == 51  # the header row and 50 rows
-    assert "Sub 00049" in first and "Sub 00050" not in first
+    first = admin_client_.get(reverse("subscriptions:list"))
+    assert [row[0] for row in table_rows(first)] == [f"Sub {i:05d}" for i in range(50)]
     third = admin_client_.get(reverse("subscriptions:list"), {"page": 3}, headers=HX)
     html = body(third)
     assert "<html" not in html, "an htmx request gets the results fragment only"
-    assert "Sub 00119" in html and html.count("<tr>") == 21
+    assert [row[0] for row in table_rows(third)] == [f"Sub {i:05d}" for i in range(100, 120)]
     assert "Page 3 of 3 (120 subscriptions)" in html
 
 
@@ -101,13 +115,14 @@ def test_the_empty_list_offers_a_new_subscription_only_to_those_who_may_add(
     admin_client_, support_client, auditor_client
 ):
     new_url = reverse("subscriptions:create")
-    admin_html = body(admin_client_.get(reverse("subscriptions:list")))
-    assert "No subscriptions yet." in admin_html
-    assert f'href="{new_url}">New subscription</a>' in admin_html
+    admin_page = admin_client_.get(reverse("subscriptions:list"))
+    assert "No subscriptions yet." in body(admin_page)
+    assert links(admin_page)[new_url] == "New subscription"
     for client in (support_client, auditor_client):
-        html = body(client.get(reverse("subscriptions:list")))
-        assert "No subscriptions yet." in html
-        assert new_url not in html
+        response = client.get(reverse("subscriptions:list"))
+        assert response.status_code == 200
+        assert "No subscriptions yet." in body(response)
+        assert new_url not in urls(response)
 
 
 # --- detail ----------------------------------------------------------------------------------
@@ -116,7 +131,9 @@ def test_the_empty_list_offers_a_new_subscription_only_to_those_who_may_add(
 @pytest.mark.django_db
 def test_the_detail_page_lists_every_non_secret_field(admin_client_, admin_user):
     subscription, _ = make_subscription(admin_user)
-    html = body(admin_client_.get(reverse("subscriptions:detail", args=[subscription.pk])))
+    response = admin_client_.get(reverse("subscriptions:detail", args=[subscription.pk]))
+    html = body(response)
+    shown = definitions(response)
     for label, value in [
         ("Name", "Acme Production"),
         ("Versions", "v1.2"),
@@ -130,10 +147,10 @@ def test_the_detail_page_lists_every_non_secret_field(admin_client_, admin_user)
         ("API Throttle Seconds (to iPaaS)", "60"),
         ("Concurrent Connections", "5"),
     ]:
-        assert re.search(rf"<dt>{re.escape(label)}</dt><dd[^>]*>{re.escape(value)}", html), label
-    assert 'id="netsuite-actions"' in html
+        assert shown[label].startswith(value), label
+    assert parse(response).by_id("netsuite-actions").find_all()
     assert "RSA 3072" in html and fingerprint(rsa_key(3072)) in html
-    assert "set on <time" in html
+    assert_key_set_on_a_date(response)
 
 
 @pytest.mark.django_db
@@ -142,19 +159,27 @@ def test_support_and_auditor_see_set_but_not_the_key_type_or_fingerprint(
 ):
     subscription, _ = make_subscription(admin_user)
     for client in (support_client, auditor_client):
-        html = body(client.get(reverse("subscriptions:detail", args=[subscription.pk])))
-        assert 'badge-ok">set<' in html
+        response = client.get(reverse("subscriptions:detail", args=[subscription.pk]))
+        html = body(response)
+        assert parse(response).by_id("webhook-key-panel").find("span", class_="badge-ok").text == (
+            "set"
+        )
         assert "RSA 3072" not in html
         assert fingerprint(rsa_key(3072)) not in html
         for name in ("edit", "delete", "webhook_key_regenerate"):
-            assert reverse(f"subscriptions:{name}", args=[subscription.pk]) not in html
+            assert reverse(f"subscriptions:{name}", args=[subscription.pk]) not in urls(response)
 
 
 @pytest.mark.django_db
 def test_the_admin_sees_the_buttons(admin_client_, admin_user):
     subscription, _ = make_subscription(admin_user)
-    html = body(admin_client_.get(reverse("subscriptions:detail", args=[subscription.pk])))
-    assert ">Edit</a>" in html and ">Delete</a>" in html and ">Regenerate webhook key</a>" in html
+    offered = links(admin_client_.get(reverse("subscriptions:detail", args=[subscription.pk])))
+    for name, text in [
+        ("edit", "Edit"),
+        ("delete", "Delete"),
+        ("webhook_key_regenerate", "Regenerate webhook key"),
+    ]:
+        assert offered.get(reverse(f"subscriptions:{name}", args=[subscription.pk])) == text
 
 
 @pytest.mark.django_db
@@ -168,19 +193,21 @@ def test_an_unknown_subscription_is_404(admin_client_):
 
 @pytest.mark.django_db
 def test_the_webhook_key_is_shown_once_after_creation_then_only_its_date(admin_client_):
-    response = admin_client_.post(reverse("subscriptions:create"), post_data())
+    response = admin_client_.post(reverse("subscriptions:create"), create_form_data())
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    html = body(response)
-    key = re.search(r'<code id="new-webhook-key">([^<]+)</code>', html).group(1)
-    assert 'class="secret-once"' in html and "Copy to clipboard" in html
+    page = parse(response)
+    key = page.by_id("new-webhook-key").text
+    assert page.find(class_="secret-once").find("code", id="new-webhook-key")
+    assert buttons(response)["Copy to clipboard"].get("data-copy-target") == "new-webhook-key"
     sub = Subscription.objects.get()
     assert sub.webhook_api_key == key
     assert sub.webhook_api_key_digest == Subscription.digest_webhook_key(key)
-    again = body(admin_client_.get(reverse("subscriptions:detail", args=[sub.pk])))
-    assert key not in again
-    assert "secret-once" not in again
-    assert "set on <time" in again
+    again = admin_client_.get(reverse("subscriptions:detail", args=[sub.pk]))
+    assert key not in body(again)
+    assert parse(again).find(class_="secret-once") is None
+    assert "new-webhook-key" not in ids(again)
+    assert_key_set_on_a_date(again)
 
 
 @pytest.mark.django_db
@@ -192,7 +219,9 @@ def test_regenerating_asks_first_then_swaps_the_panel_with_the_new_key(admin_cli
     html = body(confirm)
     assert "<html" not in html
     assert html.strip().startswith('<section class="card" id="webhook-key-panel"')
-    assert "Regenerate the Webhook API Key?" in html and f'hx-post="{url}"' in html
+    assert "Regenerate the Webhook API Key?" in html
+    (form,) = forms(confirm)
+    assert (form.action, form.method, form.element.get("hx-post")) == (url, "post", url)
     assert Subscription.objects.get().webhook_api_key == old_key, "a GET changes nothing"
 
     response = admin_client_.post(url, {"reason": "leaked in a ticket"}, headers=HX)
@@ -201,7 +230,7 @@ def test_regenerating_asks_first_then_swaps_the_panel_with_the_new_key(admin_cli
     html = body(response)
     assert "<html" not in html
     assert html.strip().startswith('<section class="card" id="webhook-key-panel"')
-    new_key = re.search(r'<code id="new-webhook-key">([^<]+)</code>', html).group(1)
+    new_key = text_of(response, "new-webhook-key")
     sub = Subscription.objects.get()
     assert new_key != old_key and sub.webhook_api_key == new_key
     assert sub.revision == 2
@@ -216,13 +245,16 @@ def test_regenerating_without_htmx_uses_a_confirmation_page_and_shows_the_key_on
 ):
     subscription, old_key = make_subscription(admin_user)
     url = reverse("subscriptions:webhook_key_regenerate", args=[subscription.pk])
-    page = body(admin_client_.get(url))
-    assert "<html" in page and 'method="post"' in page
-    html = body(admin_client_.post(url))
+    page = admin_client_.get(url)
+    assert "<html" in body(page)
+    assert [(f.action, f.method) for f in forms(page) if f.action == url] == [(url, "post")]
+    assert Subscription.objects.get().webhook_api_key == old_key, "a GET changes nothing"
+    response = admin_client_.post(url)
+    assert response.status_code == 200
     new_key = Subscription.objects.get().webhook_api_key
     assert new_key != old_key
-    assert f'<code id="new-webhook-key">{new_key}</code>' in html
-    assert "<h1>Acme Production</h1>" in html
+    assert text_of(response, "new-webhook-key") == new_key
+    assert parse(response).find("h1").text == "Acme Production"
 
 
 # --- two people, one subscription ------------------------------------------------------------
@@ -236,8 +268,8 @@ def test_the_later_of_two_saves_is_refused_and_shows_what_changed(
     other = client_for(make_user("bob-admin"))
     url = reverse("subscriptions:edit", args=[subscription.pk])
     # Both open the form at revision 1.
-    alice_form = edit_data(subscription)
-    bob_form = edit_data(subscription)
+    alice_form = edit_form_data(subscription)
+    bob_form = edit_form_data(subscription)
     assert alice_form["revision"] == bob_form["revision"] == "1"
 
     bob_form.update(consumer_id="consumer-bob", api_throttle_limit="250")
@@ -250,14 +282,11 @@ def test_the_later_of_two_saves_is_refused_and_shows_what_changed(
     html = body(response)
     assert "Someone else saved this subscription while you were editing it" in html
     assert "The last change was made by bob-admin" in html
-    table = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    assert re.search(
-        r"<th scope=\"row\">Consumer ID</th>\s*<td>consumer-abc123</td>\s*<td>consumer-bob</td>",
-        table,
-    )
-    assert re.search(r"<th scope=\"row\">API Throttle Limit</th>\s*<td>100</td>\s*<td>250</td>"
-                     r"\s*<td>300 <span class=\"badge badge-warn\">both changed</span>", table)
-    assert "Name" not in table, "only fields changed meanwhile are listed"
+    # Field, as opened, as saved meanwhile, as entered now; only fields changed meanwhile.
+    assert table_rows(response) == [
+        ["Consumer ID", "consumer-abc123", "consumer-bob", "consumer-abc123"],
+        ["API Throttle Limit", "100", "250", "300 both changed"],
+    ]
     # The DB has Bob's save, untouched; nothing of Alice's was saved or audited.
     sub = Subscription.objects.get()
     assert (sub.name, sub.consumer_id, sub.api_throttle_limit) == (
@@ -313,11 +342,11 @@ def test_the_service_refuses_a_stale_revision_with_the_changed_fields(admin_user
 def test_a_regenerated_webhook_key_counts_as_a_change_meanwhile(admin_client_, admin_user):
     subscription, _ = make_subscription(admin_user)
     url = reverse("subscriptions:edit", args=[subscription.pk])
-    form = edit_data(subscription, name="Renamed")
+    form = edit_form_data(subscription, name="Renamed")
     services.webhook_key_regenerate(subscription=subscription, actor=admin_user)
     response = admin_client_.post(url, form)
     assert response.status_code == 409
-    assert '<th scope="row">Webhook API Key</th>' in body(response)
+    assert [row[0] for row in table_rows(response)] == ["Webhook API Key"]
     assert Subscription.objects.get().name == "Acme Production"
 
 
@@ -328,8 +357,12 @@ def test_a_regenerated_webhook_key_counts_as_a_change_meanwhile(admin_client_, a
 def test_delete_asks_for_confirmation_then_deletes_and_audits(admin_client_, admin_user):
     subscription, _ = make_subscription(admin_user)
     url = reverse("subscriptions:delete", args=[subscription.pk])
-    page = body(admin_client_.get(url))
+    confirm = admin_client_.get(url)
+    page = body(confirm)
     assert "Delete Acme Production?" in page and "Reason for this change" in page
+    assert [(f.action, f.method) for f in forms(confirm) if "reason" in f.fields] == [
+        (url, "post")
+    ]
     assert Subscription.objects.exists()
     response = admin_client_.post(url, {"reason": "customer left"})
     assert response.status_code == 302 and response["Location"] == reverse("subscriptions:list")
@@ -349,7 +382,7 @@ def test_delete_asks_for_confirmation_then_deletes_and_audits(admin_client_, adm
 
 @pytest.mark.django_db
 def test_create_and_update_events_have_field_level_before_and_after(admin_client_):
-    admin_client_.post(reverse("subscriptions:create"), post_data(reason="onboarding"))
+    admin_client_.post(reverse("subscriptions:create"), create_form_data(reason="onboarding"))
     created = AuditEvent.objects.filter(action="subscription.created").get()
     sub = Subscription.objects.get()
     assert created.reason == "onboarding"
@@ -366,7 +399,7 @@ def test_create_and_update_events_have_field_level_before_and_after(admin_client
 
     url = reverse("subscriptions:edit", args=[sub.pk])
     admin_client_.post(
-        url, edit_data(sub, inventory_search_days="30", version="v1.1")
+        url, edit_form_data(sub, inventory_search_days="30", version="v1.1")
     )
     updated = AuditEvent.objects.filter(action="subscription.updated").get()
     assert updated.changes == {"version": ["v1.2", "v1.1"], "inventory_search_days": [7, 30]}
@@ -375,7 +408,7 @@ def test_create_and_update_events_have_field_level_before_and_after(admin_client
 @pytest.mark.django_db
 def test_acting_on_a_subscription_deleted_meanwhile_is_404(admin_client_, admin_user):
     subscription, _ = make_subscription(admin_user)
-    form = edit_data(subscription, name="Renamed")
+    form = edit_form_data(subscription, name="Renamed")
     Subscription.objects.filter(pk=subscription.pk).delete()
     for url, data in [
         (reverse("subscriptions:edit", args=[subscription.pk]), form),

@@ -3,7 +3,7 @@
 Used by ``make run`` after it started ``python -m netsuite.simulator``. Idempotent: it creates
 the subscription "Demo (simulator)" or refreshes it. The simulator keeps its state only in
 memory, so every run registers the integration and the certificate again and stores the
-Certificate ID it gets back. It refuses to run unless NETSUITE_BASE_URL is set: it must never
+Certificate ID it gets back. It refuses to run unless NETSUITE_SIMULATOR is set: it must never
 talk to a real NetSuite account.
 """
 
@@ -42,11 +42,12 @@ class Command(BaseCommand):
         self.stdout.write(f"demo_setup: {text}")
 
     def handle(self, *args, name, account, skip_test, **options):
-        if not settings.NETSUITE_BASE_URL:
+        if not (settings.NETSUITE_SIMULATOR and settings.NETSUITE_BASE_URL):
             raise CommandError(
-                "NETSUITE_BASE_URL is not set. demo_setup only ever talks to the NetSuite "
-                "simulator: start one (python -m netsuite.simulator --port 8765) and set "
-                "NETSUITE_BASE_URL=http://127.0.0.1:8765, or use `make run`, which does both."
+                "Simulator mode is off (NETSUITE_SIMULATOR). demo_setup only ever talks to the "
+                "NetSuite simulator: start one (python -m netsuite.simulator --port 8765) and set "
+                "NETSUITE_SIMULATOR=1 NETSUITE_BASE_URL=http://127.0.0.1:8765, or use "
+                "`make run`, which does both."
             )
         self.admin = SimulatorAdmin(settings.NETSUITE_BASE_URL)
         try:
