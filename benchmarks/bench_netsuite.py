@@ -28,7 +28,8 @@ ACCOUNT = "1234567_SB1"
 
 
 def suiteql(client: NetSuiteClient) -> int:
-    return len({row["id"] for row in client.records.suiteql(f"SELECT * FROM {RECORD_TYPE}")})
+    rows = client.records.suiteql(f"SELECT * FROM {RECORD_TYPE} ORDER BY id")
+    return len({row["id"] for row in rows})
 
 
 def list_then_get(client: NetSuiteClient) -> int:

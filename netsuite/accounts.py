@@ -30,6 +30,10 @@ RECORD_PATH = "/services/rest/record/v1"
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 GOVERNANCE_PATH = "/services/rest/system/v1/governanceLimits"
 RESTLET_PATH = "/app/site/hosting/restlet.nl"
+# The certificate rotation endpoint lives on the RESTlet domain, not on SuiteTalk's.
+CLIENTS_PATH = "/services/rest/auth/oauth2/v1/clients"
+METADATA_PATH = RECORD_PATH + "/metadata-catalog"
+_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 class InvalidAccountId(ConfigurationError):
@@ -74,6 +78,15 @@ def host_label(account_id: str) -> str:
 def api_url_for(account_id: str) -> str:
     """The subscription's canonical "API URL"; a base URL override never changes it."""
     return f"https://{host_label(account_id)}.suitetalk.api.netsuite.com{RECORD_PATH}"
+
+
+def token_audience(account_id: str) -> str:
+    """The assertion's ``aud``: the account's real token URL, wherever the request travels.
+
+    NetSuite checks ``aud`` against its own token endpoint, so a base URL override (simulator,
+    forwarding proxy) must not change it.
+    """
+    return f"https://{host_label(account_id)}.suitetalk.api.netsuite.com{TOKEN_PATH}"
 
 
 def normalize_base_url(base_url: str) -> str:
@@ -142,6 +155,11 @@ class AccountUrls:
     def api_url(self) -> str:
         return api_url_for(self.account_id)
 
+    @property
+    def audience(self) -> str:
+        """The client assertion's ``aud``; unlike :attr:`token_url`, never re-rooted."""
+        return token_audience(self.account_id)
+
     token_url = _on_suitetalk(TOKEN_PATH)
     record_base = _on_suitetalk(RECORD_PATH)
     suiteql_url = _on_suitetalk(SUITEQL_PATH)
@@ -155,6 +173,21 @@ class AccountUrls:
         url = f"{self.record_base}/{check_record_type(record_type)}"
         if record_id is not None:
             url += f"/{check_record_id(record_id)}"
+        return url
+
+    def metadata_url(self, record_type: str) -> str:
+        return f"{self.suitetalk_origin}{METADATA_PATH}/{check_record_type(record_type)}"
+
+    def certificates_url(self, client_id: str, certificate_id: str | None = None) -> str:
+        """The rotation endpoint: ``.../clients/<ClientID>/certificates[/<id>/revoke]``."""
+        for label, value in (("Consumer ID", client_id), ("Certificate ID", certificate_id)):
+            if value is not None and (
+                not isinstance(value, str) or not _CLIENT_ID_RE.match(value)
+            ):
+                raise ConfigurationError(f"{value!r} is not a NetSuite {label}.")
+        url = f"{self.restlets_origin}{CLIENTS_PATH}/{client_id}/certificates"
+        if certificate_id is not None:
+            url += f"/{certificate_id}/revoke"
         return url
 
     def restlet_url(self, script: str, deploy: str) -> str:

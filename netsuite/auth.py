@@ -6,8 +6,10 @@ The assertion is a JWT that NetSuite checks field by field:
   1 March 2025) or ``ES256``/``ES384``/``ES512`` matching the EC curve, ``kid`` = the
   Certificate ID NetSuite showed when the certificate was uploaded;
 - claims ``iss`` = the Consumer ID, ``scope`` = a JSON array such as
-  ``["restlets", "rest_webservices"]``, ``aud`` = the token URL itself, ``iat`` and ``exp``
-  with ``exp - iat`` well under an hour.
+  ``["restlets", "rest_webservices"]``, ``aud`` = the account's real token URL
+  (``https://<label>.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token``, even when
+  the request goes to a simulator or a proxy), ``iat`` and ``exp`` with ``exp - iat`` under an
+  hour (3599 at most here: Oracle's text wants less than 60 minutes, its sample uses 3600).
 
 NetSuite issues no refresh token: a new assertion buys a new one-hour token. Minting one per
 call is slow and wasteful, so tokens go through a :class:`TokenCache` the caller supplies (the
@@ -41,6 +43,11 @@ class Credentials:
 
     ``certificate_pem`` is optional: when given, the client checks locally that it is current
     and matches the key, and reports a precise error instead of NetSuite's terse refusal.
+
+    ``key_validated`` says the key passed :func:`netsuite.certificates.load_private_key` when
+    it was stored: the client then loads it without cryptography's costly RSA consistency
+    check and reuses it across clients of the same process
+    (:func:`netsuite.certificates.load_stored_private_key`).
     """
 
     account_id: str
@@ -49,6 +56,7 @@ class Credentials:
     private_key_pem: str = field(repr=False)
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     certificate_pem: str | None = field(default=None, repr=False)
+    key_validated: bool = False
 
     def __post_init__(self) -> None:
         # Pasted values often carry a trailing newline or space that NetSuite would refuse.
@@ -134,13 +142,16 @@ def cache_key(credentials: Credentials, *, key_fingerprint: str, base_url: str |
 
 def build_client_assertion(
     credentials: Credentials,
-    token_url: str,
+    audience: str,
     *,
     now: float | None = None,
     lifetime: int = 300,
     private_key=None,
 ) -> str:
-    """The signed JWT NetSuite's token endpoint expects (``private_key`` saves a PEM parse)."""
+    """The signed JWT NetSuite's token endpoint expects (``private_key`` saves a PEM parse).
+
+    ``audience`` is the account's real token URL (:func:`netsuite.accounts.token_audience`).
+    """
     if not 1 <= lifetime <= MAX_ASSERTION_LIFETIME:
         raise ValueError("lifetime must be between 1 and 3599 seconds (NetSuite's limit).")
     key = private_key if private_key is not None else certificates.load_private_key(
@@ -151,7 +162,7 @@ def build_client_assertion(
     claims = {
         "iss": credentials.consumer_id,
         "scope": list(credentials.scopes),
-        "aud": token_url,
+        "aud": audience,
         "iat": issued,
         "exp": issued + lifetime,
     }

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -25,6 +27,11 @@ from cryptography.x509.oid import NameOID
 from .errors import ConfigurationError
 
 KEY_TYPES = ("rsa3072", "rsa4096", "ec-p256", "ec-p384")
+# Keys of the subscriptions one process serves; a bounded LRU so a long-lived worker that
+# sees many subscriptions does not hold every key it ever loaded.
+KEY_CACHE_SIZE = 64
+_KEY_CACHE: OrderedDict[str, object] = OrderedDict()
+_KEY_CACHE_LOCK = threading.Lock()
 MAX_VALIDITY_DAYS = 730
 RSA_SIZES = (3072, 4096)
 
@@ -109,13 +116,24 @@ class CertificateInfo:
     not_after: dt.datetime
     key: KeyInfo
 
+    @property
+    def effective_not_after(self) -> dt.datetime:
+        """When NetSuite stops accepting it: the certificate's own end, or two years after its
+        start when that comes first (NetSuite cuts longer certificates to two years)."""
+        return effective_not_after(self.not_before, self.not_after)
+
+    @property
+    def validity_cut(self) -> bool:
+        """True when NetSuite will end this certificate before its own ``not_after``."""
+        return self.effective_not_after < self.not_after
+
     def days_left(self, now: dt.datetime | None = None) -> int:
-        """Whole days until expiry; negative once expired."""
-        remaining = self.not_after - (now or _utcnow())
+        """Whole days until NetSuite stops accepting it; negative once expired."""
+        remaining = self.effective_not_after - (now or _utcnow())
         return remaining.days
 
     def is_expired(self, now: dt.datetime | None = None) -> bool:
-        return (now or _utcnow()) >= self.not_after
+        return (now or _utcnow()) >= self.effective_not_after
 
     @property
     def validity_days(self) -> int:
@@ -124,6 +142,11 @@ class CertificateInfo:
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def effective_not_after(not_before: dt.datetime, not_after: dt.datetime) -> dt.datetime:
+    """The earlier of ``not_after`` and ``not_before`` + :data:`MAX_VALIDITY_DAYS`."""
+    return min(not_after, not_before + dt.timedelta(days=MAX_VALIDITY_DAYS))
 
 
 def colon_hex(digest: bytes) -> str:
@@ -180,7 +203,51 @@ def _key_kind_error(key: object) -> CertificateError | None:
 
 
 def load_private_key(pem: str | bytes):
-    """The private key in ``pem`` (PKCS#1, PKCS#8 or SEC1), checked against NetSuite's rules."""
+    """The private key in ``pem`` (PKCS#1, PKCS#8 or SEC1), checked against NetSuite's rules.
+
+    Always the full check, RSA consistency included: this is for keys as they arrive (pasted,
+    uploaded, generated). A key that already passed it when stored is loaded faster with
+    :func:`load_stored_private_key`.
+    """
+    return _load_private_key(pem, validate=True)
+
+
+def load_stored_private_key(pem: str | bytes):
+    """A private key that was validated when it was stored, loaded once per process.
+
+    cryptography's RSA consistency check costs ~150 ms for a 3072-bit key; paying it on every
+    client and every token mint buys nothing for a key that passed :func:`load_private_key`
+    before it was saved. This skips that check (``unsafe_skip_rsa_key_validation``) and keeps
+    the loaded key in a small per-process cache, keyed by a SHA-256 of the PEM, in memory only
+    (never written anywhere). NetSuite's rules (type, size, no passphrase) are still applied.
+    """
+    data = _as_bytes(pem).strip()
+    digest = hashlib.sha256(data).hexdigest()
+    with _KEY_CACHE_LOCK:
+        key = _KEY_CACHE.get(digest)
+        if key is not None:
+            _KEY_CACHE.move_to_end(digest)
+            return key
+    key = _load_private_key(data, validate=False)
+    with _KEY_CACHE_LOCK:
+        _KEY_CACHE[digest] = key
+        while len(_KEY_CACHE) > KEY_CACHE_SIZE:
+            _KEY_CACHE.popitem(last=False)
+    return key
+
+
+def clear_key_cache() -> None:
+    """Forget every loaded key (a test, or a process that wants them gone from memory)."""
+    with _KEY_CACHE_LOCK:
+        _KEY_CACHE.clear()
+
+
+def key_cache_size() -> int:
+    with _KEY_CACHE_LOCK:
+        return len(_KEY_CACHE)
+
+
+def _load_private_key(pem: str | bytes, *, validate: bool):
     data = _as_bytes(pem).strip()
     if not data:
         raise NotPemError(
@@ -222,7 +289,9 @@ def load_private_key(pem: str | bytes):
             "-----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----."
         )
     try:
-        key = serialization.load_pem_private_key(key_blocks[0], password=None)
+        key = serialization.load_pem_private_key(
+            key_blocks[0], password=None, unsafe_skip_rsa_key_validation=not validate
+        )
     except TypeError:
         raise EncryptedKeyError(
             "This private key is protected by a passphrase; paste it without one (openssl pkey "
@@ -336,16 +405,29 @@ def check_key_matches_certificate(private_key, certificate: x509.Certificate) ->
 def check_certificate_current(
     certificate: x509.Certificate, now: dt.datetime | None = None
 ) -> None:
-    """Raise :class:`CertificateExpiredError` when NetSuite would refuse it for its dates."""
+    """Raise :class:`CertificateExpiredError` when NetSuite would refuse it for its dates.
+
+    The end that counts is NetSuite's: a certificate valid for more than two years stops
+    working two years after its start, whatever its own ``not_after`` says.
+    """
     now = now or _utcnow()
-    if now >= certificate.not_valid_after_utc:
-        day = certificate.not_valid_after_utc.date().isoformat()
-        raise CertificateExpiredError(
-            f"The certificate expired on {day}. Generate a new key and certificate, upload the "
-            "certificate in NetSuite and save the new Certificate ID and private key here."
+    not_before = certificate.not_valid_before_utc
+    not_after = certificate.not_valid_after_utc
+    end = effective_not_after(not_before, not_after)
+    if now >= end:
+        day = end.date().isoformat()
+        cut = (
+            f" (NetSuite cuts certificates to two years; the certificate itself says "
+            f"{not_after.date().isoformat()})"
+            if end < not_after
+            else ""
         )
-    if now < certificate.not_valid_before_utc:
-        day = certificate.not_valid_before_utc.isoformat(timespec="seconds")
+        raise CertificateExpiredError(
+            f"The certificate expired on {day}{cut}. Generate a new key and certificate, upload "
+            "the certificate in NetSuite and save the new Certificate ID and private key here."
+        )
+    if now < not_before:
+        day = not_before.isoformat(timespec="seconds")
         raise CertificateExpiredError(
             f"The certificate is not valid before {day}; check this server's clock or generate "
             "a new certificate."

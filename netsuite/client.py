@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from . import certificates
-from .accounts import AccountUrls
+from .accounts import RECORD_PATH, RESTLET_PATH, AccountUrls
 from .auth import (
     ASSERTION_TYPE,
     GRANT_TYPE,
@@ -48,7 +48,9 @@ from .errors import (
 )
 from .records import RecordsAPI
 from .restlet import WebhookManager
+from .rotation import CertificateRotation
 from .transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     ConcurrencyLimiter,
     RateLimiter,
@@ -60,6 +62,9 @@ from .transport import (
 
 logger = logging.getLogger("netsuite")
 
+RESTLET_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+PROPERTY_NAME_VALIDATION = "X-NetSuite-PropertyNameValidation"
+WRITE_METHODS = frozenset({"PATCH", "POST", "PUT"})
 ACCEPTED_ALGORITHMS = frozenset({"PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
 _SECRET_FIELD = re.compile(r"token|secret|password|key|guid", re.IGNORECASE)
 
@@ -91,7 +96,11 @@ class NetSuiteClient:
         session: requests.Session | None = None,
         token_renew_margin: float = 300.0,
         assertion_lifetime: int = 300,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        """``deadline`` bounds each call in total, retries included (default: connect timeout
+        plus twice the read timeout); ``max_response_bytes`` refuses larger answers."""
         if not isinstance(credentials, Credentials):
             raise ConfigurationError("credentials must be a netsuite.auth.Credentials.")
         # Validated before anything else: the account ID chooses where secrets are sent.
@@ -126,6 +135,8 @@ class NetSuiteClient:
             timeout=timeout,
             user_agent=user_agent,
             stats=self.stats,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
         )
         self._token_lock = threading.Lock()
         self._key = None
@@ -133,6 +144,7 @@ class NetSuiteClient:
         self._cache_key: str | None = None
         self._records: RecordsAPI | None = None
         self._webhooks: WebhookManager | None = None
+        self._certificates: CertificateRotation | None = None
 
     def __repr__(self) -> str:
         return (
@@ -154,7 +166,14 @@ class NetSuiteClient:
     @property
     def private_key(self):
         if self._key is None:
-            self._key = certificates.load_private_key(self.credentials.private_key_pem)
+            if self.credentials.key_validated:
+                # Checked in full when it was stored: skip the ~150 ms RSA consistency check,
+                # and load it once per process.
+                self._key = certificates.load_stored_private_key(
+                    self.credentials.private_key_pem
+                )
+            else:
+                self._key = certificates.load_private_key(self.credentials.private_key_pem)
             self._key_info = certificates.describe_key(self._key)
         return self._key
 
@@ -194,7 +213,7 @@ class NetSuiteClient:
     def build_assertion(self, *, now: float | None = None) -> str:
         return build_client_assertion(
             self.credentials,
-            self.urls.token_url,
+            self.urls.audience,
             now=now,
             lifetime=self.assertion_lifetime,
             private_key=self.private_key,
@@ -262,6 +281,7 @@ class NetSuiteClient:
                 response.status_code,
                 redact(response.text, [assertion, self.credentials.private_key_pem]) or "",
                 likely_first=self.diagnose_assertion(assertion),
+                location=response.headers.get("Location"),
             )
             logger.warning(
                 "netsuite token request for account %s refused: HTTP %s %s",
@@ -295,15 +315,15 @@ class NetSuiteClient:
             found.append("the assertion's kid is not this subscription's Certificate ID")
         if claims.get("iss") != self.credentials.consumer_id:
             found.append("the assertion's iss is not this subscription's Consumer ID")
-        if claims.get("aud") != self.urls.token_url:
+        if claims.get("aud") != self.urls.audience:
             found.append(
-                f"the assertion's aud must be the token URL {self.urls.token_url}, not "
+                f"the assertion's aud must be NetSuite's token URL {self.urls.audience}, not "
                 f"{claims.get('aud')}"
             )
         iat, exp = claims.get("iat"), claims.get("exp")
         if isinstance(iat, int | float) and isinstance(exp, int | float):
-            if exp - iat >= 3600:
-                found.append("the assertion lives an hour or more (exp - iat must be < 3600)")
+            if exp - iat > 3600:
+                found.append("the assertion lives longer than an hour (exp - iat over 3600)")
             if exp <= now:
                 found.append("the assertion had already expired when it was sent")
         if self.credentials.certificate_pem:
@@ -325,15 +345,20 @@ class NetSuiteClient:
         json: Any = None,
         params: dict | None = None,
         headers: dict[str, str] | None = None,
+        renew_on_401: bool = True,
     ) -> requests.Response:
-        """One authenticated call with retries; raises a typed error for any failure."""
+        """One authenticated call with retries; raises a typed error for any non-2xx answer.
+
+        ``renew_on_401=False`` takes a 401 as the answer (governanceLimits uses a 401 to say
+        "not for this role", where minting a new token would only repeat the refusal).
+        """
         if not self.urls.owns(url):
             raise ConfigurationError(
                 "Refusing to send NetSuite credentials to a host that is not this account's."
             )
         token = self.fetch_token()
         current = {"token": token}
-        extra = dict(headers or {})
+        extra = {**self._protocol_headers(method, url), **(headers or {})}
 
         def call_headers() -> dict[str, str]:
             return {**extra, "Authorization": f"Bearer {current['token'].value}"}
@@ -343,18 +368,36 @@ class NetSuiteClient:
             kwargs["data"] = jsonlib.dumps(json)
             extra.setdefault("Content-Type", "application/json")
         response = self.transport.send(method, url, headers=call_headers, **kwargs)
-        if response.status_code == 401:
+        if response.status_code == 401 and renew_on_401:
             current["token"] = self._renew_after_401(token)
             response = self.transport.send(method, url, headers=call_headers, **kwargs)
-        if response.status_code >= 400:
+        if not 200 <= response.status_code < 300:
+            # A 3xx is no success either: a redirected write did not happen.
             secrets = [current["token"].value, token.value, *self._secret_values(json)]
-            error = error_for_status(response.status_code, response.text, secrets=secrets)
+            error = error_for_status(
+                response.status_code,
+                response.text,
+                secrets=secrets,
+                location=response.headers.get("Location"),
+            )
             logger.warning(
                 "netsuite %s %s failed: HTTP %s %s",
                 method, urlsplit(url).path, response.status_code, error.code,
             )
             raise error
         return response
+
+    def _protocol_headers(self, method: str, url: str) -> dict[str, str]:
+        """Headers NetSuite needs to behave strictly, decided by where the call goes."""
+        path = urlsplit(url).path
+        if path == RESTLET_PATH:
+            # Without a request content type a RESTlet answers plain text, and a script that
+            # returns an object then fails with INVALID_RETURN_DATA_FORMAT: GET and DELETE too.
+            return dict(RESTLET_HEADERS)
+        if method.upper() in WRITE_METHODS and path.startswith(RECORD_PATH + "/"):
+            # By default NetSuite drops an unknown (misspelled) field with only a warning.
+            return {PROPERTY_NAME_VALIDATION: "Error"}
+        return {}
 
     @staticmethod
     def _secret_values(body: Any) -> list[str]:
@@ -381,3 +424,10 @@ class NetSuiteClient:
         if self._webhooks is None:
             self._webhooks = WebhookManager(self)
         return self._webhooks
+
+    @property
+    def certificates(self) -> CertificateRotation:
+        """The certificate rotation endpoint (list, upload, revoke)."""
+        if self._certificates is None:
+            self._certificates = CertificateRotation(self)
+        return self._certificates

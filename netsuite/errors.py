@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 LOGIN_AUDIT_TRAIL = (
     "NetSuite's Login Audit Trail (Setup > Users/Roles > User Management > View Login Audit "
@@ -29,8 +30,9 @@ TOKEN_REFUSAL_CAUSES = (
     "Integration > Manage Integrations)",
     "a sandbox refresh cleared the certificate mapping: create the mapping again in the "
     "refreshed account",
-    "the mapped role lacks permissions: it needs 'Log in using OAuth 2.0 Access Tokens', "
-    "'REST Web Services' and 'RESTlets'",
+    "the mapped role lacks permissions: it needs 'Log in using OAuth 2.0 Access Tokens' and "
+    "'REST Web Services' (Setup > Users/Roles > Manage Roles, Permissions > Setup), plus the "
+    "record permissions it reads or writes, such as the custom record 'iPaaS Auth Details'",
     "this server's clock is off: the assertion's iat/exp are checked against NetSuite's time",
 )
 
@@ -111,8 +113,11 @@ class ScopeError(NetSuiteError):
     default_message = "The NetSuite integration is not allowed to use this API."
     default_hint = (
         "On the integration record (Setup > Integration > Manage Integrations) tick the "
-        "'REST Web Services' and 'RESTlets' scopes, and give the mapped role the "
-        "'REST Web Services' and 'RESTlets' permissions."
+        "'REST Web Services' and 'RESTlets' scopes. The mapped role needs the permissions "
+        "'Log in using OAuth 2.0 Access Tokens' and 'REST Web Services', the record permissions "
+        "it reads or writes (such as the custom record 'iPaaS Auth Details'), and, for the "
+        "RESTlet, a place in the deployment's Audience (a 'Web Services Only' role cannot call "
+        "RESTlets). NetSuite has no 'RESTlets' permission."
     )
 
 
@@ -122,6 +127,69 @@ class ConcurrencyLimitError(NetSuiteError):
         "Other integrations share this account's concurrency pool. Lower 'Concurrent "
         "Connections' for this subscription, or check Setup > Integration > Integration "
         "Governance for the account's limit and the integration's allocation."
+    )
+
+
+class GovernanceNotPermittedError(ScopeError):
+    """The role may not read governanceLimits: NetSuite answers it to administrators only.
+
+    A :class:`ScopeError` so callers that already treat a refusal as "not allowed" keep doing
+    so; raised for 400, 401, 403 and 404 alike because NetSuite documents no status for it.
+    """
+
+    default_message = "The integration's role may not read NetSuite's governance limits."
+    default_hint = (
+        "NetSuite answers governanceLimits only to an administrator role. Read the limits under "
+        "Setup > Integration > Integration Management > Integration Governance, or map the "
+        "certificate to an administrator role."
+    )
+
+
+MANUAL_CERTIFICATE_STEPS = (
+    "Upload the certificate by hand instead: Setup > Integration > Manage Authentication > "
+    "OAuth 2.0 Client Credentials (M2M) Setup > Create New, choose the entity, role and "
+    "application, upload cert.pem, save, and copy the Certificate ID shown in the list"
+)
+
+
+class CertificatePermissionError(ScopeError):
+    """The role may not use the certificate rotation endpoint.
+
+    It lacks the permission "Manage own OAuth 2.0 Client Credentials certificates" (Setup
+    type). A :class:`ScopeError`, so callers that treat any 403 as "not allowed" keep working;
+    the dashboard catches this one to fall back to the manual steps.
+    """
+
+    default_message = (
+        "The integration's role may not manage its OAuth 2.0 client credentials certificates."
+    )
+    default_hint = (
+        "Give the mapped role the permission 'Manage own OAuth 2.0 Client Credentials "
+        "certificates' (Setup > Users/Roles > Manage Roles > the role > Permissions > Setup), "
+        f"or do it by hand. {MANUAL_CERTIFICATE_STEPS}."
+    )
+
+
+class CertificateUploadRefusedError(NetSuiteError):
+    """NetSuite (or the local check that mirrors it) refused a certificate upload."""
+
+    default_message = "NetSuite refused the certificate."
+    default_hint = (
+        "NetSuite accepts an X.509 PEM certificate with an RSA 3072/4096 or EC P-256/384/521 "
+        "key that has not expired, at most five active certificates per integration record, and "
+        "each certificate for one integration, role and entity only: generate a new key and "
+        "certificate, or revoke an old certificate first."
+    )
+
+
+class RecordPermissionError(ScopeError):
+    """A 403 on a record or its metadata: the role may not read it (it may still exist)."""
+
+    default_message = "The integration's role may not read this NetSuite record type."
+    default_hint = (
+        "Give the mapped role at least View access to the record type (Setup > Users/Roles > "
+        "Manage Roles > Permissions), for custom records under Permissions > Custom Record; "
+        "until then the dashboard cannot tell whether it exists."
     )
 
 
@@ -161,6 +229,47 @@ class UnexpectedResponseError(NetSuiteError):
     default_hint = (
         "Check that the iPaaS bundle in NetSuite is the expected version and that the base URL "
         "points at NetSuite (or the simulator), not at another service."
+    )
+
+
+class CertificateIdUnknownError(UnexpectedResponseError):
+    """The upload succeeded but its Certificate ID could not be told apart from the list."""
+
+    default_message = "NetSuite took the certificate but its Certificate ID could not be found."
+    default_hint = (
+        "Open Setup > Integration > Manage Authentication > OAuth 2.0 Client Credentials (M2M) "
+        "Setup, find the certificate by its Valid From / Valid Until dates, role and entity, and "
+        "copy its Certificate ID here."
+    )
+
+
+class RedirectRefusedError(UnexpectedResponseError):
+    """A 3xx: never followed (it would carry credentials elsewhere) and never a success."""
+
+    default_message = "NetSuite answered with a redirect, which the client never follows."
+    default_hint = (
+        "Nothing was changed in NetSuite. The address that answered may be a proxy or a login "
+        "page rather than NetSuite's API: check the Account ID and, if set, NETSUITE_BASE_URL "
+        "(a proxy must forward, not redirect)."
+    )
+
+
+class ResponseTooLargeError(UnexpectedResponseError):
+    default_message = "NetSuite's answer is larger than the client accepts."
+    default_hint = (
+        "Ask for less per call (a smaller page size or fewer columns), or raise the client's "
+        "maximum response size if such answers are expected."
+    )
+
+
+class UnstablePagingError(ConfigurationError):
+    """A SuiteQL query that spans pages but has no unique ORDER BY (rows would be lost)."""
+
+    default_message = "This SuiteQL query spans several pages but has no unique ORDER BY."
+    default_hint = (
+        "NetSuite pages a query without a unique sort order unpredictably, so rows go missing or "
+        "repeat between pages. End the query with ORDER BY <unique column>, for example "
+        "ORDER BY id."
     )
 
 
@@ -225,21 +334,34 @@ def _server_error(
     )
 
 
-def redirect_error(status: int) -> UnexpectedResponseError:
-    return UnexpectedResponseError(
-        f"NetSuite answered with a redirect (HTTP {status}), which the client never follows.",
+def redirect_error(status: int, location: str | None = None) -> RedirectRefusedError:
+    # Only the target's host is shown: a login page's query string may carry anything.
+    where = ""
+    if location:
+        host = urlsplit(location).netloc
+        where = f" to {host}" if host else ""
+    return RedirectRefusedError(
+        f"NetSuite answered with a redirect (HTTP {status}){where}, which the client never "
+        "follows; the request did not take effect.",
         status=status,
-        hint="Following it would send the request, with its credentials, to another address. "
-        "Check the account ID and, if set, NETSUITE_BASE_URL (a proxy must not redirect).",
     )
 
 
 def error_for_status(
-    status: int, body: str, *, secrets: Iterable[str | None] = ()
+    status: int,
+    body: str,
+    *,
+    secrets: Iterable[str | None] = (),
+    location: str | None = None,
 ) -> NetSuiteError:
-    """The typed error for a failed API (REST, SuiteQL or RESTlet) response."""
+    """The typed error for a failed API (REST, SuiteQL or RESTlet) response (any non-2xx)."""
     if 300 <= status < 400:
-        return redirect_error(status)
+        return redirect_error(status, location)
+    if not 200 <= status < 300 and status < 400:
+        return UnexpectedResponseError(
+            f"NetSuite answered with HTTP {status}, which is neither a success nor an error.",
+            status=status,
+        )
     code, detail = parse_error_body(body)
     detail = redact(detail, list(secrets))
     if status == 429 or code == RESTLET_LIMIT_CODE:
@@ -275,11 +397,11 @@ def error_for_status(
 
 
 def error_for_token_response(
-    status: int, body: str, *, likely_first: Iterable[str] = ()
+    status: int, body: str, *, likely_first: Iterable[str] = (), location: str | None = None
 ) -> NetSuiteError:
     """The typed error for a refused token request (NetSuite's terse RFC 6749 answers)."""
     if 300 <= status < 400:
-        return redirect_error(status)
+        return redirect_error(status, location)
     code, detail = parse_error_body(body)
     if status >= 500:
         return _server_error(status, code, detail, endpoint="NetSuite's token endpoint")
@@ -293,8 +415,8 @@ def error_for_token_response(
             status=status,
             hint=(
                 "Tick 'REST Web Services' and 'RESTlets' under Scope on the integration record "
-                "(Setup > Integration > Manage Integrations). "
-                f"{LOGIN_AUDIT_TRAIL}."
+                "(Setup > Integration > Manage Integrations); scopes are chosen there, not by "
+                f"role permissions. {LOGIN_AUDIT_TRAIL}."
             ),
         )
     if code == "invalid_request":

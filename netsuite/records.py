@@ -4,20 +4,64 @@ Listing a record type returns only IDs (at most 1000 per page), so reading N ful
 way costs ``ceil(N/1000)`` list calls plus N gets. SuiteQL returns up to 1000 full rows per call
 (``ceil(N/1000)`` calls in all), which is why bulk reads (initialization) go through
 :meth:`RecordsAPI.suiteql`. SuiteQL needs the ``Prefer: transient`` header.
+
+SuiteQL pages are separate runs of the query: without a unique sort order two pages may come
+from differently ordered runs and rows go missing or repeat (Oracle: "The query definition must
+provide a unique and unambiguous sorting order"). The client cannot see which columns are
+unique, so it asks for the next best thing it can check: a query that spans more than one page
+must end with ``ORDER BY ...`` whose *last* key is a unique column (``id`` by default, also as
+``alias.id``, with or without ASC/DESC). Offsets are always whole multiples of the page size,
+as NetSuite requires.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import UnexpectedResponseError
+from .errors import (
+    GovernanceNotPermittedError,
+    NetSuiteError,
+    RecordPermissionError,
+    ScopeError,
+    UnexpectedResponseError,
+    UnstablePagingError,
+)
 
 if TYPE_CHECKING:
     from .client import NetSuiteClient
 
 MAX_PAGE_SIZE = 1000
 MAX_SUITEQL_ROWS = 100_000
+UNIQUE_COLUMNS = ("id",)
+# NetSuite documents no status for "only administrators may read governanceLimits".
+GOVERNANCE_REFUSALS = frozenset({400, 401, 403, 404})
+
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_ORDER_BY = re.compile(r"\border\s+by\s+", re.IGNORECASE)
+_NULLS = re.compile(r"\s+nulls\s+(?:first|last)$", re.IGNORECASE)
+_DIRECTION = re.compile(r"\s+(?:asc|desc)$", re.IGNORECASE)
+
+
+def ordered_by_unique_key(query: str, unique_columns: tuple[str, ...] = UNIQUE_COLUMNS) -> bool:
+    """True when the query's final ORDER BY ends with one of ``unique_columns``.
+
+    Only the outermost, last ORDER BY counts (one inside a sub-query orders nothing), and
+    quoted text is ignored so ``WHERE name = 'order by id'`` is no ORDER BY.
+    """
+    text = _STRING_LITERAL.sub("''", query).strip().rstrip(";").strip()
+    matches = list(_ORDER_BY.finditer(text))
+    if not matches:
+        return False
+    clause = text[matches[-1].end():]
+    if ")" in clause:
+        return False
+    last = clause.split(",")[-1].strip()
+    last = _DIRECTION.sub("", _NULLS.sub("", last)).strip()
+    column = last.rsplit(".", 1)[-1].strip().strip('"').lower()
+    return column in {c.lower() for c in unique_columns}
 
 
 def _check_page_size(page_size: int) -> int:
@@ -32,6 +76,19 @@ def _page(data: Any, what: str) -> dict:
     return data
 
 
+def _check_offset(page: dict, requested: int) -> None:
+    # A page that starts elsewhere than asked would silently skip or repeat rows.
+    answered = page.get("offset", requested)
+    try:
+        same = int(answered) == requested
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        raise UnexpectedResponseError(
+            f"NetSuite answered the page at offset {answered!r} when {requested} was asked for."
+        )
+
+
 def _item_id(item: Any) -> str:
     value = item.get("id") if isinstance(item, dict) else None
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
@@ -39,15 +96,114 @@ def _item_id(item: Any) -> str:
     return str(value)
 
 
+SCHEMA_JSON = "application/schema+json"
+
+
+@dataclass(frozen=True)
+class FieldPresence:
+    """Which of the asked-for fields a record type's metadata lists.
+
+    ``body`` maps each body field to present or not; ``sublists`` maps each sublist to its
+    line fields (a missing sublist makes all of its fields absent).
+    """
+
+    record_type: str
+    body: dict[str, bool]
+    sublists: dict[str, dict[str, bool]]
+
+    @property
+    def missing(self) -> list[str]:
+        """Absent fields, line fields as ``sublist.field``."""
+        found = [name for name, present in self.body.items() if not present]
+        for sublist, fields in self.sublists.items():
+            found += [f"{sublist}.{name}" for name, present in fields.items() if not present]
+        return found
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def _properties(schema: Any) -> dict | None:
+    if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+        return schema["properties"]
+    return None
+
+
+def _permission(exc: ScopeError, record_type: str) -> RecordPermissionError:
+    return RecordPermissionError(
+        f"The integration's role may not read the NetSuite record type {record_type}.",
+        code=exc.code, detail=exc.detail, status=exc.status,
+    )
+
+
 class RecordsAPI:
     def __init__(self, client: NetSuiteClient) -> None:
         self.client = client
 
+    def _read(self, record_type: str, url: str, **kwargs) -> Any:
+        """A GET whose 403 means "this role may not read it", not "wrong scope"."""
+        try:
+            return self.client.request_json("GET", url, **kwargs)
+        except ScopeError as exc:
+            if exc.status == 403 and "scope" not in (exc.detail or "").lower():
+                raise _permission(exc, record_type) from None
+            raise
+
+    def metadata(self, record_type: str) -> dict:
+        """The record type's JSON Schema from the metadata catalog (custom fields included).
+
+        Raises :class:`~netsuite.errors.NotFoundError` when the type does not exist and
+        :class:`~netsuite.errors.RecordPermissionError` when the role may not read it.
+        """
+        data = self._read(
+            record_type, self.client.urls.metadata_url(record_type),
+            headers={"Accept": SCHEMA_JSON},
+        )
+        if _properties(data) is None:
+            raise UnexpectedResponseError(
+                f"NetSuite's metadata for {record_type} is not a JSON Schema with properties."
+            )
+        return data
+
+    def _line_properties(self, schema: dict, sublist: str) -> dict | None:
+        spec = (_properties(schema) or {}).get(sublist)
+        if not isinstance(spec, dict):
+            return None
+        # Inline (sublist.properties.items.items.properties), an element schema directly,
+        # or a $ref to a separate catalog entry such as salesOrder-itemElement.
+        element: Any = spec
+        inner = _properties(spec)
+        if inner is not None and isinstance(inner.get("items"), dict):
+            element = inner["items"].get("items", inner["items"])
+        elif isinstance(spec.get("items"), dict):
+            element = spec["items"]
+        if isinstance(element, dict) and isinstance(element.get("$ref"), str):
+            element = self.metadata(element["$ref"].rstrip("/").rsplit("/", 1)[-1])
+        return _properties(element)
+
+    def fields_present(
+        self,
+        record_type: str,
+        body_fields: Iterable[str] = (),
+        sublist_fields: Mapping[str, Iterable[str]] | None = None,
+    ) -> FieldPresence:
+        """Which of ``body_fields`` and ``sublist_fields`` (``{"item": ["custcol_..."]}``)
+        the record type has, read from its metadata (errors as :meth:`metadata`)."""
+        schema = self.metadata(record_type)
+        properties = _properties(schema) or {}
+        body = {name: name in properties for name in body_fields}
+        sublists = {}
+        for sublist, names in (sublist_fields or {}).items():
+            line = self._line_properties(schema, sublist) or {}
+            sublists[sublist] = {name: name in line for name in names}
+        return FieldPresence(record_type=record_type, body=body, sublists=sublists)
+
     def list_page(self, record_type: str, limit: int = MAX_PAGE_SIZE, offset: int = 0) -> dict:
         """One page of a record collection: ``items`` (IDs), ``hasMore``, ``totalResults``."""
         url = self.client.urls.record_url(record_type)
-        data = self.client.request_json(
-            "GET", url, params={"limit": _check_page_size(limit), "offset": int(offset)}
+        data = self._read(
+            record_type, url, params={"limit": _check_page_size(limit), "offset": int(offset)}
         )
         return _page(data, "record list")
 
@@ -56,6 +212,7 @@ class RecordsAPI:
         offset = 0
         while True:
             page = self.list_page(record_type, page_size, offset)
+            _check_offset(page, offset)
             items = page["items"]
             for item in items:
                 yield _item_id(item)
@@ -69,7 +226,7 @@ class RecordsAPI:
         self, record_type: str, record_id: str | int, *, params: dict | None = None
     ) -> dict:
         url = self.client.urls.record_url(record_type, record_id)
-        data = self.client.request_json("GET", url, params=params)
+        data = self._read(record_type, url, params=params)
         if not isinstance(data, dict):
             raise UnexpectedResponseError("NetSuite's record answer is not an object.")
         return data
@@ -103,21 +260,42 @@ class RecordsAPI:
         )
         return _page(data, "SuiteQL")
 
-    def suiteql(self, query: str, *, page_size: int = MAX_PAGE_SIZE) -> Iterator[dict]:
-        """Every row of a SuiteQL query (lower-case column keys, NetSuite's ``links`` dropped)."""
+    def suiteql(
+        self,
+        query: str,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        unique_columns: tuple[str, ...] = UNIQUE_COLUMNS,
+    ) -> Iterator[dict]:
+        """Every row of a SuiteQL query (lower-case column keys, NetSuite's ``links`` dropped).
+
+        Raises :class:`~netsuite.errors.UnstablePagingError` before yielding anything when the
+        query spans pages without a final ``ORDER BY`` on one of ``unique_columns``.
+        """
         if not isinstance(query, str) or not query.strip():
             raise ValueError("query must be a SuiteQL statement.")
+        _check_page_size(page_size)
+        stable = ordered_by_unique_key(query, unique_columns)
         offset = 0
         while True:
             page = self.suiteql_page(query, limit=page_size, offset=offset)
+            _check_offset(page, offset)
             items = page["items"]
+            if page.get("hasMore") and not items:
+                raise UnexpectedResponseError("NetSuite said more rows follow but sent none.")
+            if offset == 0 and page.get("hasMore") and not stable:
+                raise UnstablePagingError(
+                    "This SuiteQL query returns more than one page "
+                    f"({page.get('totalResults', 'more than ' + str(page_size))} rows) but does "
+                    f"not end with ORDER BY {' or '.join(unique_columns)}: NetSuite would lose "
+                    "or repeat rows between pages."
+                )
             for row in items:
                 if isinstance(row, dict):
                     yield {k: v for k, v in row.items() if k != "links"}
             if not page.get("hasMore"):
                 return
-            if not items:
-                raise UnexpectedResponseError("NetSuite said more rows follow but sent none.")
+            # Always a whole page further: NetSuite refuses offsets between page starts.
             offset += page_size
             if offset >= MAX_SUITEQL_ROWS:
                 raise UnexpectedResponseError(
@@ -126,7 +304,24 @@ class RecordsAPI:
                 )
 
     def governance_limits(self) -> dict:
-        data = self.client.request_json("GET", self.client.urls.governance_url)
+        """The account's and this integration's concurrency limits (administrator roles only).
+
+        A refusal (400, 401, 403 or 404: NetSuite documents none) raises
+        :class:`~netsuite.errors.GovernanceNotPermittedError` at once: no retry and no new
+        token, since a 401 here means "not for this role", not "token expired".
+        """
+        # The token is settled first, so a refusal below can only be governanceLimits' own.
+        self.client.fetch_token()
+        try:
+            data = self.client.request_json(
+                "GET", self.client.urls.governance_url, renew_on_401=False
+            )
+        except NetSuiteError as exc:
+            if exc.status in GOVERNANCE_REFUSALS:
+                raise GovernanceNotPermittedError(
+                    code=exc.code, detail=exc.detail, status=exc.status
+                ) from None
+            raise
         if not isinstance(data, dict):
             raise UnexpectedResponseError("NetSuite's governance limits answer is not an object.")
         return data

@@ -15,6 +15,13 @@ Read timeouts are not retried: NetSuite may still be working on the request (and
 against the pool), so repeating it would only add load. An answer that breaks off midway is not
 retried either, for the same reason. Network failures and unreadable answers leave as a
 ``NetSuiteError``, never as a ``requests`` exception.
+
+A read timeout bounds each wait for the next bytes, not the whole answer: a server that sends a
+byte every second never trips it. Every call therefore also has a total ``deadline`` (retries
+and pauses included), and an answer is read in small pieces so the deadline and the maximum
+response size (``max_response_bytes``) are checked as it arrives rather than after it was all
+buffered. The deadline is checked between pieces, so it can be overrun by at most one read
+timeout while the server is silent.
 """
 
 from __future__ import annotations
@@ -32,17 +39,29 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from .errors import (
     RESTLET_LIMIT_CODE,
     NetSuiteTimeoutError,
     NetSuiteUnavailableError,
+    ResponseTooLargeError,
     UnexpectedResponseError,
 )
 
 logger = logging.getLogger("netsuite")
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+# Small enough that a dripping answer is looked at often, large enough for few syscalls.
+_READ_PIECE = 64 * 1024
+
+
+def default_deadline(timeout: tuple[float, float] | float) -> float:
+    """Connect, wait for the answer, and as long again to read it: generous for NetSuite's
+    slowest real answers, finite for one that never ends."""
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return float(connect) + 2 * float(read)
 
 
 @runtime_checkable
@@ -214,7 +233,17 @@ class Transport:
         stats: TransportStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        """``deadline`` bounds a whole call in seconds (default :func:`default_deadline` of the
+        timeouts); ``max_response_bytes`` refuses larger answers (default 10 MB)."""
+        if deadline is not None and deadline <= 0:
+            raise ValueError("deadline must be positive.")
+        if max_response_bytes < 1:
+            raise ValueError("max_response_bytes must be at least 1.")
+        self.deadline = float(deadline) if deadline is not None else default_deadline(timeout)
+        self.max_response_bytes = int(max_response_bytes)
         self.session = session or new_session(user_agent)
         self.limiter = limiter
         self.rate_limiter = rate_limiter
@@ -264,15 +293,16 @@ class Transport:
                         method,
                         url,
                         headers=call_headers,
-                        timeout=self.timeout,
+                        timeout=self._attempt_timeout(started),
                         allow_redirects=False,
+                        stream=True,
                         **kwargs,
                     )
                     # Read the body inside the slot: the server counts us until then.
-                    _ = response.content
+                    self._read_body(response, started, method, url)
                 except requests.exceptions.ConnectTimeout as exc:
                     error = exc
-                except requests.exceptions.Timeout:
+                except (requests.exceptions.Timeout, ReadTimeoutError):
                     self.stats.add("timeouts")
                     logger.warning(
                         "netsuite %s %s timed out after %.1fs",
@@ -283,7 +313,7 @@ class Transport:
                     ) from None
                 except requests.exceptions.ConnectionError as exc:
                     error = exc
-                except requests.exceptions.ChunkedEncodingError:
+                except (requests.exceptions.ChunkedEncodingError, ProtocolError):
                     # The answer broke off after it began: like a read timeout, NetSuite may
                     # have acted on the request, so it is not repeated.
                     self.stats.add("connection_errors")
@@ -291,7 +321,7 @@ class Transport:
                     raise NetSuiteUnavailableError(
                         "The connection to NetSuite broke while its answer was being read."
                     ) from None
-                except requests.exceptions.ContentDecodingError:
+                except (requests.exceptions.ContentDecodingError, DecodeError):
                     logger.warning("netsuite %s %s answer undecodable", method, _describe(url))
                     raise UnexpectedResponseError(
                         "NetSuite's answer could not be decompressed."
@@ -313,7 +343,8 @@ class Transport:
                     method, _describe(url), attempt, type(error).__name__,
                 )
             pause = policy.delay(attempt, self._rng)
-            out_of_time = time.monotonic() - started + pause > policy.max_total
+            spent = time.monotonic() - started + pause
+            out_of_time = spent > policy.max_total or spent > self.deadline
             if attempt >= policy.max_attempts or out_of_time:
                 if response is not None:
                     return response
@@ -329,6 +360,71 @@ class Transport:
                     policy.max_attempts,
                 )
             self._sleep(pause)
+
+    def _remaining(self, started: float) -> float:
+        return self.deadline - (time.monotonic() - started)
+
+    def _attempt_timeout(self, started: float) -> tuple[float, float]:
+        """The configured timeouts, shortened so no single wait outlives the deadline."""
+        connect, read = (
+            self.timeout if isinstance(self.timeout, tuple) else (self.timeout, self.timeout)
+        )
+        left = self._remaining(started)
+        if left <= 0:
+            raise self._deadline_error()
+        return (min(float(connect), left), min(float(read), left))
+
+    def _deadline_error(self) -> NetSuiteTimeoutError:
+        self.stats.add("timeouts")
+        return NetSuiteTimeoutError(
+            f"NetSuite's answer did not complete within the {self.deadline:g}-second deadline.",
+            hint="The answer arrived too slowly (or never ended) and was cut off; NetSuite may "
+            "still have acted on the request. Try again later; if it persists, check the "
+            "network path (proxy) or raise the deadline.",
+        )
+
+    def _read_body(
+        self, response: requests.Response, started: float, method: str, url: str
+    ) -> None:
+        """Read the answer piece by piece within the deadline and the size limit."""
+        limit = self.max_response_bytes
+        try:
+            announced = int(response.headers.get("Content-Length", ""))
+        except ValueError:
+            announced = None
+        if announced is not None and announced > limit:
+            response.close()
+            raise self._too_large(method, url, f"announced {announced:,} bytes")
+        pieces: list[bytes] = []
+        size = 0
+        while True:
+            if self._remaining(started) <= 0:
+                response.close()
+                logger.warning(
+                    "netsuite %s %s cut at the %.1fs deadline after %d bytes",
+                    method, _describe(url), self.deadline, size,
+                )
+                raise self._deadline_error()
+            piece = response.raw.read1(_READ_PIECE, decode_content=True)
+            if not piece:
+                break
+            size += len(piece)
+            if size > limit:
+                response.close()
+                raise self._too_large(method, url, f"more than {limit:,} bytes")
+            pieces.append(piece)
+        # What requests itself does once a streamed body is read: .content, .text and .json()
+        # then work as for an unstreamed answer, and the connection returns to the pool.
+        response._content = b"".join(pieces)
+        response._content_consumed = True
+        response.close()
+
+    def _too_large(self, method: str, url: str, what: str) -> ResponseTooLargeError:
+        logger.warning("netsuite %s %s answer refused: %s", method, _describe(url), what)
+        return ResponseTooLargeError(
+            f"NetSuite's answer ({what}) exceeds the client's limit of "
+            f"{self.max_response_bytes:,} bytes; it was not read."
+        )
 
     def _read_timeout(self) -> float:
         if isinstance(self.timeout, tuple):

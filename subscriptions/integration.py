@@ -18,7 +18,7 @@ from django.core.cache import caches
 from netsuite.accounts import normalize_account_id
 from netsuite.auth import Credentials
 from netsuite.client import NetSuiteClient
-from netsuite.transport import RetryPolicy
+from netsuite.transport import RetryPolicy, default_deadline
 
 from . import fields
 from .models import Certificate, Subscription
@@ -104,6 +104,9 @@ def _credentials(
         certificate_id=certificate_id,
         private_key_pem=key_pem,
         certificate_pem=certificate_pem,
+        # Every stored key passed the full check when it was stored (services.subscriptions,
+        # services.certificates); loading it again skips the slow RSA consistency check.
+        key_validated=True,
     )
 
 
@@ -124,10 +127,13 @@ def client_for(
     credentials = credentials or credentials_for(subscription)
     base_url = settings.NETSUITE_BASE_URL
     connect, read = timeouts()
+    deadline = default_deadline((connect, read))
     limiter = CacheConcurrencyLimiter(
         account_scope(credentials.account_id, base_url),
         subscription.concurrent_connections,
-        hold_seconds=connect + read + 5,
+        # A slot expires on its own only after the longest a call may take (its deadline):
+        # sooner, and a slow call would run on after its slot was given to another.
+        hold_seconds=deadline + 5,
         wait_seconds=settings.NETSUITE_SLOT_WAIT,
     )
     rate_limiter = CacheRateLimiter(
@@ -144,6 +150,7 @@ def client_for(
         rate_limiter=rate_limiter,
         retry=retry_policy(),
         timeout=(connect, read),
+        deadline=deadline,
         user_agent="ipaas-admin",
     )
 

@@ -3,7 +3,9 @@
 Concurrent Connections caps the requests in flight per NetSuite account; API Throttle Limit
 per API Throttle Seconds caps the rate per subscription. Both live in Django's cache
 framework, so they are shared across processes (and machines) exactly as far as the cache
-backend is: with Redis or the database cache, by the whole deployment.
+backend is: with Redis, by the whole deployment. A slot is given back atomically (a Lua
+compare-and-delete on Redis; under a process-wide lock with the local-memory cache, which is
+only shared by one process's threads anyway).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import secrets
+import threading
 import time
-import uuid
 from collections.abc import Iterator
 
 from django.core.cache import caches
@@ -24,6 +27,29 @@ CACHE_ALIAS = "default"
 
 class LocalWaitError(ConcurrencyLimitError):
     """This dashboard held the call back (its own cap or throttle); NetSuite saw nothing."""
+
+
+# Give a slot back only if it is still ours, in one step on the server: a get followed by a
+# delete could delete a slot that expired in between and was taken by another call, letting
+# one more call in than Concurrent Connections allows.
+_RELEASE_IF_OWNER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+# Backends without a server-side compare-and-delete (the local-memory cache) take and give
+# back slots under this lock, which makes both atomic among the threads that share them.
+_LOCAL = threading.Lock()
+
+
+def _redis_client(cache):
+    """The redis-py client behind Django's Redis cache backend, or ``None`` for others."""
+    backend = getattr(cache, "_cache", None)
+    get_client = getattr(backend, "get_client", None)
+    if get_client is None or type(cache).__name__ != "RedisCache":
+        return None
+    return get_client(write=True)
 
 
 class _CacheLimiter:
@@ -55,18 +81,36 @@ class CacheConcurrencyLimiter(_CacheLimiter):
         super().__init__(scope, wait_seconds=wait_seconds, alias=alias)
         self.max_in_flight = max(1, int(max_in_flight))
         self.hold_seconds = max(1, math.ceil(hold_seconds))
+        self._redis = _redis_client(self.cache)
 
     def __repr__(self) -> str:
         return f"CacheConcurrencyLimiter({self.scope!r}, {self.max_in_flight})"
 
-    def _try_take(self, owner: str) -> str | None:
+    def _try_take(self, owner: int) -> str | None:
         # A random starting slot spreads the cache keys people contend on.
         first = random.randrange(self.max_in_flight)
-        for offset in range(self.max_in_flight):
-            key = f"{self.scope}:{(first + offset) % self.max_in_flight}"
-            if self.cache.add(key, owner, self.hold_seconds):
-                return key
+        with self._guard():
+            for offset in range(self.max_in_flight):
+                key = f"{self.scope}:{(first + offset) % self.max_in_flight}"
+                if self.cache.add(key, owner, self.hold_seconds):
+                    return key
         return None
+
+    def _guard(self):
+        return contextlib.nullcontext() if self._redis is not None else _LOCAL
+
+    def _release(self, key: str, owner: int) -> bool:
+        """Delete the slot if it still holds ``owner``; whether it did."""
+        if self._redis is not None:
+            # Django's Redis backend stores an int as its plain decimal form, not pickled,
+            # so the script can compare it.
+            name = self.cache.make_and_validate_key(key)
+            return bool(self._redis.eval(_RELEASE_IF_OWNER, 1, name, str(owner)))
+        with _LOCAL:
+            if self.cache.get(key) == owner:
+                self.cache.delete(key)
+                return True
+        return False
 
     def in_flight(self) -> int:
         keys = [f"{self.scope}:{i}" for i in range(self.max_in_flight)]
@@ -74,7 +118,7 @@ class CacheConcurrencyLimiter(_CacheLimiter):
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
-        owner = uuid.uuid4().hex
+        owner = secrets.randbits(62) + 1
         deadline = time.monotonic() + self.wait_seconds
         pause = 0.005
         while (key := self._try_take(owner)) is None:
@@ -92,9 +136,8 @@ class CacheConcurrencyLimiter(_CacheLimiter):
         try:
             yield
         finally:
-            # Only release a slot that is still ours (it may have expired and been retaken).
-            if self.cache.get(key) == owner:
-                self.cache.delete(key)
+            # Only a slot that is still ours: it may have expired and been retaken.
+            self._release(key, owner)
 
 
 class CacheRateLimiter(_CacheLimiter):

@@ -184,21 +184,42 @@ class SimulatorAdmin:
         consumer_id: str | None = None,
         scopes: list[str] | None = None,
         concurrency_limit: int | None = None,
+        administrator: bool | None = None,
     ) -> dict:
         """Create an integration record (and the account on first use).
 
-        Returns ``{"consumer_id", "account_id", "name", "scopes"}``. A ``consumer_id`` already
-        in use is refused (``SimulatorRefused`` whose ``error`` says "already used").
+        Returns ``{"consumer_id", "account_id", "name", "scopes", "administrator",
+        "concurrency_limit", "slots_in_use"}``. A ``consumer_id`` already in use is refused
+        (``SimulatorRefused`` whose ``error`` says "already used").
         """
         payload: dict[str, Any] = {"account_id": account_id, "name": name}
         optional = {
-            "consumer_id": consumer_id, "scopes": scopes, "concurrency_limit": concurrency_limit
+            "consumer_id": consumer_id, "scopes": scopes, "concurrency_limit": concurrency_limit,
+            "administrator": administrator,
         }
         payload.update({k: v for k, v in optional.items() if v is not None})
         return self.request("POST", "integrations", payload, expect="consumer_id")
 
+    def update_integration(self, consumer_id: str, **changes: Any) -> dict:
+        """Change an integration: ``administrator`` (is its role an administrator, who alone
+        may read governanceLimits), ``concurrency_limit`` (its own limit; ``None`` returns it
+        to the unallocated pool), ``slots_in_use`` (requests it holds from elsewhere, to model
+        other integrations using the account's pool), ``role``/``entity`` (the IDs of its M2M
+        mapping), ``can_manage_certificates`` (the role's "Manage own OAuth 2.0 Client
+        Credentials certificates" permission), ``denied_records`` (record types the role may not
+        read) and ``metadata_catalog_denied``. Returns the integration as it now is."""
+        return self.request(
+            "PATCH", f"integrations/{quote(consumer_id, safe='')}", changes, expect="consumer_id"
+        )
+
     def upload_certificate(
-        self, account_id: str, consumer_id: str, certificate_pem: str, *, role: int = 3
+        self,
+        account_id: str,
+        consumer_id: str,
+        certificate_pem: str,
+        *,
+        role: int | None = None,
+        entity: int | None = None,
     ) -> dict:
         """Upload a certificate for an integration, as on NetSuite's M2M setup page.
 
@@ -210,6 +231,7 @@ class SimulatorAdmin:
             "consumer_id": consumer_id,
             "certificate_pem": certificate_pem,
             "role": role,
+            "entity": entity,
         }
         return self.request("POST", "certificates", payload, expect="certificate_id")
 
@@ -258,6 +280,41 @@ class SimulatorAdmin:
             values = dict(entry)
             flags[values.pop("scriptdeploymentid")] = values
         return flags
+
+    # -- setup-check knobs -----------------------------------------------------------------
+
+    def setup_state(self, account_id: str) -> dict:
+        """``{"restlet_deployed", "deployments": {scriptid: state}, "hidden_record_types",
+        "hidden_fields"}``."""
+        return self.request("GET", self._account_path(account_id, "setup"),
+                            expect="restlet_deployed")
+
+    def configure_setup(self, account_id: str, **changes: Any) -> dict:
+        """See :meth:`Simulator.configure_setup`; returns :meth:`setup_state`."""
+        return self.request("PATCH", self._account_path(account_id, "setup"), changes,
+                            expect="restlet_deployed")
+
+    def set_deployment(self, account_id: str, scriptid: str, state: str) -> dict:
+        return self.configure_setup(account_id, deployments={scriptid: state})
+
+    def set_restlet_deployed(self, account_id: str, deployed: bool) -> dict:
+        return self.configure_setup(account_id, restlet_deployed=deployed)
+
+    def set_record_type_present(self, account_id: str, record_type: str, present: bool) -> dict:
+        return self.configure_setup(account_id, record_types={record_type: present})
+
+    def set_field_present(
+        self,
+        account_id: str,
+        record_type: str,
+        field: str,
+        present: bool,
+        *,
+        sublist: str | None = None,
+    ) -> dict:
+        return self.configure_setup(account_id, fields=[
+            {"record_type": record_type, "field": field, "sublist": sublist, "present": present}
+        ])
 
     # -- faults ----------------------------------------------------------------------------
 

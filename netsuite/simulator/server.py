@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 import re
 import socket
 import threading
@@ -17,10 +18,18 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 
 from .. import certificates
-from ..accounts import GOVERNANCE_PATH, RECORD_PATH, RESTLET_PATH, SUITEQL_PATH, TOKEN_PATH
+from ..accounts import (
+    CLIENTS_PATH,
+    GOVERNANCE_PATH,
+    RECORD_PATH,
+    RESTLET_PATH,
+    SUITEQL_PATH,
+    TOKEN_PATH,
+    token_audience,
+)
 from ..auth import ASSERTION_TYPE, GRANT_TYPE, KNOWN_SCOPES, Credentials
 from ..restlet import CREATE_FLAG, DELETE_FLAG, DEPLOY, SCRIPT, UPDATE_FLAG
-from .state import IssuedToken, SimState, SimulatorError
+from .state import IssuedToken, RegisteredCertificate, SimState, SimulatorError
 
 logger = logging.getLogger("netsuite.simulator")
 
@@ -46,29 +55,75 @@ INVALID_LOGIN_DETAIL = (
     "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
     "Setup > Users/Roles > User Management > View Login Audit Trail."
 )
+_SORT_KEY = r"[a-z_][a-z0-9_]*(?:\s+(?:asc|desc))?"
 _SUITEQL = re.compile(
     r"^\s*select\s+(?P<cols>\*|[a-z_][a-z0-9_]*(?:\s*,\s*[a-z_][a-z0-9_]*)*)"
     r"\s+from\s+(?P<table>[a-z_][a-z0-9_]*)"
-    r"(?:\s+order\s+by\s+(?P<order>[a-z_][a-z0-9_]*)(?:\s+(?P<dir>asc|desc))?)?\s*;?\s*$",
+    rf"(?:\s+order\s+by\s+(?P<order>{_SORT_KEY}(?:\s*,\s*{_SORT_KEY})*))?\s*;?\s*$",
     re.IGNORECASE,
 )
+
+PROPERTY_NAME_VALIDATION = "X-NetSuite-PropertyNameValidation"
+_ADMIN_ONLY = "The governanceLimits operation is available to administrator roles only."
+_GOVERNANCE_REFUSALS = {
+    400: ("INVALID_REQUEST", _ADMIN_ONLY),
+    401: ("INVALID_LOGIN", _ADMIN_ONLY),
+    403: ("INSUFFICIENT_PERMISSION", f"Permission Violation: {_ADMIN_ONLY}"),
+    404: ("NONEXISTENT_ID", _ADMIN_ONLY),
+}
+_RESTLET_CONTENT_TYPES = (
+    "Invalid content type. You can only use application/json, application/xml or text/plain "
+    "with RESTlets."
+)
+# Where a redirect fault points by default: NetSuite's login page, what a wrong data center
+# or an expired session redirects a browser to.
+DEFAULT_REDIRECT = "https://system.netsuite.com/pages/customerlogin.jsp"
+MANAGE_CERTIFICATES = "Manage own OAuth 2.0 Client Credentials certificates"
+_PERMISSION_VIOLATION = (
+    "Permission Violation: You need the '{0}' permission to access this page. Please contact "
+    "your account administrator."
+)
+METADATA_SEGMENT = "metadata-catalog"
+SCHEMA_JSON = "application/schema+json"
+SWAGGER_JSON = "application/swagger+json"
 
 Reply = tuple[int, Any, dict[str, str]]
 
 
-def envelope(status: int, code: str, detail: str) -> dict:
-    """NetSuite's REST error body."""
+class PlainText(str):
+    """An answer sent as text/plain instead of JSON."""
+
+
+def envelope(status: int, code: str, detail: str, **where: str) -> dict:
+    """NetSuite's REST error body; ``where`` adds ``o:errorPath`` and the like."""
     return {
         "type": _ERROR_TYPES.get(status, _RFC9110 + "15"),
         "title": HTTPStatus(status).phrase,
         "status": status,
-        "o:errorDetails": [{"detail": detail, "o:errorCode": code}],
+        "o:errorDetails": [
+            {"detail": detail, "o:errorCode": code, **{f"o:{k}": v for k, v in where.items()}}
+        ],
     }
 
 
 def restlet_error(code: str, message: str) -> dict:
     """A RESTlet's error body."""
     return {"error": {"code": code, "message": message}}
+
+
+def _sortable(value: Any) -> tuple:
+    # Nulls last, numbers (and numeric strings, as IDs come) by value, the rest as text.
+    if value is None:
+        return (2, 0, "")
+    if isinstance(value, bool):
+        return (1, 0, str(value))
+    if isinstance(value, int | float):
+        return (0, value, "")
+    text = str(value)
+    try:
+        return (0, int(text), "")
+    except ValueError:
+        return (1, 0, text)
 
 
 def _suiteql_value(value: Any) -> Any:
@@ -160,9 +215,15 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
 
     def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-        payload = b"" if body is None or status == 204 else json.dumps(body).encode()
+        headers = dict(headers or {})
+        if isinstance(body, PlainText) and status != 204:
+            # A few NetSuite answers are plain text (the certificate revoke says so in words).
+            payload = body.encode()
+            headers.setdefault("Content-Type", "text/plain; charset=UTF-8")
+        else:
+            payload = b"" if body is None or status == 204 else json.dumps(body).encode()
         self.send_response(status)
-        if payload:
+        if payload and "Content-Type" not in headers:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))
         for name, value in (headers or {}).items():
@@ -205,6 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
             return "governance"
         if path == RESTLET_PATH:
             return "restlet"
+        if path.startswith(CLIENTS_PATH + "/"):
+            return "certificates"
         return "other"
 
     def _handle(self) -> None:
@@ -216,8 +279,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._admin(path, query, body)
             return
         kind = self._kind(path)
+        headers = {
+            name.lower(): value for name, value in self.headers.items()
+            if name.lower() not in ("authorization", "cookie")
+        }
         with self.state.lock:
             self.state.calls[kind] += 1
+            self.state.requests_seen.append(
+                {"kind": kind, "method": self.command, "path": path, "query": parts.query,
+                 "headers": headers}
+            )
         if kind == "token":
             self.state.count("token_requests")
         fault = self.state.take_fault(kind, self.command, path)
@@ -227,6 +298,10 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.action == "disconnect":
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault.status is not None and 300 <= fault.status < 400:
+                location = fault.location or DEFAULT_REDIRECT
+                self._send(fault.status, fault.body, {"Location": location})
                 return
             if fault.status is not None:
                 default = (
@@ -314,15 +389,18 @@ class _Handler(BaseHTTPRequestHandler):
             )
         except jwt.PyJWTError:
             return self._refuse("invalid_grant", "InvalidSignature", **context)
-        token_url = self._origin + TOKEN_PATH
+        # NetSuite compares aud with its own token URL for the account, not with the address
+        # the request came to (here the simulator's).
+        audience = token_audience(cert.account_id)
         aud = claims.get("aud")
-        if aud != token_url and not (isinstance(aud, list) and aud == [token_url]):
+        if aud != audience and not (isinstance(aud, list) and aud == [audience]):
             return self._refuse("invalid_grant", "InvalidAudience", **context)
         iat, exp = claims.get("iat"), claims.get("exp")
         if not isinstance(iat, int | float) or not isinstance(exp, int | float):
             return self._refuse("invalid_request", "iat or exp missing", **context)
         epoch = time.time()
-        if exp - iat >= 3600:
+        # Oracle's text wants less than 60 minutes, its own sample uses exactly 3600: accept it.
+        if exp - iat > 3600:
             return self._refuse("invalid_grant", "TokenLifetimeTooLong", **context)
         if exp <= epoch:
             return self._refuse("invalid_grant", "AssertionExpired", **context)
@@ -395,6 +473,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "suiteql": self._suiteql,
                 "governance": self._governance,
                 "restlet": self._restlet,
+                "certificates": self._certificates,
             }[kind]
             reply = handler(token, path, query, body)
         finally:
@@ -430,17 +509,21 @@ class _Handler(BaseHTTPRequestHandler):
         return limit, offset, None
 
     def _page_links(self, path: str, limit: int, offset: int, total: int, extra: str = ""):
+        """NetSuite's collection links: self, next (more follow), previous (not the first
+        page), first and last, all at multiples of ``limit``."""
         base = self._origin + path
-        links = [{"rel": "self", "href": f"{base}?{extra}limit={limit}&offset={offset}"}]
+
+        def href(at: int) -> str:
+            return f"{base}?{extra}limit={limit}&offset={at}"
+
+        last = ((total - 1) // limit) * limit if total > 0 else 0
+        links = [{"rel": "self", "href": href(offset)}]
         if offset + limit < total:
-            links.append(
-                {"rel": "next", "href": f"{base}?{extra}limit={limit}&offset={offset + limit}"}
-            )
+            links.append({"rel": "next", "href": href(offset + limit)})
         if offset > 0:
-            links.append(
-                {"rel": "previous",
-                 "href": f"{base}?{extra}limit={limit}&offset={max(offset - limit, 0)}"}
-            )
+            links.append({"rel": "previous", "href": href(max(offset - limit, 0))})
+        links.append({"rel": "first", "href": href(0)})
+        links.append({"rel": "last", "href": href(last)})
         return links
 
     # -- REST records ------------------------------------------------------------------------
@@ -451,12 +534,22 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, envelope(404, "NONEXISTENT_ID", "No such record type or instance."), {}
         record_type = segments[0].lower()
         account = self.state.accounts[token.account_id]
+        if record_type == METADATA_SEGMENT:
+            return self._metadata(token, account, segments[1:])
         with self.state.lock:
+            integration = self.state.integrations.get(token.consumer_id)
+            denied = integration is not None and record_type in integration.denied_records
             rows = account.records.get(record_type)
+            if record_type in account.hidden_record_types:
+                rows = None
         if rows is None:
+            if denied:
+                return self._record_permission_refusal(segments[0])
             return 404, envelope(
                 404, "INVALID_RECORD_TYPE", f"Record type '{segments[0]}' does not exist."
             ), {}
+        if denied:
+            return self._record_permission_refusal(segments[0])
         collection_path = f"{RECORD_PATH}/{segments[0]}"
         if len(segments) == 1:
             if self.command == "GET":
@@ -481,7 +574,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "totalResults": len(ids),
                 }, {}
             if self.command == "POST":
-                fields = self._record_body(rows, body)
+                fields = self._record_body(rows, body, account, record_type)
                 if isinstance(fields, tuple):
                     return fields
                 with self.state.lock:
@@ -504,9 +597,10 @@ class _Handler(BaseHTTPRequestHandler):
             ), {}
         location = f"{self._origin}{collection_path}/{record_id}"
         if self.command == "GET":
+            record = self.state.visible_record(account, record_type, record)
             return 200, {"links": [{"rel": "self", "href": location}], **record}, {}
         if self.command == "PATCH":
-            fields = self._record_body(rows, body)
+            fields = self._record_body(rows, body, account, record_type)
             if isinstance(fields, tuple):
                 return fields
             with self.state.lock:
@@ -518,7 +612,62 @@ class _Handler(BaseHTTPRequestHandler):
             return 204, None, {}
         return 405, envelope(405, "METHOD_NOT_ALLOWED", "Method not allowed here."), {}
 
-    def _record_body(self, rows: dict, body: bytes) -> dict | Reply:
+    def _record_permission_refusal(self, record_type: str) -> Reply:
+        return 403, envelope(
+            403, "INSUFFICIENT_PERMISSION",
+            _PERMISSION_VIOLATION.format(f"Custom Record Entries: {record_type}")
+            if record_type.lower().startswith("customrecord")
+            else _PERMISSION_VIOLATION.format(f"Lists -> {record_type}"),
+        ), {}
+
+    def _metadata(self, token: IssuedToken, account, segments: list[str]) -> Reply:
+        if self.command != "GET":
+            return 405, envelope(405, "METHOD_NOT_ALLOWED", "The metadata catalog takes GET."), {}
+        if len(segments) != 1:
+            return 404, envelope(404, "NONEXISTENT_ID", "Name one record type."), {}
+        record_type = segments[0]
+        key = record_type.lower()
+        with self.state.lock:
+            integration = self.state.integrations.get(token.consumer_id)
+            denied = integration is not None and (
+                integration.metadata_catalog_denied or key in integration.denied_records
+            )
+        if denied:
+            return self._record_permission_refusal(record_type)
+        schema = self.state.metadata(account, key)
+        if schema is None:
+            return 404, envelope(
+                404, "INVALID_RECORD_TYPE", f"Record type '{record_type}' does not exist."
+            ), {}
+        accept = [part.split(";")[0].strip().lower()
+                  for part in (self.headers.get("Accept") or "").split(",") if part.strip()]
+        href = f"{self._origin}{RECORD_PATH}/{METADATA_SEGMENT}/{record_type}"
+        if SCHEMA_JSON in accept:
+            return 200, schema, {"Content-Type": SCHEMA_JSON + "; charset=UTF-8"}
+        if SWAGGER_JSON in accept:
+            return 200, {
+                "openapi": "3.0.1",
+                "info": {"title": "NetSuite REST Record API", "version": "v1"},
+                "paths": {},
+                "components": {"schemas": {key: schema}},
+            }, {"Content-Type": SWAGGER_JSON + "; charset=UTF-8"}
+        if not accept or {"application/json", "*/*", "application/*"} & set(accept):
+            # The canonical form is only the catalog entry: links to the two schema forms, no
+            # fields. A client that forgets the Accept header sees no fields at all.
+            return 200, {"name": key, "links": [
+                {"rel": "canonical", "href": href, "mediaType": "application/json"},
+                {"rel": "alternate", "href": href, "mediaType": SWAGGER_JSON},
+                {"rel": "alternate", "href": href, "mediaType": SCHEMA_JSON},
+            ]}, {}
+        return 406, envelope(
+            406, "INVALID_HEADER",
+            "The value of the Accept header is not supported. Use application/json, "
+            "application/swagger+json or application/schema+json.",
+        ), {}
+
+    def _record_body(
+        self, rows: dict, body: bytes, account=None, record_type: str = ""
+    ) -> dict | Reply:
         if not self._is_json():
             return 415, envelope(
                 415, "INVALID_CONTENT_TYPE", "The request must have Content-Type application/json."
@@ -530,14 +679,22 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(fields, dict):
             return 400, envelope(400, "INVALID_CONTENT", "The request body must be an object."), {}
         known = set(next(iter(rows.values()), {}))
+        if account is not None:
+            with self.state.lock:
+                known -= {f for t, sub, f in account.hidden_fields
+                          if t == record_type and not sub}
         fields.pop("id", None)
-        for name in fields:
-            if known and name not in known:
-                return 400, envelope(
-                    400, "INVALID_CONTENT",
-                    f"Invalid field: the record has no field '{name}'.",
-                ), {}
-        return fields
+        unknown = [name for name in fields if known and name not in known]
+        validation = (self.headers.get(PROPERTY_NAME_VALIDATION) or "warning").strip().lower()
+        if unknown and validation == "error":
+            return 400, envelope(
+                400, "INVALID_CONTENT",
+                f"Error while accessing a resource. The property name '{unknown[0]}' is not "
+                "valid for this record.",
+                errorPath=unknown[0],
+            ), {}
+        # NetSuite's default ("Warning", or "Ignore"): the write succeeds without the field.
+        return {name: value for name, value in fields.items() if name not in unknown}
 
     # -- SuiteQL -----------------------------------------------------------------------------
 
@@ -555,6 +712,14 @@ class _Handler(BaseHTTPRequestHandler):
         limit, offset, refusal = self._paging(query)
         if refusal is not None:
             return refusal
+        if offset % limit:
+            # NetSuite pages by whole pages; an offset between two page starts is refused.
+            return 400, envelope(
+                400, "INVALID_PARAMETER",
+                f"Invalid value for the parameter offset: {offset} is not a multiple of the "
+                f"limit {limit}.",
+                errorQueryParam="offset",
+            ), {}
         try:
             statement = json.loads(body or b"null")
         except ValueError:
@@ -569,13 +734,17 @@ class _Handler(BaseHTTPRequestHandler):
             return 400, envelope(
                 400, "INVALID_PARAMETER",
                 "Invalid search query. The simulator understands SELECT <columns> FROM <type> "
-                "[ORDER BY <column> [ASC|DESC]].",
+                "[ORDER BY <column> [ASC|DESC], ...].",
             ), {}
         table = match["table"].lower()
         account = self.state.accounts[token.account_id]
         with self.state.lock:
-            rows = account.records.get(table)
-            rows = [dict(r) for r in rows.values()] if rows is not None else None
+            stored = account.records.get(table)
+            # SuiteQL names fields in lower case where REST uses camelCase (isInactive).
+            rows = (
+                [{k.lower(): v for k, v in r.items()} for r in stored.values()]
+                if stored is not None else None
+            )
         if rows is None:
             return 400, envelope(
                 400, "INVALID_PARAMETER",
@@ -587,19 +756,26 @@ class _Handler(BaseHTTPRequestHandler):
             None if match["cols"] == "*"
             else [c.strip().lower() for c in match["cols"].split(",")]
         )
-        for column in [*(columns or []), *([match["order"].lower()] if match["order"] else [])]:
+        sort_keys = []
+        for term in (match["order"] or "").split(","):
+            if term.strip():
+                name, _, direction = term.strip().partition(" ")
+                sort_keys.append((name.lower(), direction.strip().lower() == "desc"))
+        for column in [*(columns or []), *(name for name, _ in sort_keys)]:
             if column not in known:
                 return 400, envelope(
                     400, "INVALID_PARAMETER",
                     f"Invalid search query. Search error occurred: Field '{column}' for record "
                     f"'{match['table']}' was not found.",
                 ), {}
-        if match["order"]:
-            order = match["order"].lower()
-            rows.sort(
-                key=lambda r: (int(r[order]) if order == "id" else str(r.get(order))),
-                reverse=(match["dir"] or "").lower() == "desc",
-            )
+        if sort_keys:
+            for name, descending in reversed(sort_keys):
+                rows.sort(key=lambda r, n=name: _sortable(r.get(n)), reverse=descending)
+        else:
+            # Without ORDER BY NetSuite promises no order, and pages of one query may come from
+            # differently ordered runs: each request gets its own order, so a client paging
+            # such a query loses and repeats rows, as it would against NetSuite.
+            random.Random(self.state.next_seed()).shuffle(rows)
         if offset >= MAX_SUITEQL_ROWS:
             return 400, envelope(
                 400, "INVALID_PARAMETER", "SuiteQL returns at most 100,000 rows per query."
@@ -609,7 +785,10 @@ class _Handler(BaseHTTPRequestHandler):
         items = []
         for row in page:
             picked = row if columns is None else {c: row.get(c) for c in columns}
-            items.append({"links": [], **{k.lower(): _suiteql_value(v) for k, v in picked.items()}})
+            # NetSuite leaves a null column out of the row instead of sending null.
+            items.append({"links": [], **{
+                k: _suiteql_value(v) for k, v in picked.items() if v is not None
+            }})
         return 200, {
             "links": self._page_links(SUITEQL_PATH, limit, offset, total),
             "count": len(items),
@@ -622,6 +801,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _governance(self, token: IssuedToken, path: str, query: dict, body: bytes) -> Reply:
         if self.command != "GET":
             return 405, envelope(405, "METHOD_NOT_ALLOWED", "governanceLimits takes GET."), {}
+        with self.state.lock:
+            integration = self.state.integrations.get(token.consumer_id)
+            administrator = integration is None or integration.administrator
+            status = self.state.governance_refusal_status
+        if not administrator:
+            # Oracle: "returns results only if you are logged in as an administrator"; the
+            # refusal's status is undocumented, so it is configurable.
+            code, detail = _GOVERNANCE_REFUSALS[status]
+            return status, envelope(status, code, detail), {}
         return 200, self.state.governance(token.account_id, token.consumer_id), {}
 
     # -- the Webhook Manager RESTlet ---------------------------------------------------------
@@ -629,26 +817,30 @@ class _Handler(BaseHTTPRequestHandler):
     def _restlet(self, token: IssuedToken, path: str, query: dict, body: bytes) -> Reply:
         script = (query.get("script") or [""])[0].lower()
         deploy = (query.get("deploy") or [""])[0].lower()
-        if script != SCRIPT or deploy != DEPLOY:
+        account = self.state.accounts[token.account_id]
+        # Not deployed looks the same as a wrong script or deploy ID: NetSuite does not say which.
+        if script != SCRIPT or deploy != DEPLOY or not account.restlet_deployed:
             return 400, restlet_error(
                 "SSS_INVALID_SCRIPTLET_ID",
                 "That Suitelet is invalid, disabled, or no longer exists.",
             ), {}
-        account = self.state.accounts[token.account_id]
+        if body and not self.headers.get("Content-Type"):
+            return 415, restlet_error("INVALID_CONTENT_TYPE", _RESTLET_CONTENT_TYPES), {}
+        if self.command in ("GET", "DELETE") and not self._is_json():
+            # No request content type: NetSuite takes the answer as plain text, and a script
+            # that returns an object (as this one does) fails.
+            return 400, restlet_error(
+                "INVALID_RETURN_DATA_FORMAT", "Invalid data format. You should return TEXT."
+            ), {}
         if self.command == "GET":
             if body:
                 return 400, restlet_error(
                     "INVALID_REQUEST", "A GET request cannot carry a body."
                 ), {}
-            with self.state.lock:
-                return 200, [dict(d) for d in account.deployments], {}
+            return 200, self.state.listed_deployments(account), {}
         if self.command in ("POST", "PUT"):
             if not self._is_json():
-                return 415, restlet_error(
-                    "INVALID_CONTENT_TYPE",
-                    "Invalid content type. You can only use application/json, application/xml "
-                    "or text/plain with RESTlets.",
-                ), {}
+                return 415, restlet_error("INVALID_CONTENT_TYPE", _RESTLET_CONTENT_TYPES), {}
             try:
                 payload = json.loads(body or b"null")
             except ValueError:
@@ -676,13 +868,13 @@ class _Handler(BaseHTTPRequestHandler):
             "SSS_INVALID_HTTP_METHOD", f"The script does not deploy a {self.command} function."
         ), {}
 
-    @staticmethod
-    def _deployment_id(account, raw: Any) -> int | None:
+    def _deployment_id(self, account, raw: Any) -> int | None:
         try:
             sdid = int(str(raw).strip())
         except ValueError:
             return None
-        return sdid if sdid in account.flags else None
+        listed = {d["scriptdeploymentid"] for d in self.state.listed_deployments(account)}
+        return sdid if sdid in account.flags and sdid in listed else None
 
     def _set_flags(self, account, payload: dict) -> Reply:
         sdid = self._deployment_id(account, payload["id"])
@@ -721,6 +913,127 @@ class _Handler(BaseHTTPRequestHandler):
             UPDATE_FLAG: flags["update"],
             DELETE_FLAG: flags["delete"],
         }, {}
+
+    # -- the certificate rotation endpoint ---------------------------------------------------
+
+    @staticmethod
+    def _iso(moment: dt.datetime) -> str:
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _certificate_item(self, cert: RegisteredCertificate) -> dict:
+        with self.state.lock:
+            integration = self.state.integrations.get(cert.consumer_id)
+        return {
+            "certificate_id": cert.certificate_id,
+            "algorithm": cert.algorithm,
+            "valid_from": self._iso(cert.not_before),
+            "valid_until": self._iso(cert.not_after),
+            "created": self._iso(cert.created),
+            "revoked": cert.revoked,
+            "application": {
+                "id": 1,
+                "name": integration.name if integration else "",
+                "application_id": cert.consumer_id,
+            },
+            "entity": {"id": cert.entity, "name": f"Entity {cert.entity}"},
+            "role": {"id": cert.role, "name": "Administrator" if cert.role == 3 else
+                     f"Role {cert.role}"},
+        }
+
+    def _certificates(self, token: IssuedToken, path: str, query: dict, body: bytes) -> Reply:
+        segments = [s for s in path[len(CLIENTS_PATH):].split("/") if s]
+        if len(segments) not in (2, 4) or segments[1] != "certificates" or (
+            len(segments) == 4 and segments[3] != "revoke"
+        ):
+            return 404, envelope(404, "NONEXISTENT_ID", f"No resource at {path}."), {}
+        with self.state.lock:
+            caller = self.state.integrations.get(token.consumer_id)
+            caller_cert = self.state.certificates.get(token.certificate_id)
+            target = self.state.integrations.get(segments[0])
+        if caller is not None and not caller.can_manage_certificates:
+            return 403, envelope(
+                403, "INSUFFICIENT_PERMISSION", _PERMISSION_VIOLATION.format(MANAGE_CERTIFICATES)
+            ), {}
+        if target is None or target.account_id != token.account_id:
+            return 404, envelope(
+                404, "NONEXISTENT_ID", "The integration record with this Client ID does not exist."
+            ), {}
+        own_entity = caller_cert.entity if caller_cert is not None else None
+        if len(segments) == 4:
+            return self._revoke_certificate(target, segments[2], own_entity)
+        if self.command == "GET":
+            if body:
+                return 400, envelope(400, "INVALID_REQUEST", "A GET request has no body."), {}
+            certs = sorted(
+                (c for c in self.state.certificates_of(target.consumer_id)
+                 if own_entity is None or c.entity == own_entity),
+                key=lambda c: c.created,
+            )
+            return 200, [self._certificate_item(c) for c in certs], {}
+        if self.command != "POST":
+            return 405, envelope(405, "METHOD_NOT_ALLOWED", "Use GET or POST."), {}
+        if not self._is_json():
+            return 415, envelope(
+                415, "INVALID_CONTENT_TYPE", "The request must have Content-Type application/json."
+            ), {}
+        try:
+            payload = json.loads(body or b"null")
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            return 400, envelope(400, "INVALID_CONTENT", "The request body must be a JSON object."
+                                 ), {}
+        pem = payload.get("fileContent")
+        ids = {}
+        for name in ("role", "entity"):
+            value = payload.get(name)
+            try:
+                if isinstance(value, bool):
+                    raise ValueError
+                ids[name] = int(str(value).strip())
+            except (TypeError, ValueError):
+                return 400, envelope(
+                    400, "INVALID_REQUEST", f"Provide the ID of the {name} as {name}.",
+                    errorPath=name,
+                ), {}
+        if not isinstance(pem, str) or not pem.strip():
+            return 400, envelope(
+                400, "INVALID_REQUEST", "Provide the certificate as fileContent.",
+                errorPath="fileContent",
+            ), {}
+        if own_entity is not None and ids["entity"] != own_entity:
+            return 403, envelope(
+                403, "INSUFFICIENT_PERMISSION",
+                "You can only manage your own OAuth 2.0 client credentials certificates.",
+            ), {}
+        try:
+            cert = self.state.register_certificate(
+                target.account_id, target.consumer_id, pem, ids["role"],
+                entity=ids["entity"], strict=True,
+            )
+        except SimulatorError as exc:
+            return 400, envelope(400, "INVALID_REQUEST", str(exc), errorPath="fileContent"), {}
+        if self.state.certificate_upload_answer == "empty":
+            return 204, None, {}
+        return 200, self._certificate_item(cert), {}
+
+    def _revoke_certificate(self, target, certificate_id: str, own_entity: int | None) -> Reply:
+        if self.command != "POST":
+            return 405, envelope(405, "METHOD_NOT_ALLOWED", "Revoke takes POST."), {}
+        with self.state.lock:
+            cert = self.state.certificates.get(certificate_id)
+            if cert is None or cert.consumer_id != target.consumer_id or (
+                own_entity is not None and cert.entity != own_entity
+            ):
+                return 404, envelope(
+                    404, "NONEXISTENT_ID", "The certificate with this ID does not exist."
+                ), {}
+            if cert.revoked:
+                return 400, envelope(
+                    400, "INVALID_REQUEST", "The certificate is already revoked."
+                ), {}
+            cert.revoked = True
+        return 200, PlainText("Successfully revoked"), {}
 
     # -- admin API ---------------------------------------------------------------------------
 
@@ -764,19 +1077,26 @@ class _Handler(BaseHTTPRequestHandler):
                 consumer_id=payload.get("consumer_id"),
                 scopes=payload.get("scopes"),
                 concurrency_limit=payload.get("concurrency_limit"),
+                administrator=payload.get("administrator", True),
             )
-            return 201, {
-                "consumer_id": integration.consumer_id,
-                "account_id": integration.account_id,
-                "name": integration.name,
-                "scopes": sorted(integration.scopes),
+            return 201, state.describe_integration(integration)
+        if len(segments) == 2 and segments[0] == "integrations" and method == "PATCH":
+            unknown = set(payload) - {
+                "administrator", "concurrency_limit", "slots_in_use", "role", "entity",
+                "can_manage_certificates", "denied_records", "metadata_catalog_denied",
             }
+            if unknown:
+                names = ", ".join(sorted(unknown))
+                raise SimulatorError(f"Unknown integration settings: {names}.")
+            integration = state.update_integration(segments[1], **payload)
+            return 200, state.describe_integration(integration)
         if route == "certificates" and method == "POST":
             cert = state.register_certificate(
                 payload.get("account_id"),
                 payload.get("consumer_id"),
                 payload.get("certificate_pem") or "",
-                role=payload.get("role", 3),
+                role=payload.get("role"),
+                entity=payload.get("entity"),
             )
             return 201, {
                 "certificate_id": cert.certificate_id,
@@ -803,6 +1123,14 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, {"deployments": [
                     {"scriptdeploymentid": sdid, **values} for sdid, values in flags.items()
                 ]}
+            if what == "setup" and method == "GET":
+                return 200, state.setup_state(account_id)
+            if what == "setup" and method == "PATCH":
+                unknown = set(payload) - {"restlet_deployed", "deployments", "record_types",
+                                          "fields"}
+                if unknown:
+                    raise SimulatorError(f"Unknown setup settings: {', '.join(sorted(unknown))}.")
+                return 200, state.configure_setup(account_id, **payload)
             if what == "governance" and method == "GET":
                 return 200, state.governance(account_id)
             if what == "governance" and method == "PATCH":
@@ -876,15 +1204,81 @@ class Simulator:
         return self.state.create_integration(account_id, **kwargs).consumer_id
 
     def register_certificate(
-        self, account_id: str, consumer_id: str, certificate_pem: str, role: int = 3
+        self,
+        account_id: str,
+        consumer_id: str,
+        certificate_pem: str,
+        role: int | None = None,
+        *,
+        entity: int | None = None,
     ) -> str:
-        """Upload a certificate as an admin would; returns the Certificate ID."""
+        """Upload a certificate as an admin would; returns the Certificate ID. ``role`` and
+        ``entity`` default to the integration's mapping."""
         return self.state.register_certificate(
-            account_id, consumer_id, certificate_pem, role
+            account_id, consumer_id, certificate_pem, role, entity=entity
         ).certificate_id
+
+    def certificates(self, consumer_id: str) -> list[dict]:
+        """The integration's certificates as the rotation endpoint lists them (all entities)."""
+        return [
+            {"certificate_id": c.certificate_id, "role": c.role, "entity": c.entity,
+             "fingerprint": c.fingerprint, "not_before": c.not_before.isoformat(),
+             "not_after": c.not_after.isoformat(), "validity_cut": c.validity_cut,
+             "revoked": c.revoked}
+            for c in self.state.certificates_of(consumer_id)
+        ]
+
+    # -- setup-check knobs -----------------------------------------------------------------
+
+    def configure_setup(self, account_id: str, **changes: Any) -> dict:
+        """``restlet_deployed``, ``deployments`` ({scriptid: "deployed" | "not_deployed" |
+        "missing"}), ``record_types`` ({type: present}), ``fields`` ([{"record_type", "field",
+        "sublist"?, "present"}]); returns :meth:`setup_state`."""
+        return self.state.configure_setup(account_id, **changes)
+
+    def setup_state(self, account_id: str) -> dict:
+        return self.state.setup_state(account_id)
+
+    def set_deployment(self, account_id: str, scriptid: str, state: str) -> dict:
+        """One user-event deployment: "deployed", "not_deployed" (isdeployed "F") or
+        "missing" (not listed by the Webhook Manager)."""
+        return self.configure_setup(account_id, deployments={scriptid: state})
+
+    def set_restlet_deployed(self, account_id: str, deployed: bool) -> dict:
+        """Without the Webhook Manager every call to it answers 400 SSS_INVALID_SCRIPTLET_ID."""
+        return self.configure_setup(account_id, restlet_deployed=deployed)
+
+    def set_record_type_present(self, account_id: str, record_type: str, present: bool) -> dict:
+        """A missing type answers 404 INVALID_RECORD_TYPE on the record API and the catalog."""
+        return self.configure_setup(account_id, record_types={record_type: present})
+
+    def set_field_present(
+        self,
+        account_id: str,
+        record_type: str,
+        field: str,
+        present: bool,
+        *,
+        sublist: str | None = None,
+    ) -> dict:
+        """Hide a body field (from record answers, writes and metadata) or, with ``sublist``,
+        a line field (from the metadata's sublist)."""
+        return self.configure_setup(account_id, fields=[
+            {"record_type": record_type, "field": field, "sublist": sublist, "present": present}
+        ])
 
     def revoke_certificate(self, certificate_id: str) -> None:
         self.state.revoke_certificate(certificate_id)
+
+    def update_integration(self, consumer_id: str, **changes: Any) -> dict:
+        """``administrator`` (bool), ``concurrency_limit`` (int, or ``None`` to share the
+        unallocated pool), ``slots_in_use`` (requests it has in flight elsewhere), ``role`` and
+        ``entity`` (the mapping's IDs, defaults 3 and -5), ``can_manage_certificates`` (the
+        role's "Manage own OAuth 2.0 Client Credentials certificates" permission),
+        ``denied_records`` (record types the role may not read; their record API and metadata
+        answer 403) and ``metadata_catalog_denied`` (the whole catalog answers 403)."""
+        integration = self.state.update_integration(consumer_id, **changes)
+        return self.state.describe_integration(integration)
 
     def revoke_tokens(self, account_id: str | None = None) -> int:
         return self.state.revoke_tokens(account_id)
@@ -949,3 +1343,9 @@ class Simulator:
     def login_audit(self) -> list[dict]:
         with self.state.lock:
             return list(self.state.login_audit)
+
+    def requests_seen(self) -> list[dict]:
+        """The latest calls (``kind``, ``method``, ``path``, ``query``, ``headers`` without
+        credentials)."""
+        with self.state.lock:
+            return list(self.state.requests_seen)

@@ -25,6 +25,9 @@ DEFAULT_RECORD_COUNTS = {
     ALTERNATE_ID_TYPE: 6,
 }
 MAX_ACTIVE_CERTIFICATES = 5
+# NetSuite documents no status for governanceLimits asked by a non-administrator role.
+GOVERNANCE_REFUSAL_STATUSES = (400, 401, 403, 404)
+_UNSET: Any = object()
 MAX_VALIDITY = dt.timedelta(days=730)
 
 # The user-event deployments the Webhook Manager lists: the seven modules and one the
@@ -58,12 +61,30 @@ class SimulatorError(Exception):
 
 @dataclass
 class Integration:
+    """An integration record. ``administrator`` says whether the role its certificate is
+    mapped to is an administrator (only those may read governanceLimits); ``slots_in_use``
+    are requests it has in flight outside the simulator, so tests can model other
+    integrations taking their share of the account's pool."""
+
     consumer_id: str
     account_id: str
     name: str
     scopes: frozenset[str]
     concurrency_limit: int | None = None
     in_flight: int = 0
+    administrator: bool = True
+    slots_in_use: int = 0
+    # The role and entity of the M2M mapping (Oracle's sample token says sub "3;-5").
+    role: int = 3
+    entity: int = -5
+    can_manage_certificates: bool = True
+    # Record types the role has no permission for (record API and metadata answer 403).
+    denied_records: set[str] = field(default_factory=set)
+    metadata_catalog_denied: bool = False
+
+    @property
+    def busy(self) -> int:
+        return self.in_flight + self.slots_in_use
 
 
 @dataclass
@@ -78,6 +99,9 @@ class RegisteredCertificate:
     not_after: dt.datetime  # after NetSuite's two-year cut
     validity_cut: bool
     revoked: bool = False
+    entity: int = -5
+    algorithm: str = "RSA"
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def active(self, now: dt.datetime) -> bool:
         return not self.revoked and self.not_before <= now < self.not_after
@@ -102,6 +126,61 @@ class Account:
     flags: dict[int, dict[str, bool]] = field(default_factory=dict)
     in_flight: int = 0
     max_in_flight: int = 0
+    # Setup-check knobs: what an incomplete bundle installation leaves out.
+    restlet_deployed: bool = True
+    deployment_states: dict[str, str] = field(default_factory=dict)
+    hidden_record_types: set[str] = field(default_factory=set)
+    hidden_fields: set[tuple[str, str, str]] = field(default_factory=set)
+
+
+DEPLOYMENT_STATES = ("deployed", "not_deployed", "missing")
+SALES_ORDER = "salesorder"
+TAX_BODY_FIELDS = (
+    "custbody_otg_ipaas_total_tax", "custbody_otg_ipaas_tax_code", "custbody_otg_ipaas_tax_rate",
+)
+TAX_LINE_FIELDS = ("custcol_otg_ipaas_tax_code", "custcol_otg_ipaas_tax_rate")
+AUTH_DETAILS_FIELDS = (
+    "custrecord_otg_ipaas_webhook", "custrecord_otg_ipaas_access_token",
+    "custrecord_otg_ipaas_tracking_guid",
+)
+
+
+def _prop(title: str, kind: str = "string", *, custom: bool = False, **extra: Any) -> dict:
+    spec: dict[str, Any] = {"title": title, "type": kind, "nullable": True, **extra}
+    if custom:
+        spec["x-ns-custom-field"] = True
+    return spec
+
+
+# The parts of the sales order's JSON Schema the dashboard looks at: a few standard fields,
+# the seed's tax override fields, and the item sublist with its line fields.
+SALES_ORDER_BODY = {
+    "id": _prop("Internal ID"),
+    "tranId": _prop("Order #"),
+    "tranDate": _prop("Date", format="date"),
+    "entity": _prop("Customer", "object"),
+    "total": _prop("Total", "number", format="double"),
+    "custbody_otg_ipaas_total_tax": _prop("iPaaS Total Tax", "number", custom=True,
+                                          format="double"),
+    "custbody_otg_ipaas_tax_code": _prop("iPaaS Tax Code", custom=True),
+    "custbody_otg_ipaas_tax_rate": _prop("iPaaS Tax Rate", "number", custom=True,
+                                         format="double"),
+}
+SALES_ORDER_SUBLISTS = {
+    "item": {
+        "title": "Items",
+        "fields": {
+            "line": _prop("Line", "integer", format="int64"),
+            "item": _prop("Item", "object"),
+            "quantity": _prop("Quantity", "number", format="double"),
+            "rate": _prop("Rate", "number", format="double"),
+            "amount": _prop("Amount", "number", format="double"),
+            "custcol_otg_ipaas_tax_code": _prop("iPaaS Tax Code", custom=True),
+            "custcol_otg_ipaas_tax_rate": _prop("iPaaS Tax Rate", "number", custom=True,
+                                                format="double"),
+        },
+    },
+}
 
 
 @dataclass
@@ -115,6 +194,7 @@ class Fault:
     body: Any
     delay: float
     action: str | None
+    location: str | None = None
 
     def matches(self, kind: str, method: str, path: str) -> bool:
         if self.kind and self.kind != kind:
@@ -125,18 +205,19 @@ class Fault:
 
 
 def _record_fields(record_type: str, n: int) -> dict:
+    # REST field names are camelCase (isInactive); SuiteQL answers the same fields lower-cased.
     if record_type == "shipitem":
-        return {"itemid": f"Ship method {n}", "displayname": f"Ship method {n}",
-                "isinactive": False}
+        return {"itemId": f"Ship method {n}", "displayName": f"Ship method {n}",
+                "isInactive": False}
     if record_type == "location":
-        return {"name": f"Location {n}", "isinactive": False, "makeinventoryavailable": True}
+        return {"name": f"Location {n}", "isInactive": False, "makeInventoryAvailable": True}
     if record_type == "customercategory":
-        return {"name": f"Customer category {n}", "isinactive": False}
+        return {"name": f"Customer category {n}", "isInactive": False}
     if record_type == "paymentmethod":
-        return {"name": f"Payment method {n}", "isinactive": False}
+        return {"name": f"Payment method {n}", "isInactive": False}
     if record_type == ALTERNATE_ID_TYPE:
-        return {"name": f"Alternate ID type {n}", "isinactive": False}
-    return {"name": f"{record_type} {n}", "isinactive": False}
+        return {"name": f"Alternate ID type {n}", "isInactive": False}
+    return {"name": f"{record_type} {n}", "isInactive": False}
 
 
 class SimState:
@@ -163,6 +244,10 @@ class SimState:
         self.record_counts = {**DEFAULT_RECORD_COUNTS, **(record_counts or {})}
         self.token_ttl = token_ttl
         self.expires_in_format = expires_in_format
+        self.governance_refusal_status = 403
+        # Oracle's page shows no upload answer: "certificate" answers the new entry (with its
+        # Certificate ID), "empty" answers 204 and leaves the client to find it in the list.
+        self.certificate_upload_answer = "certificate"
         self.accounts: dict[str, Account] = {}
         self.integrations: dict[str, Integration] = {}
         self.certificates: dict[str, RegisteredCertificate] = {}
@@ -170,14 +255,20 @@ class SimState:
         self.faults: list[Fault] = []
         self._fault_ids = 0
         self.login_audit: deque[dict] = deque(maxlen=500)
+        # What arrived, minus credentials: tests check headers the simulator does not enforce.
+        self.requests_seen: deque[dict] = deque(maxlen=200)
         self.counters: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
         self.token_refusals: Counter[str] = Counter()
+        self._seed = 0
 
     # -- configuration -------------------------------------------------------------------
 
     def configure(self, **changes: Any) -> dict:
-        allowed = {"latency", "token_ttl", "expires_in_format", "concurrency_limit"}
+        allowed = {
+            "latency", "token_ttl", "expires_in_format", "concurrency_limit",
+            "governance_refusal_status", "certificate_upload_answer",
+        }
         unknown = set(changes) - allowed
         if unknown:
             raise SimulatorError(f"Unknown settings: {', '.join(sorted(unknown))}.")
@@ -192,11 +283,22 @@ class SimState:
                 self.expires_in_format = changes["expires_in_format"]
             if "concurrency_limit" in changes:
                 self.concurrency_limit = int(changes["concurrency_limit"])
+            if "governance_refusal_status" in changes:
+                status = int(changes["governance_refusal_status"])
+                if status not in GOVERNANCE_REFUSAL_STATUSES:
+                    raise SimulatorError("governance_refusal_status is 400, 401, 403 or 404.")
+                self.governance_refusal_status = status
+            if "certificate_upload_answer" in changes:
+                if changes["certificate_upload_answer"] not in ("certificate", "empty"):
+                    raise SimulatorError("certificate_upload_answer is 'certificate' or 'empty'.")
+                self.certificate_upload_answer = changes["certificate_upload_answer"]
             return {
                 "latency": self.latency,
                 "token_ttl": self.token_ttl,
                 "expires_in_format": self.expires_in_format,
                 "concurrency_limit": self.concurrency_limit,
+                "governance_refusal_status": self.governance_refusal_status,
+                "certificate_upload_answer": self.certificate_upload_answer,
             }
 
     # -- accounts and integrations ---------------------------------------------------------
@@ -228,7 +330,7 @@ class SimState:
                 "custrecord_otg_ipaas_webhook": hook,
                 "custrecord_otg_ipaas_access_token": "",
                 "custrecord_otg_ipaas_tracking_guid": "",
-                "isinactive": False,
+                "isInactive": False,
             }
         account.records[AUTH_DETAILS] = details
         account.next_id[AUTH_DETAILS] = len(details) + 1
@@ -261,6 +363,7 @@ class SimState:
         consumer_id: str | None = None,
         scopes: list[str] | tuple[str, ...] | None = None,
         concurrency_limit: int | None = None,
+        administrator: bool = True,
     ) -> Integration:
         scope_set = frozenset(scopes or ("restlets", "rest_webservices"))
         if not scope_set <= KNOWN_SCOPES:
@@ -275,15 +378,119 @@ class SimState:
                 account_id=account.account_id,
                 name=name or "iPaaS integration",
                 scopes=scope_set,
-                concurrency_limit=concurrency_limit,
+                administrator=bool(administrator),
             )
             self.integrations[consumer_id] = integration
+            if concurrency_limit is not None:
+                try:
+                    self._set_own_limit(account, integration, concurrency_limit)
+                except SimulatorError:
+                    del self.integrations[consumer_id]
+                    raise
             return integration
 
+    def update_integration(
+        self,
+        consumer_id: str,
+        *,
+        administrator: bool | None = None,
+        concurrency_limit: Any = _UNSET,
+        slots_in_use: int | None = None,
+        role: int | None = None,
+        entity: int | None = None,
+        can_manage_certificates: bool | None = None,
+        denied_records: list[str] | None = None,
+        metadata_catalog_denied: bool | None = None,
+    ) -> Integration:
+        """Change what an administrator (or another integration's traffic) changes.
+
+        ``concurrency_limit=None`` removes the integration's own limit (it then shares the
+        unallocated pool); leaving it out keeps it.
+        """
+        with self.lock:
+            integration = self.integrations.get(consumer_id)
+            if integration is None:
+                raise SimulatorError(f"No integration {consumer_id}.", status=404)
+            account = self.account(integration.account_id)
+            if administrator is not None:
+                integration.administrator = bool(administrator)
+            if concurrency_limit is not _UNSET:
+                self._set_own_limit(account, integration, concurrency_limit)
+            if slots_in_use is not None:
+                if int(slots_in_use) < 0:
+                    raise SimulatorError("slots_in_use cannot be negative.")
+                integration.slots_in_use = int(slots_in_use)
+            if role is not None:
+                integration.role = int(role)
+            if entity is not None:
+                integration.entity = int(entity)
+            if can_manage_certificates is not None:
+                integration.can_manage_certificates = bool(can_manage_certificates)
+            if denied_records is not None:
+                integration.denied_records = {str(t).lower() for t in denied_records}
+            if metadata_catalog_denied is not None:
+                integration.metadata_catalog_denied = bool(metadata_catalog_denied)
+            return integration
+
+    def describe_integration(self, integration: Integration) -> dict:
+        return {
+            "consumer_id": integration.consumer_id,
+            "account_id": integration.account_id,
+            "name": integration.name,
+            "scopes": sorted(integration.scopes),
+            "administrator": integration.administrator,
+            "concurrency_limit": integration.concurrency_limit,
+            "slots_in_use": integration.slots_in_use,
+            "role": integration.role,
+            "entity": integration.entity,
+            "can_manage_certificates": integration.can_manage_certificates,
+            "denied_records": sorted(integration.denied_records),
+            "metadata_catalog_denied": integration.metadata_catalog_denied,
+        }
+
+    def _integrations_of(self, account: Account) -> list[Integration]:
+        return [i for i in self.integrations.values() if i.account_id == account.account_id]
+
+    def _allocated(self, account: Account, *, without: Integration | None = None) -> int:
+        return sum(
+            i.concurrency_limit or 0 for i in self._integrations_of(account) if i is not without
+        )
+
+    def _set_own_limit(self, account: Account, integration: Integration, limit: Any) -> None:
+        if limit is None:
+            integration.concurrency_limit = None
+            return
+        limit = int(limit)
+        if limit < 1:
+            raise SimulatorError("An integration's concurrency limit is at least 1.")
+        # NetSuite keeps at least one slot unallocated (Integration Governance page).
+        if self._allocated(account, without=integration) + limit > account.concurrency_limit - 1:
+            raise SimulatorError(
+                "That allocation leaves no unallocated concurrency: NetSuite keeps at least one."
+            )
+        integration.concurrency_limit = limit
+
+    def unallocated(self, account: Account) -> int:
+        return max(account.concurrency_limit - self._allocated(account), 0)
+
     def register_certificate(
-        self, account_id: str, consumer_id: str, certificate_pem: str, role: int = 3
+        self,
+        account_id: str,
+        consumer_id: str,
+        certificate_pem: str,
+        role: int | None = None,
+        *,
+        entity: int | None = None,
+        strict: bool = False,
     ) -> RegisteredCertificate:
-        """What an admin does on the OAuth 2.0 Client Credentials (M2M) Setup page."""
+        """What an admin does on the OAuth 2.0 Client Credentials (M2M) Setup page.
+
+        ``role``/``entity`` default to the integration's mapping. ``strict`` refuses what
+        NetSuite's upload refuses (an expired certificate, the same certificate twice for one
+        integration); without it, as the admin API uses it, an expired certificate is accepted
+        (so tests can model one that expired after upload) and the same certificate again
+        answers the existing entry.
+        """
         try:
             cert = certificates.load_certificate(certificate_pem)
         except certificates.CertificateError as exc:
@@ -294,13 +501,27 @@ class SimState:
             integration = self.integrations.get(consumer_id)
             if integration is None or integration.account_id != account.account_id:
                 raise SimulatorError("No integration with that consumer ID in this account.")
-            fingerprint = certificates.describe_certificate(cert).fingerprint
+            role = integration.role if role is None else int(role)
+            entity = integration.entity if entity is None else int(entity)
+            info = certificates.describe_certificate(cert)
+            fingerprint = info.fingerprint
+            if strict and now >= info.effective_not_after:
+                raise SimulatorError(
+                    "The certificate has expired. Upload a certificate that is currently valid."
+                )
             for existing in self.certificates.values():
                 if (
                     existing.consumer_id == consumer_id
                     and existing.fingerprint == fingerprint
                     and not existing.revoked
                 ):
+                    if strict:
+                        # Oracle: one certificate serves one integration, role and entity.
+                        raise SimulatorError(
+                            "This certificate is already used for this integration record. "
+                            "Each combination of integration record, role and entity needs its "
+                            "own certificate."
+                        )
                     return existing
             active = [
                 c for c in self.certificates.values()
@@ -308,26 +529,31 @@ class SimState:
             ]
             if len(active) >= MAX_ACTIVE_CERTIFICATES:
                 raise SimulatorError(
-                    "This integration already has five active certificates; revoke one first."
+                    "This integration record already has five active certificates; revoke one "
+                    "before adding another."
                 )
-            not_before = cert.not_valid_before_utc
-            not_after = cert.not_valid_after_utc
-            cut = not_after - not_before > MAX_VALIDITY
-            if cut:
-                not_after = not_before + MAX_VALIDITY
+            not_before = info.not_before
+            not_after = info.effective_not_after
             registered = RegisteredCertificate(
                 certificate_id=secrets.token_urlsafe(32),
                 account_id=account.account_id,
                 consumer_id=consumer_id,
-                role=int(role),
+                role=role,
                 public_key=cert.public_key(),
                 fingerprint=fingerprint,
                 not_before=not_before,
                 not_after=not_after,
-                validity_cut=cut,
+                validity_cut=info.validity_cut,
+                entity=entity,
+                algorithm=info.key.kind,
+                created=now,
             )
             self.certificates[registered.certificate_id] = registered
             return registered
+
+    def certificates_of(self, consumer_id: str) -> list[RegisteredCertificate]:
+        with self.lock:
+            return [c for c in self.certificates.values() if c.consumer_id == consumer_id]
 
     def revoke_certificate(self, certificate_id: str) -> None:
         with self.lock:
@@ -363,29 +589,165 @@ class SimState:
                 integration = self.integrations.get(consumer_id)
                 if integration is None or integration.account_id != account.account_id:
                     raise SimulatorError(f"No integration {consumer_id} in this account.")
-                integration.concurrency_limit = None if limit is None else int(limit)
+                self._set_own_limit(account, integration, limit)
             return self.governance(account.account_id)
 
     def governance(self, account_id: str, consumer_id: str | None = None) -> dict:
+        """NetSuite's governanceLimits answer for one integration (or the account alone).
+
+        With ``integrationLimitType: accountLimit`` NetSuite sends no
+        ``integrationConcurrencyLimit``: such an integration shares the unallocated pool.
+        """
         with self.lock:
             account = self.account(account_id)
-            allocated = sum(
-                i.concurrency_limit or 0
-                for i in self.integrations.values()
-                if i.account_id == account.account_id
-            )
             integration = self.integrations.get(consumer_id) if consumer_id else None
             specific = integration is not None and integration.concurrency_limit is not None
-            return {
+            answer: dict[str, Any] = {
                 "accountConcurrencyLimit": account.concurrency_limit,
-                "accountUnallocatedConcurrencyLimit": max(
-                    account.concurrency_limit - allocated, 0
-                ),
-                "integrationConcurrencyLimit": (
-                    integration.concurrency_limit if specific else account.concurrency_limit
-                ),
+                "accountUnallocatedConcurrencyLimit": self.unallocated(account),
                 "integrationLimitType": "integrationSpecific" if specific else "accountLimit",
             }
+            if specific:
+                answer["integrationConcurrencyLimit"] = integration.concurrency_limit
+            return answer
+
+    # -- setup-check knobs -----------------------------------------------------------------
+
+    def configure_setup(
+        self,
+        account_id: str,
+        *,
+        restlet_deployed: bool | None = None,
+        deployments: dict[str, str] | None = None,
+        record_types: dict[str, bool] | None = None,
+        fields: list[dict] | None = None,
+    ) -> dict:
+        """Leave pieces of the bundle out, or put them back.
+
+        ``deployments`` maps a user-event deployment's script ID to "deployed", "not_deployed"
+        (listed with ``isdeployed: "F"``) or "missing" (not listed); ``record_types`` maps a
+        record type to present or not; each ``fields`` entry is ``{"record_type", "field",
+        "sublist"?, "present"}`` and hides a field from the record's answers and metadata.
+        """
+        with self.lock:
+            account = self.account(account_id)
+            if restlet_deployed is not None:
+                account.restlet_deployed = bool(restlet_deployed)
+            known = {d["scriptid"] for d in account.deployments}
+            for scriptid, state in (deployments or {}).items():
+                if scriptid not in known:
+                    raise SimulatorError(f"No user-event deployment {scriptid}.")
+                if state not in DEPLOYMENT_STATES:
+                    raise SimulatorError(
+                        "A deployment's state is 'deployed', 'not_deployed' or 'missing'."
+                    )
+                account.deployment_states[scriptid] = state
+            for record_type, present in (record_types or {}).items():
+                key = str(record_type).lower()
+                if key not in account.records and key != SALES_ORDER:
+                    raise SimulatorError(f"The simulator has no record type {record_type}.")
+                if present:
+                    account.hidden_record_types.discard(key)
+                else:
+                    account.hidden_record_types.add(key)
+            for entry in fields or []:
+                if not isinstance(entry, dict) or not entry.get("record_type") or not entry.get(
+                    "field"
+                ):
+                    raise SimulatorError(
+                        'Each field is {"record_type", "field", "sublist"?, "present"}.'
+                    )
+                key = (str(entry["record_type"]).lower(), str(entry.get("sublist") or ""),
+                       str(entry["field"]))
+                if entry.get("present", False):
+                    account.hidden_fields.discard(key)
+                else:
+                    account.hidden_fields.add(key)
+            return self.setup_state(account.account_id)
+
+    def setup_state(self, account_id: str) -> dict:
+        with self.lock:
+            account = self.account(account_id)
+            return {
+                "restlet_deployed": account.restlet_deployed,
+                "deployments": {
+                    d["scriptid"]: account.deployment_states.get(d["scriptid"], "deployed")
+                    for d in account.deployments
+                },
+                "hidden_record_types": sorted(account.hidden_record_types),
+                "hidden_fields": [
+                    {"record_type": t, "sublist": sub or None, "field": f}
+                    for t, sub, f in sorted(account.hidden_fields)
+                ],
+            }
+
+    def listed_deployments(self, account: Account) -> list[dict]:
+        """The Webhook Manager's GET answer, with missing deployments left out."""
+        with self.lock:
+            listed = []
+            for deployment in account.deployments:
+                state = account.deployment_states.get(deployment["scriptid"], "deployed")
+                if state == "missing":
+                    continue
+                listed.append({**deployment, "isdeployed": "F" if state == "not_deployed"
+                               else deployment["isdeployed"]})
+            return listed
+
+    def record_type_present(self, account: Account, record_type: str) -> bool:
+        key = record_type.lower()
+        with self.lock:
+            if key in account.hidden_record_types:
+                return False
+            return key in account.records or key == SALES_ORDER
+
+    def visible_record(self, account: Account, record_type: str, record: dict) -> dict:
+        key = record_type.lower()
+        with self.lock:
+            hidden = {f for t, sub, f in account.hidden_fields if t == key and not sub}
+        return {k: v for k, v in record.items() if k not in hidden}
+
+    def metadata(self, account: Account, record_type: str) -> dict | None:
+        """The record's JSON Schema as the metadata catalog answers it, or ``None``."""
+        key = record_type.lower()
+        if not self.record_type_present(account, key):
+            return None
+        with self.lock:
+            hidden = set(account.hidden_fields)
+            if key == SALES_ORDER:
+                body = dict(SALES_ORDER_BODY)
+                sublists = {name: dict(spec["fields"]) for name, spec in
+                            SALES_ORDER_SUBLISTS.items()}
+                titles = {name: spec["title"] for name, spec in SALES_ORDER_SUBLISTS.items()}
+            else:
+                template = next(iter(account.records[key].values()), {})
+                body = {}
+                for name, value in template.items():
+                    kind = ("boolean" if isinstance(value, bool) else
+                            "integer" if isinstance(value, int) else "string")
+                    body[name] = _prop(name, kind, custom=name.startswith("custrecord"))
+                body.setdefault("id", _prop("Internal ID"))
+                sublists, titles = {}, {}
+        properties: dict[str, Any] = {
+            name: spec for name, spec in body.items() if (key, "", name) not in hidden
+        }
+        for name, line_fields in sublists.items():
+            line = {f: spec for f, spec in line_fields.items() if (key, name, f) not in hidden}
+            properties[name] = {
+                "title": titles[name],
+                "type": "object",
+                "properties": {
+                    "items": {"type": "array", "items": {"type": "object",
+                                                         "properties": line}},
+                    "totalResults": {"type": "integer"},
+                },
+                "x-ns-sublist": True,
+            }
+        properties["links"] = {
+            "title": "Links", "type": "array", "readOnly": True,
+            "items": {"$ref": "/services/rest/record/v1/metadata-catalog/nsLink"},
+        }
+        return {"type": "object", "properties": properties,
+                "$schema": "https://json-schema.org/draft-06/schema#"}
 
     # -- tokens ----------------------------------------------------------------------------
 
@@ -425,17 +787,25 @@ class SimState:
     # -- governance slots --------------------------------------------------------------------
 
     def acquire_slot(self, token: IssuedToken) -> bool:
+        """One more request in flight, if the account's pool and this integration's share
+        (its own limit, else the unallocated pool shared with every integration without one)
+        both have room; other integrations' ``slots_in_use`` count against both."""
         with self.lock:
             account = self.accounts[token.account_id]
             integration = self.integrations.get(token.consumer_id)
+            members = self._integrations_of(account)
+            if sum(i.busy for i in members) >= account.concurrency_limit:
+                return False
             if account.in_flight >= account.concurrency_limit:
                 return False
-            if (
-                integration is not None
-                and integration.concurrency_limit is not None
-                and integration.in_flight >= integration.concurrency_limit
-            ):
-                return False
+            if integration is not None:
+                if integration.concurrency_limit is not None:
+                    if integration.busy >= integration.concurrency_limit:
+                        return False
+                else:
+                    shared = sum(i.busy for i in members if i.concurrency_limit is None)
+                    if shared >= self.unallocated(account):
+                        return False
             account.in_flight += 1
             account.max_in_flight = max(account.max_in_flight, account.in_flight)
             if integration is not None:
@@ -462,13 +832,19 @@ class SimState:
         body: Any = None,
         delay: float = 0.0,
         action: str | None = None,
+        location: str | None = None,
     ) -> int:
         if kind not in (None, "token", "record", "suiteql", "restlet", "governance"):
             raise SimulatorError(
                 "kind is one of token, record, suiteql, restlet, governance."
             )
-        if action not in (None, "disconnect"):
-            raise SimulatorError("action is 'disconnect' or absent.")
+        if action not in (None, "disconnect", "redirect"):
+            raise SimulatorError("action is 'disconnect', 'redirect' or absent.")
+        if action == "redirect":
+            status = 302 if status is None else status
+            if not 300 <= int(status) < 400:
+                raise SimulatorError("A redirect's status is a 3xx.")
+            action = None
         if status is None and not delay and not action:
             status = 503
         if count < 1:
@@ -486,6 +862,7 @@ class SimState:
                     body=body,
                     delay=float(delay),
                     action=action,
+                    location=str(location) if location else None,
                 )
             )
             return self._fault_ids
@@ -504,6 +881,12 @@ class SimState:
                         self.faults.remove(fault)
                     return fault
             return None
+
+    def next_seed(self) -> int:
+        """A new seed per unordered query: reproducible runs, different order every request."""
+        with self.lock:
+            self._seed += 1
+            return self._seed
 
     # -- counters ----------------------------------------------------------------------------
 
@@ -537,6 +920,7 @@ class SimState:
 
     def reset_stats(self) -> None:
         with self.lock:
+            self.requests_seen.clear()
             self.counters.clear()
             self.calls.clear()
             self.token_refusals.clear()

@@ -52,7 +52,8 @@ class AuthDetailsEntry:
             webhook_url=str(record.get(WEBHOOK_FIELD) or ""),
             tracking_guid=str(record.get(GUID_FIELD) or ""),
             token_set=bool(record.get(TOKEN_FIELD)),
-            inactive=record.get("isinactive") in (True, "T"),
+            # REST field names are camelCase; SuiteQL's lower-case form is accepted too.
+            inactive=record.get("isInactive", record.get("isinactive")) in (True, "T"),
         )
 
 

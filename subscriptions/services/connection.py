@@ -30,7 +30,7 @@ from django.utils import timezone
 from netsuite import certificates as nscert
 from netsuite.accounts import normalize_account_id
 from netsuite.auth import assertion_header_and_claims
-from netsuite.errors import CertificateRejectedError, NotFoundError, ScopeError
+from netsuite.errors import CertificateRejectedError, GovernanceNotPermittedError
 
 from .. import audit
 from ..actors import ActorLike, actor_id, actor_name
@@ -145,7 +145,7 @@ class _Runner:
             )
         account = normalize_account_id(sub.account_id)
         credentials = self.credentials()
-        key = nscert.load_private_key(credentials.private_key_pem)
+        key = nscert.load_stored_private_key(credentials.private_key_pem)
         cert_note = "certificate not uploaded here (expiry unknown)"
         if credentials.certificate_pem:
             cert = nscert.load_certificate(credentials.certificate_pem)
@@ -190,9 +190,12 @@ class _Runner:
     def governance(self) -> str:
         limits = self.client.records.governance_limits()
         account = limits.get("accountConcurrencyLimit")
-        integration = limits.get("integrationConcurrencyLimit")
-        kind = limits.get("integrationLimitType") or "unknown"
-        return f"account concurrency {account}, integration concurrency {integration} ({kind})"
+        if limits.get("integrationLimitType") == "integrationSpecific":
+            own = limits.get("integrationConcurrencyLimit")
+            return f"account concurrency {account}, this integration's own limit {own}"
+        # accountLimit: no limit of its own, it shares the unallocated pool.
+        pool = limits.get("accountUnallocatedConcurrencyLimit")
+        return f"account concurrency {account}, shared unallocated pool {pool}"
 
     def run(self, key: str) -> StepResult:
         started = time.monotonic()
@@ -201,16 +204,14 @@ class _Runner:
             result = StepResult("ok", detail)
         except _StepFailed as exc:
             result = StepResult("failed", problem=exc.problem)
-        except (ScopeError, NotFoundError) as exc:
-            if key != "governance":
-                result = StepResult("failed", problem=Problem.of(exc))
-            else:
-                # Only an administrator role may read governanceLimits: not a failure.
-                result = StepResult(
-                    "skipped",
-                    "the integration's role may not read governance limits "
-                    f"(HTTP {exc.status or '?'} {exc.code or ''})".strip(),
-                )
+        except GovernanceNotPermittedError as exc:
+            # Only an administrator role may read governanceLimits: not a failure. The client
+            # already told this refusal (400/401/403/404 alike) from an expired token.
+            result = StepResult(
+                "skipped",
+                "this role can't read governance limits "
+                f"(HTTP {exc.status or '?'} {exc.code or ''})".strip(),
+            )
         except REMOTE_ERRORS as exc:
             result = StepResult("failed", problem=Problem.of(exc))
         result.ms = max(0, round((time.monotonic() - started) * 1000))

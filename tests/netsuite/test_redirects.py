@@ -3,12 +3,13 @@
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+import requests
 
 from netsuite.accounts import TOKEN_PATH
 from netsuite.client import NetSuiteClient
-from netsuite.errors import UnexpectedResponseError
+from netsuite.errors import RedirectRefusedError, UnexpectedResponseError
 
-from .helpers import TOKEN_BODY, canned, serve
+from .helpers import ACCOUNT, TOKEN_BODY, canned, serve
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -61,3 +62,35 @@ def test_a_redirected_record_call_is_refused(creds, thief):
             client.records.patch("location", 1, {"name": "x"})
     assert caught.value.status == 307
     assert thief[1] == []
+
+
+def test_a_restlet_post_answered_with_302_raises_and_does_not_confirm(client, sim):
+    # Oracle's RESTlet error table lists 302 for a request sent to the wrong data center.
+    sim.add_fault(kind="restlet", method="POST", action="redirect")
+    with pytest.raises(RedirectRefusedError) as caught:
+        client.webhooks.set_flags(245, create=True, update=True, delete=True)
+    assert caught.value.status == 302
+    assert "system.netsuite.com" in str(caught.value)
+    assert "Nothing was changed" in caught.value.hint
+    assert sim.webhook_flags(ACCOUNT)[245] == {"create": False, "update": False, "delete": False}
+    assert sim.stats()["faults_served"] == 1
+
+
+def test_the_simulator_redirect_fault_answers_a_3xx_with_a_location(client, sim):
+    target = "https://proxy.example/login"
+    sim.add_fault(path_prefix="/services/rest/record/v1/location", status=301, location=target)
+    answer = requests.get(
+        client.urls.record_url("location"),
+        headers={"Authorization": f"Bearer {client.fetch_token().value}"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert answer.status_code == 301
+    assert answer.headers["Location"] == target
+
+
+def test_a_redirected_record_patch_raises_even_though_no_error_status_came(client, sim):
+    sim.add_fault(kind="record", method="PATCH", action="redirect")
+    with pytest.raises(RedirectRefusedError):
+        client.records.patch("location", 1, {"name": "Moved"})
+    assert client.records.get("location", 1)["name"] == "Location 1"

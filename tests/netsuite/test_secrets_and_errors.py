@@ -150,3 +150,28 @@ def test_error_keeps_netsuites_words_apart_from_its_own():
     assert str(error) == (
         f"{NotFoundError.default_message} [HTTP 404, NONEXISTENT_ID] NetSuite said: gone"
     )
+
+
+def test_hints_name_only_permissions_netsuite_has():
+    # NetSuite has no "RESTlets" permission: RESTlets are a scope, and reaching one takes the
+    # deployment's Audience.
+    from netsuite import errors
+
+    permission_hints = [errors.ScopeError.default_hint, *errors.TOKEN_REFUSAL_CAUSES]
+    for text in permission_hints:
+        assert "'RESTlets' permission" not in text.replace("no 'RESTlets' permission", "")
+    scope_hint = errors.ScopeError.default_hint
+    for needed in ("Log in using OAuth 2.0 Access Tokens", "REST Web Services",
+                   "iPaaS Auth Details", "Audience", "Web Services Only"):
+        assert needed in scope_hint
+    role_cause = next(c for c in errors.TOKEN_REFUSAL_CAUSES if "permissions" in c)
+    assert "RESTlets" not in role_cause
+    assert "iPaaS Auth Details" in role_cause
+
+
+def test_simulated_rest_records_use_camel_case_and_suiteql_lower_case(client):
+    record = client.records.get("location", 1)
+    assert {"isInactive", "makeInventoryAvailable"} <= set(record)
+    assert "isinactive" not in record
+    row = next(iter(client.records.suiteql("SELECT id, isinactive FROM location ORDER BY id")))
+    assert row == {"id": "1", "isinactive": "F"}

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import jwt
 import pytest
 
-from netsuite.auth import MemoryTokenCache
+from netsuite.auth import MemoryTokenCache, assertion_header_and_claims
 from netsuite.certificates import describe_key, generate_key_and_certificate, load_private_key
 from netsuite.errors import (
     LOGIN_AUDIT_TRAIL,
@@ -86,20 +86,20 @@ def test_token_is_renewed_before_it_expires(sim, make_client, creds):
 
 
 def test_401_renews_the_token_once(sim, client):
-    client.records.governance_limits()
+    client.records.list_page("location", limit=1)
     sim.revoke_tokens(ACCOUNT)
-    assert client.records.governance_limits()["accountConcurrencyLimit"] == 5
+    assert client.records.list_page("location", limit=1)["totalResults"] == 12
     assert client.stats.token_renewals_after_401 == 1
     stats = sim.stats()
     assert stats["token_requests"] == 2 and stats["unauthorized"] == 1
 
 
 def test_401_after_renewal_is_an_authentication_error(sim, client, creds):
-    client.records.governance_limits()
+    client.records.list_page("location", limit=1)
     sim.revoke_tokens(ACCOUNT)
     sim.revoke_certificate(creds.certificate_id)
     with pytest.raises(AuthenticationError) as info:
-        client.records.governance_limits()
+        client.records.list_page("location", limit=1)
     # The renewal itself was refused: NetSuite's terse answer with the ordered causes.
     assert info.value.code == "invalid_grant"
     assert sim.stats()["token_requests"] == 2
@@ -130,7 +130,7 @@ def assert_ordered_hint(error, first_words):
 def test_rs256_assertion_is_refused(sim, make_client, rsa_pair):
     creds = sim.provision(ACCOUNT, key_pair=rsa_pair)
     client = make_client(creds)
-    forged = forge(creds, client.urls.token_url, alg="RS256")
+    forged = forge(creds, client.urls.audience, alg="RS256")
     with pytest.raises(AuthenticationError) as info:
         client.exchange_assertion(forged)
     error = info.value
@@ -200,25 +200,54 @@ def test_mismatched_certificate_known_locally(sim, make_client, creds, ec384_pai
     assert sim.stats()["token_requests"] == 0
 
 
-def test_wrong_audience_is_refused(sim, make_client, creds):
+@pytest.mark.parametrize(
+    "aud",
+    [
+        # Where the request really went (the simulator): NetSuite checks its own URL instead.
+        "local",
+        # Another account's token URL.
+        "https://7654321.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token",
+        "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1",
+    ],
+)
+def test_an_audience_other_than_the_accounts_token_url_is_refused(sim, make_client, creds, aud):
     client = make_client(creds)
-    production_url = "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token"
-    forged = forge(creds, production_url)
+    forged = forge(creds, client.urls.token_url if aud == "local" else aud)
     with pytest.raises(AuthenticationError) as info:
         client.exchange_assertion(forged)
     assert info.value.code == "invalid_grant"
-    assert_ordered_hint(info.value, "aud must be the token URL")
+    assert_ordered_hint(info.value, "aud must be NetSuite's token URL")
     assert sim.login_audit()[-1]["detail"] == "InvalidAudience"
 
 
-def test_assertion_living_an_hour_is_refused(sim, make_client, creds):
+def test_the_clients_audience_is_the_real_token_url_whatever_the_base_url(sim, client):
+    assert client.urls.token_url.startswith(sim.base_url)
+    _, claims = assertion_header_and_claims(client.build_assertion())
+    assert claims["aud"] == (
+        "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token"
+    )
+    assert client.fetch_token(force=True).value
+
+
+def test_an_assertion_of_exactly_an_hour_is_accepted_as_in_oracles_sample(
+    sim, make_client, creds
+):
     client = make_client(creds)
     now = int(time.time())
-    forged = forge(creds, client.urls.token_url, alg="ES256", iat=now, exp=now + 3600)
+    forged = forge(creds, client.urls.audience, alg="ES256", iat=now, exp=now + 3600)
+    assert client.exchange_assertion(forged).value
+    assert sim.login_audit()[-1]["result"] == "Success"
+
+
+def test_an_assertion_living_longer_than_an_hour_is_refused(sim, make_client, creds):
+    client = make_client(creds)
+    now = int(time.time())
+    forged = forge(creds, client.urls.audience, alg="ES256", iat=now, exp=now + 3601)
     with pytest.raises(AuthenticationError) as info:
         client.exchange_assertion(forged)
     assert info.value.code == "invalid_grant"
     assert "exp - iat" in info.value.hint
+    assert sim.login_audit()[-1]["detail"] == "TokenLifetimeTooLong"
 
 
 def test_revoked_certificate_is_refused(sim, make_client, creds):
@@ -230,7 +259,7 @@ def test_revoked_certificate_is_refused(sim, make_client, creds):
 def test_signature_from_another_key_is_refused(sim, make_client, creds, ec384_pair):
     client = make_client(creds)
     other = load_private_key(generate_key_and_certificate("ec-p256")[0])
-    forged = forge(creds, client.urls.token_url, alg="ES256", key=other)
+    forged = forge(creds, client.urls.audience, alg="ES256", key=other)
     with pytest.raises(AuthenticationError):
         client.exchange_assertion(forged)
     assert sim.login_audit()[-1]["detail"] == "InvalidSignature"

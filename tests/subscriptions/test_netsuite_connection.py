@@ -92,19 +92,29 @@ def test_a_key_typed_into_the_form_still_tests_without_a_certificate_here(run_te
     assert "certificate not uploaded here" in test.steps[0]["detail"]
 
 
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
 def test_governance_limits_a_role_may_not_read_are_skipped_not_failed(
-    netsuite_sim, admin_user, ec_pair
+    netsuite_sim, admin_user, ec_pair, status
 ):
+    # NetSuite documents no status for a non-administrator role: all four mean the same, and
+    # a 401 here is no reason to mint another token.
     subscription = netsuite_sim.subscription(pair=ec_pair)
-    netsuite_sim.sim.add_fault(
-        kind="governance",
-        status=403,
-        body={"o:errorDetails": [{"detail": "no", "o:errorCode": "INSUFFICIENT_PERMISSION"}]},
-    )
+    netsuite_sim.sim.update_integration(subscription.consumer_id, administrator=False)
+    netsuite_sim.sim.configure(governance_refusal_status=status)
     test = connection_test_run(subscription=subscription, actor=admin_user)
     assert test.outcome == "passed"
     assert test.steps[-1]["status"] == "skipped"
-    assert "INSUFFICIENT_PERMISSION" in test.steps[-1]["detail"]
+    assert test.steps[-1]["detail"].startswith("this role can't read governance limits")
+    assert f"HTTP {status}" in test.steps[-1]["detail"]
+    assert netsuite_sim.stats()["tokens_issued"] == 1  # the test's one fresh token
+
+
+def test_the_governance_step_names_the_shared_pool_for_an_integration_without_a_limit(
+    run_test, netsuite_sim
+):
+    test = run_test()
+    assert test.outcome == "passed"
+    assert "shared unallocated pool" in test.steps[-1]["detail"]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,12 @@
 """The Django-backed pieces handed to the netsuite client: token cache, cap, throttle, client."""
 
+import os
 import threading
 import time
 
 import pytest
-from django.core.cache import cache
+import redis
+from django.core.cache import cache, caches
 
 from netsuite.errors import ConcurrencyLimitError
 from subscriptions.integration import DjangoTokenCache, account_scope, client_for
@@ -12,12 +14,44 @@ from subscriptions.problems import Problem
 from subscriptions.throttling import CacheConcurrencyLimiter, CacheRateLimiter, LocalWaitError
 from tests.factories import unsaved_subscription
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def _redis_reachable() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["default", "redis"])
+def alias(request, settings):
+    """The limiters on the local-memory cache and on Redis, as a deployment shares them."""
+    if request.param == "default":
+        yield "default"
+        return
+    if not _redis_reachable():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}; CI needs it for this test.")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} (start redis-server to run this)")
+    settings.CACHES = {
+        **settings.CACHES,
+        "redis": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"test-{os.getpid()}",
+        },
+    }
+    caches["redis"].clear()
+    yield "redis"
+    caches["redis"].clear()
 
 
 def test_the_token_cache_keeps_tokens_encrypted_and_forgets_expired_ones():
@@ -42,8 +76,8 @@ def test_the_token_cache_ignores_what_it_cannot_read():
     assert DjangoTokenCache().get("netsuite-token:odd") is None
 
 
-def test_the_concurrency_cap_holds_across_threads():
-    limiter = CacheConcurrencyLimiter("t-slots", 2, hold_seconds=10, wait_seconds=5)
+def test_the_concurrency_cap_holds_across_threads(alias):
+    limiter = CacheConcurrencyLimiter("t-slots", 2, hold_seconds=10, wait_seconds=5, alias=alias)
     inside = []
     peak = []
     lock = threading.Lock()
@@ -66,8 +100,10 @@ def test_the_concurrency_cap_holds_across_threads():
     assert limiter.in_flight() == 0  # every slot was given back
 
 
-def test_a_busy_cap_gives_up_after_its_wait_with_a_message():
-    limiter = CacheConcurrencyLimiter("t-busy", 1, hold_seconds=10, wait_seconds=0.05)
+def test_a_busy_cap_gives_up_after_its_wait_with_a_message(alias):
+    limiter = CacheConcurrencyLimiter(
+        "t-busy", 1, hold_seconds=10, wait_seconds=0.05, alias=alias
+    )
     with limiter.slot():
         with pytest.raises(LocalWaitError) as caught:
             with limiter.slot():
@@ -80,16 +116,28 @@ def test_a_busy_cap_gives_up_after_its_wait_with_a_message():
         assert limiter.in_flight() == 1
 
 
-def test_a_slot_taken_over_after_expiry_is_not_released_by_its_old_owner():
-    limiter = CacheConcurrencyLimiter("t-own", 1, hold_seconds=10, wait_seconds=0.05)
+def test_a_slot_taken_over_after_expiry_is_not_released_by_its_old_owner(alias):
+    limiter = CacheConcurrencyLimiter("t-own", 1, hold_seconds=10, wait_seconds=0.05, alias=alias)
     with limiter.slot():
         # Someone else holds the key now (ours expired meanwhile).
-        cache.set("t-own:0", "another-owner", 10)
-    assert cache.get("t-own:0") == "another-owner"
+        caches[alias].set("t-own:0", 4242, 10)
+    assert caches[alias].get("t-own:0") == 4242
+    assert limiter.in_flight() == 1
 
 
-def test_the_throttle_allows_its_calls_per_window_then_refuses_with_a_message():
-    limiter = CacheRateLimiter("t-rate", 3, 3600, wait_seconds=0.05)
+def test_a_slot_is_released_by_its_owner_in_one_step(alias):
+    limiter = CacheConcurrencyLimiter("t-rel", 1, hold_seconds=10, wait_seconds=0.05, alias=alias)
+    # On Redis the compare-and-delete runs on the server (a Lua script).
+    assert (limiter._redis is not None) == (alias == "redis")
+    caches[alias].set("t-rel:0", 77, 10)
+    assert limiter._release("t-rel:0", 78) is False  # not ours: left alone
+    assert caches[alias].get("t-rel:0") == 77
+    assert limiter._release("t-rel:0", 77) is True
+    assert caches[alias].get("t-rel:0") is None
+
+
+def test_the_throttle_allows_its_calls_per_window_then_refuses_with_a_message(alias):
+    limiter = CacheRateLimiter("t-rate", 3, 3600, wait_seconds=0.05, alias=alias)
     for _ in range(3):
         limiter.wait()
     with pytest.raises(LocalWaitError) as caught:
