@@ -13,6 +13,7 @@ from .views import (
     connection,
     governance,
     people,
+    setup_check,
     subscriptions,
     webhooks,
 )
@@ -59,6 +60,8 @@ urlpatterns = [
     route(S + "auth-details/", auth_details.auth_details),
     path(ENTRY, auth_details.auth_details_edit, name="auth_details_edit"),
     route(ENTRY + "use-dashboard/", auth_details.auth_details_use_dashboard),
+    # Setup check
+    route(S + "setup-check/", setup_check.setup_check),
     # Governance
     route(S + "governance/", governance.governance),
     route(S + "governance/apply/", governance.governance_apply),

@@ -14,6 +14,7 @@ from typing import Any
 from .. import certificates
 from ..accounts import normalize_account_id
 from ..auth import KNOWN_SCOPES
+from ..bundle import SALES_ORDER
 
 AUTH_DETAILS = "customrecord_otg_ipaas_auth_details"
 ALTERNATE_ID_TYPE = "customrecord_otg_ipaas_alternate_id_type"
@@ -134,15 +135,6 @@ class Account:
 
 
 DEPLOYMENT_STATES = ("deployed", "not_deployed", "missing")
-SALES_ORDER = "salesorder"
-TAX_BODY_FIELDS = (
-    "custbody_otg_ipaas_total_tax", "custbody_otg_ipaas_tax_code", "custbody_otg_ipaas_tax_rate",
-)
-TAX_LINE_FIELDS = ("custcol_otg_ipaas_tax_code", "custcol_otg_ipaas_tax_rate")
-AUTH_DETAILS_FIELDS = (
-    "custrecord_otg_ipaas_webhook", "custrecord_otg_ipaas_access_token",
-    "custrecord_otg_ipaas_tracking_guid",
-)
 
 
 def _prop(title: str, kind: str = "string", *, custom: bool = False, **extra: Any) -> dict:

@@ -4,6 +4,7 @@ told to leave out changes what the client sees."""
 import pytest
 
 from netsuite.accounts import METADATA_PATH
+from netsuite.bundle import AUTH_DETAILS_FIELDS, TAX_BODY_FIELDS, TAX_LINE_FIELDS
 from netsuite.errors import (
     BadRequestError,
     NotFoundError,
@@ -11,13 +12,7 @@ from netsuite.errors import (
     ScopeError,
     UnexpectedResponseError,
 )
-from netsuite.simulator.state import (
-    AUTH_DETAILS,
-    AUTH_DETAILS_FIELDS,
-    DEPLOYMENT_SCRIPT_IDS,
-    TAX_BODY_FIELDS,
-    TAX_LINE_FIELDS,
-)
+from netsuite.simulator.state import AUTH_DETAILS, DEPLOYMENT_SCRIPT_IDS
 
 from .helpers import ACCOUNT
 
