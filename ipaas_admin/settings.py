@@ -1,10 +1,13 @@
 """Settings, all read from the environment (or a .env file beside manage.py).
 
-With nothing set the dashboard runs for development on SQLite in the project folder.
-DJANGO_ENV=production refuses to start unless the secrets and hosts are given.
+With nothing else set the dashboard runs for development on SQLite in the project folder,
+but never on secrets written in this file: outside the test run it refuses to start without
+its own (`make run` writes them into .env). DJANGO_ENV=production also needs the hosts.
 """
 
+import os
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -23,21 +26,34 @@ DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
 TESTING = env.bool("DJANGO_TESTING", default="pytest" in sys.modules)
 
+# Secrets the source must never supply: a default here would be public, and a staging server
+# that forgot DJANGO_ENV would sign sessions and encrypt keys with it.
+SECRETS = ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_CHAIN_KEYS")
+
+
+def _unset(names) -> list[str]:
+    return [name for name in names if not env.str(name, default="").strip()]
+
+
 if PRODUCTION:
-    missing = [
-        name
-        for name in ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DJANGO_ALLOWED_HOSTS")
-        if not env.str(name, default="").strip()
-    ]
+    missing = _unset((*SECRETS, "DJANGO_ALLOWED_HOSTS"))
     if missing:
         raise ImproperlyConfigured(
             "DJANGO_ENV=production needs these environment variables: "
             + ", ".join(missing)
             + ". See README.md, 'Deploying for real'."
         )
+elif not TESTING and (missing := _unset(SECRETS)):
+    raise ImproperlyConfigured(
+        "These environment variables are not set: "
+        + ", ".join(missing)
+        + ". For development run `make run` once: it writes a .env beside manage.py with fresh "
+        "random values, which manage.py reads too. Otherwise set them yourself "
+        "(README.md, 'Deploying for real')."
+    )
 
-# A development-only key: production refuses to start without its own.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-" + "x" * 40)
+# Test-run values only (settings.TESTING); every other run was refused above without its own.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-insecure-" + "x" * 40)
 # Off unless asked for: Django's debug page shows request data, and a staging server that
 # forgot DJANGO_ENV must not show it.
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -56,12 +72,20 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Django has already checked against ALLOWED_HOSTS.
 DASHBOARD_PUBLIC_URL = env.str("DASHBOARD_PUBLIC_URL", default="").rstrip("/") or None
 
-# Newest first. Development falls back to a fixed key so `make run` works out of the box;
-# production must supply its own (checked above).
+# Newest first. The default is for the test run only (checked above).
 FIELD_ENCRYPTION_KEYS = env.list(
     "FIELD_ENCRYPTION_KEYS",
     default=["ZGV2LW9ubHktZmllbGQta2V5LWRvLW5vdC11c2UtISE="],
 )
+# The audit hash chain's HMAC keys, newest first: new events use the first, verification
+# needs every key that ever signed an event. Never stored in the database, so a database
+# writer cannot recompute a hash after rewriting an event. The default is for the test run.
+AUDIT_CHAIN_KEYS = env.list("AUDIT_CHAIN_KEYS", default=["test-only-audit-chain-" + "k" * 32])
+if not TESTING and any(len(key.strip()) < 32 for key in AUDIT_CHAIN_KEYS):
+    raise ImproperlyConfigured(
+        "AUDIT_CHAIN_KEYS: each key needs at least 32 characters; generate one with "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -79,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "subscriptions.middleware.RequestIdMiddleware",
+    "subscriptions.middleware.Utf8FormMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -119,6 +144,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # cannot both read the same previous hash.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+    # The test database is a file, not Django's in-memory default: an in-memory database is
+    # one connection shared by the live server's threads, and two requests at once (a table
+    # refresh beside a toggle) then misuse it. A file gives each thread its own connection,
+    # as in a real deployment; the name is per process so parallel runs don't meet.
+    DATABASES["default"].setdefault(
+        "TEST", {"NAME": str(Path(tempfile.gettempdir()) / f"ipaas-test-{os.getpid()}.sqlite3")}
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -139,14 +171,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "subscriptions:list"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock an account+address pair after 5 failures for 15 minutes.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# Lock an account+address pair after 5 failures, and an address after 20 failures whatever
+# the usernames (password spraying), for 15 minutes. Axes has one limit for every parameter
+# set, so the callable below gives the address alone its higher one.
+AXES_FAILURE_LIMIT = "subscriptions.lockout.failure_limit"
+LOGIN_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("AXES_FAILURE_LIMIT_PER_ADDRESS", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
+# The client address, for axes and for the audit trail alike (subscriptions.middleware reads
+# it through axes). Behind the TLS proxy every connection comes from the proxy, so the address
+# is the one the proxy appended to X-Forwarded-For, counted from the right: whatever a client
+# puts in the header itself lies to the left of it. AXES_PROXY_COUNT is the number of further
+# proxies in front of that one which append too (a CDN or a load balancer).
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+AXES_IPWARE_PROXY_ORDER = "left-most"
+# Failed logins go on the audit trail once per this many seconds per (username, address);
+# the rest are counted (subscriptions/signals.py).
+AUDIT_LOGIN_FAILURE_WINDOW = env.int("AUDIT_LOGIN_FAILURE_WINDOW", default=60)
+# Not strict: a chain a client made longer still yields the address our proxy appended,
+# rather than the proxy's own address shared by everyone who tried that.
+IPWARE_STRICT = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
@@ -210,7 +264,7 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
-    if env.bool("DJANGO_BEHIND_PROXY", default=False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Outbound NetSuite calls: when set, every call goes to this scheme+host instead of the

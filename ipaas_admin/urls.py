@@ -8,3 +8,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("subscriptions.urls")),
 ]
+
+# Error pages that never re-read the request body (see subscriptions/views/errors.py).
+handler400 = "subscriptions.views.errors.bad_request"
+handler403 = "subscriptions.views.errors.permission_denied"
+handler500 = "subscriptions.views.errors.server_error"

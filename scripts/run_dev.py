@@ -16,17 +16,31 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
-def ensure_env_file():
-    # Fresh random secrets for this checkout, kept out of git (.gitignore has .env).
-    env_file = ROOT / ".env"
-    if env_file.exists():
-        return
+def fresh_secrets() -> dict[str, str]:
     from cryptography.fernet import Fernet
 
+    return {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AUDIT_CHAIN_KEYS": secrets.token_urlsafe(32),
+    }
+
+
+def ensure_env_file():
+    # Fresh random secrets for this checkout, kept out of git (.gitignore has .env); the
+    # settings refuse to start without them. A .env from an older checkout gets only the
+    # ones it lacks: replacing a key would make its encrypted values and hashes unreadable.
+    env_file = ROOT / ".env"
+    existing = env_file.read_text() if env_file.exists() else ""
+    present = {line.split("=", 1)[0].strip() for line in existing.splitlines() if "=" in line}
+    missing = {name: value for name, value in fresh_secrets().items() if name not in present}
+    if not missing:
+        return
+    header = "" if existing else "# Written by `make run` for local development only.\n"
+    if existing and not existing.endswith("\n"):
+        existing += "\n"
     env_file.write_text(
-        "# Written by `make run` for local development only.\n"
-        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
-        f"FIELD_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n"
+        existing + header + "".join(f"{name}={value}\n" for name, value in missing.items())
     )
     env_file.chmod(0o600)
 

@@ -1,9 +1,11 @@
 """Writing, censoring and verifying the audit trail.
 
 Every event carries the hash of the one before it, so an edit or a deletion in the table
-breaks the chain at that point; ``verify_chain`` finds the first broken link.
+breaks the chain at that point; ``verify_chain`` finds the first broken link. The hashes are
+keyed (``AUDIT_CHAIN_KEYS``), so whoever rewrites an event without the key cannot make it fit.
 """
 
+import hmac
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -13,6 +15,7 @@ from .actors import ActorLike, actor_id, actor_name
 from .locks import AUDIT_CHAIN, advisory_lock
 from .middleware import current
 from .models import AuditEvent
+from .models.audit import UnknownChainKeyError
 
 GENESIS = "0" * 64
 CHANGED = "***CHANGED***"
@@ -65,7 +68,7 @@ def record(
         reason=(reason or "").strip()[:2000],
         prev_hash=previous or GENESIS,
     )
-    event.hash = event.compute_hash()
+    event.seal()
     event.save(force_insert=True)
     return event
 
@@ -78,8 +81,11 @@ class ChainReport:
     problem: str = ""
     head_id: int | None = None
     head_hash: str = ""
+    legacy: int = 0
 
     def __str__(self):
+        if self.intact and self.legacy:
+            return f"intact, {self.count} events ({self.legacy} from before the chain was keyed)"
         if self.intact:
             return f"intact, {self.count} events"
         return f"broken at event {self.broken_at}: {self.problem}"
@@ -90,10 +96,15 @@ def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) 
 
     The chain alone cannot show that its newest events were removed. ``anchor`` is an
     (event id, hash) pair kept outside the database from an earlier run: the walk must meet
-    that event unchanged, or the trail was cut or rewritten since.
+    that event unchanged, or the trail was cut or rewritten since (an empty trail included).
+
+    Plain SHA-256 events are accepted only before the first keyed one: once the chain is
+    keyed, a plain hash is what someone without the key would have to write.
     """
     previous_hash = GENESIS
     count = 0
+    legacy = 0
+    keyed_seen = False
     last_id = 0
     anchor_seen = anchor is None
     with transaction.atomic():
@@ -110,7 +121,25 @@ def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) 
                         "its previous-hash does not match the event before it "
                         "(an event was deleted or inserted before it)",
                     )
-                if event.compute_hash() != event.hash:
+                if event.is_keyed:
+                    keyed_seen = True
+                elif keyed_seen:
+                    return ChainReport(
+                        False,
+                        count,
+                        event.pk,
+                        "it has a plain hash after the chain was keyed "
+                        "(rewritten by someone without the chain key)",
+                    )
+                else:
+                    legacy += 1
+                try:
+                    expected = event.compute_hash()
+                except UnknownChainKeyError as exc:
+                    return ChainReport(
+                        False, count, event.pk, f"{exc} (keep old keys after the newest one)"
+                    )
+                if not hmac.compare_digest(expected, event.hash):
                     return ChainReport(
                         False, count, event.pk, "its content does not match its hash (edited)"
                     )
@@ -134,7 +163,9 @@ def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) 
             anchor[0],
             "the anchored event is gone (events were removed from the end of the trail)",
         )
-    return ChainReport(True, count, head_id=last_id or None, head_hash=previous_hash)
+    return ChainReport(
+        True, count, head_id=last_id or None, head_hash=previous_hash, legacy=legacy
+    )
 
 
 def record_export(*, actor: ActorLike, filters: dict) -> AuditEvent:

@@ -1,9 +1,13 @@
-"""Request id and client address, available to the audit writer and to every log line."""
+"""Request id and client address, available to the audit writer and to every log line; and
+the refusal of form posts that are not UTF-8."""
 
 import contextvars
 import logging
 import uuid
 from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
+
+from django.core.exceptions import BadRequest
 
 
 @dataclass(frozen=True)
@@ -16,9 +20,13 @@ current = contextvars.ContextVar("ipaas_request_context", default=RequestContext
 
 
 def client_address(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy sets it,
-    # and then the deployment should rewrite REMOTE_ADDR at the proxy.
-    return request.META.get("REMOTE_ADDR", "")[:64]
+    # The very address axes locks out by (its AXES_IPWARE_* settings): REMOTE_ADDR, or behind
+    # the TLS proxy (DJANGO_BEHIND_PROXY) the address that proxy appended to X-Forwarded-For.
+    # Imported here: this module is loaded by the LOGGING setup, before the apps whose models
+    # axes.helpers imports are ready.
+    from axes.helpers import get_client_ip_address
+
+    return (get_client_ip_address(request) or "")[:64]
 
 
 class RequestIdMiddleware:
@@ -36,6 +44,31 @@ class RequestIdMiddleware:
             current.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class Utf8FormMiddleware:
+    """A form post whose fields are not UTF-8 is a 400 before anything reads it.
+
+    Django decodes such fields with replacement characters (so a reason or a name would be
+    saved as mojibake), and refuses a form labelled with another charset only when something
+    reads ``request.POST``, which was the CSRF check, whose error then became a 500.
+    """
+
+    FORM = "application/x-www-form-urlencoded"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.content_type == self.FORM:
+            charset = (request.content_params.get("charset") or "utf-8").lower()
+            if charset != "utf-8":
+                raise BadRequest("A form post must be UTF-8.")
+            try:
+                unquote_to_bytes(request.body.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadRequest("A form post must be UTF-8.") from None
+        return self.get_response(request)
 
 
 class RequestIdLogFilter(logging.Filter):

@@ -73,4 +73,5 @@ urlpatterns = [
     path("people/", people.people_list, name="people"),
     route("people/<int:pk>/role/", people.people_set_role),
     route("people/<int:pk>/active/", people.people_set_active),
+    route("people/<int:pk>/unlock/", people.people_unlock),
 ]

@@ -1,9 +1,37 @@
 """Fixtures shared by every layer: people with each role, logged-in clients, a valid key."""
 
+from unittest import mock
+
 import pytest
 
 from subscriptions.models import Role
 from tests import factories
+
+AUDIT_TABLE = "subscriptions_auditevent"
+TRUNCATE_GUARD = "subscriptions_auditevent_no_truncate"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_truncate_guard():
+    """Transactional tests (the browser ones) end with a flush, a TRUNCATE of every table on
+    PostgreSQL, which the audit table refuses (migration 0006). Only the test run's flush
+    lifts that guard, inside the flush's own transaction."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        if AUDIT_TABLE not in tables or not statements:
+            return statements
+        return [
+            f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER {TRUNCATE_GUARD}",
+            *statements,
+            f"ALTER TABLE {AUDIT_TABLE} ENABLE TRIGGER {TRUNCATE_GUARD}",
+        ]
+
+    with mock.patch.object(DatabaseOperations, "sql_flush", sql_flush):
+        yield
 
 
 @pytest.fixture(scope="session")

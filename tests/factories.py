@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from subscriptions.actors import COMMAND_LINE
 from subscriptions.models import AuditEvent, Certificate, Role, Subscription
+from subscriptions.models.audit import LEGACY_SCHEME
 
 PASSWORD = "correct horse battery staple 42"
 API_HOST_PATH = "suitetalk.api.netsuite.com/services/rest/record/v1"
@@ -55,6 +56,17 @@ def logged_in_client(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def lock_out(username: str, *, address: str = "192.0.2.10") -> None:
+    """Fail the real login view until axes locks ``username`` out at ``address``."""
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client(REMOTE_ADDR=address)
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": username, "password": "wrong " + PASSWORD})
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -212,11 +224,20 @@ def active_certificate(subscription, certificate_pem: str, certificate_id: str) 
 # --- audit events ----------------------------------------------------------------------------
 
 
-def chain_events(specs, *, previous: str | None = None, start=None, step=dt.timedelta(minutes=1)):
+def chain_events(
+    specs,
+    *,
+    previous: str | None = None,
+    start=None,
+    step=dt.timedelta(minutes=1),
+    legacy: bool = False,
+):
     """Unsaved events with chosen fields, linked and hashed as ``audit.record()`` links them.
 
     Each spec is a dict of AuditEvent fields; ``created_at`` defaults to ``start + i * step``.
     The chain continues from ``previous`` (a hash), or from the newest stored event.
+    ``legacy`` hashes them with plain SHA-256, as events were written before the chain was
+    keyed.
     """
     from subscriptions import audit
 
@@ -229,7 +250,12 @@ def chain_events(specs, *, previous: str | None = None, start=None, step=dt.time
         fields = {"actor_name": "someone", "action": "test.event", "created_at": start + i * step}
         fields.update(spec)
         event = AuditEvent(prev_hash=previous, **fields)
-        event.hash = previous = event.compute_hash()
+        if legacy:
+            event.hash_scheme = LEGACY_SCHEME
+            event.hash = event.compute_hash()
+        else:
+            event.seal()
+        previous = event.hash
         events.append(event)
     return events
 

@@ -1,15 +1,52 @@
-"""The audit trail's events: append-only, hash-chained, readable after their subjects are gone."""
+"""The audit trail's events: append-only, hash-chained, readable after their subjects are gone.
+
+The chain is keyed (HMAC-SHA256 with a key from AUDIT_CHAIN_KEYS, never stored here), so
+someone who can write to the table still cannot recompute a valid hash after rewriting an
+event. Events written before the chain was keyed keep their plain SHA-256: the table is
+append-only, so they are verified as they were written, each by the scheme it names.
+"""
 
 import hashlib
+import hmac
 import json
+from functools import lru_cache
 
+from django.conf import settings
 from django.db import models
 
-__all__ = ["AppendOnlyError", "AuditEvent"]
+__all__ = ["LEGACY_SCHEME", "AppendOnlyError", "AuditEvent", "UnknownChainKeyError"]
+
+# Plain SHA-256, as every event was hashed before the chain was keyed.
+LEGACY_SCHEME = "sha256"
+KEYED_PREFIX = "hmac-sha256:"
 
 
 class AppendOnlyError(Exception):
     """The application tried to change or remove an audit event."""
+
+
+class UnknownChainKeyError(LookupError):
+    """The event names a chain key that AUDIT_CHAIN_KEYS does not hold."""
+
+
+def chain_key_id(key: str) -> str:
+    # Like EncryptedTextField's key ids: an operator can tell which key signed an event
+    # without the key itself being written down.
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+@lru_cache(maxsize=8)
+def _chain_keys(keys: tuple[str, ...]) -> tuple[str, dict[str, bytes]]:
+    if not keys:
+        raise UnknownChainKeyError("AUDIT_CHAIN_KEYS is empty: give at least one key.")
+    return KEYED_PREFIX + chain_key_id(keys[0]), {
+        KEYED_PREFIX + chain_key_id(key): key.encode() for key in keys
+    }
+
+
+def chain_keys() -> tuple[str, dict[str, bytes]]:
+    """(the scheme new events get, scheme -> key for every configured key), newest first."""
+    return _chain_keys(tuple(k.strip() for k in settings.AUDIT_CHAIN_KEYS if k.strip()))
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -48,6 +85,9 @@ class AuditEvent(models.Model):
     # Unique: two events claiming the same predecessor (a forked chain) cannot both be stored.
     prev_hash = models.CharField(max_length=64, unique=True)
     hash = models.CharField(max_length=64, unique=True)
+    # How ``hash`` was made: LEGACY_SCHEME, or "hmac-sha256:<key id>". Rows from before the
+    # keyed chain got the default when the column was added (no row was rewritten).
+    hash_scheme = models.CharField(max_length=32, default=LEGACY_SCHEME)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -73,7 +113,11 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("The audit trail is append-only: events are never deleted.")
 
     def canonical(self) -> bytes:
-        """The bytes the hash covers: every field but the hash itself."""
+        """The bytes the hash covers: every field but the hash itself.
+
+        A legacy event's bytes are exactly what they were when it was written; a keyed one
+        also covers its scheme, so it cannot be relabelled as another key's.
+        """
         data = {
             "created_at": self.created_at.isoformat(),
             "actor_id": self.actor_id,
@@ -89,7 +133,34 @@ class AuditEvent(models.Model):
             "reason": self.reason,
             "prev_hash": self.prev_hash,
         }
+        if self.hash_scheme != LEGACY_SCHEME:
+            data["hash_scheme"] = self.hash_scheme
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
+    @property
+    def is_keyed(self) -> bool:
+        return self.hash_scheme != LEGACY_SCHEME
+
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+        """The hash by the event's own scheme; raises UnknownChainKeyError for a key not
+        configured (any longer)."""
+        if not self.is_keyed:
+            return hashlib.sha256(self.canonical()).hexdigest()
+        key = chain_keys()[1].get(self.hash_scheme)
+        if key is None:
+            raise UnknownChainKeyError(
+                f"the event's chain key {self.hash_scheme.removeprefix(KEYED_PREFIX)} is not "
+                "among AUDIT_CHAIN_KEYS"
+            )
+        return hmac.new(key, self.canonical(), hashlib.sha256).hexdigest()
+
+    def hash_matches(self) -> bool:
+        try:
+            return hmac.compare_digest(self.compute_hash(), self.hash)
+        except UnknownChainKeyError:
+            return False
+
+    def seal(self) -> None:
+        """Hash a new event with the newest chain key: how every event is written now."""
+        self.hash_scheme = chain_keys()[0]
+        self.hash = self.compute_hash()

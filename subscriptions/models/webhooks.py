@@ -7,7 +7,13 @@ from django.db import models
 
 from .subscription import Subscription
 
-__all__ = ["WebhookState"]
+__all__ = ["AUTH_DETAILS_TOKEN_MAX_LENGTH", "WebhookState"]
+
+# The iPaaS Auth Details access token: the bearer token NetSuite sends with every webhook.
+# The dashboard's own keys are 43 characters and common bearer tokens (JWTs included) stay
+# well under 1000; a longer value is a paste mistake, and each webhook header carries it, so
+# the form and the service both refuse it before anything reaches NetSuite.
+AUTH_DETAILS_TOKEN_MAX_LENGTH = 1000
 
 
 class WebhookState(models.Model):

@@ -1,9 +1,10 @@
-"""Read queries for the people page: every user with their role."""
+"""Read queries for the people page: every user with their role and whether axes locks them out."""
 
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
+from ..lockout import locked_usernames
 from ..models import Role
 
 
@@ -12,16 +13,23 @@ class Person:
     user: object
     role: str  # Role value, or "" when the user holds none
     role_label: str
+    locked_out: bool = False
 
 
 def people() -> list[Person]:
-    """Every user with their role: two queries whatever the number of people."""
+    """Every user with their role and lockout: three queries whatever the number of people."""
     labels = {r.label: r for r in Role}
+    locked = locked_usernames()
     result = []
     users = get_user_model().objects.order_by("username").prefetch_related("groups")
     for user in users:
         role = next((labels[g.name] for g in user.groups.all() if g.name in labels), None)
         result.append(
-            Person(user, role.value if role else "", role.label if role else "(no role)")
+            Person(
+                user,
+                role.value if role else "",
+                role.label if role else "(no role)",
+                locked_out=user.get_username() in locked,
+            )
         )
     return result

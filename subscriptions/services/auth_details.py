@@ -20,6 +20,7 @@ from .. import audit
 from ..actors import ActorLike
 from ..integration import client_for
 from ..models import Subscription
+from ..models.webhooks import AUTH_DETAILS_TOKEN_MAX_LENGTH
 from ..problems import REMOTE_ERRORS, Problem, audit_answer
 from .errors import ServiceError
 
@@ -163,6 +164,14 @@ def auth_details_update(
     """
     clean = _validated(webhook_url, tracking_guid, require_https, built_here)
     token = (access_token or "").strip()
+    if len(token) > AUTH_DETAILS_TOKEN_MAX_LENGTH:
+        raise AuthDetailsError(
+            "Correct the marked fields; nothing was sent.",
+            errors={
+                "access_token": f"The access token can have at most "
+                f"{AUTH_DETAILS_TOKEN_MAX_LENGTH} characters (it has {len(token)})."
+            },
+        )
     entry_id = str(entry_id)
     try:
         with client_for(subscription) as client:

@@ -1,4 +1,4 @@
-"""People: create them, give them a role, let them log in or not.
+"""People: create them, give them a role, let them log in or not, lift a login lockout.
 
 Two rules hold whoever asks (a page, a command, a job): nobody removes their own
 Administrator role or deactivates themselves, and the dashboard is never left without an
@@ -8,6 +8,7 @@ administrators demoting each other at once cannot both succeed.
 
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
@@ -119,3 +120,24 @@ def user_set_active(
             reason=reason,
         )
     return user
+
+
+def user_unlock(*, user: AbstractBaseUser, actor: ActorLike, reason: str = "") -> int:
+    """Clear the person's failed logins (axes' records, from every address); returns how many
+    records were cleared, 0 (and nothing on record) when there were none.
+
+    An address locked by its own, higher limit stays locked: that lock is about the address
+    (password spraying), not about this person.
+    """
+    with transaction.atomic():
+        cleared = axes_reset(username=user.get_username())
+        if cleared:
+            audit.record(
+                actor=actor,
+                action="user.unlocked",
+                target=user,
+                target_type="user",
+                changes={"failed login records cleared": cleared},
+                reason=reason,
+            )
+    return cleared

@@ -1,4 +1,8 @@
-"""The auditor's pages: the filtered, keyset-paged trail, one event, and the CSV export."""
+"""The auditor's pages: the filtered, keyset-paged trail, one event, and the CSV export.
+
+The export is a POST: it writes an audit event (``audit.exported``), and a GET that changes
+something can be set off from another site by a link or an image.
+"""
 
 import csv
 import json
@@ -7,7 +11,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from .. import audit
 from ..forms.audit import AuditFilterForm
@@ -16,9 +20,9 @@ from ..selectors import audit as selectors
 from .htmx import partial_or_page
 
 
-def _filter_form(request) -> AuditFilterForm:
+def _filter_form(data) -> AuditFilterForm:
     return AuditFilterForm(
-        request.GET,
+        data,
         subscriptions=selectors.audit_subscription_choices(),
         actions=selectors.audit_actions(),
     )
@@ -35,20 +39,19 @@ def _cursor(request, name: str) -> tuple[int | None, bool]:
     return int(raw), False
 
 
-def _filter_query(form: AuditFilterForm) -> str:
-    """The filter part of the query string, for pager and export links."""
-    params = {
+def _filter_params(form: AuditFilterForm) -> dict[str, str]:
+    """The filters given and valid: for pager links and the export form's hidden fields."""
+    return {
         name: form.data.get(name, "")
         for name in form.fields
         if form.data.get(name, "") and name not in form.errors
     }
-    return urlencode(params)
 
 
 @require_GET
 @require("view_auditevent")
 def audit_list(request):
-    form = _filter_form(request)
+    form = _filter_form(request.GET)
     before, bad_before = _cursor(request, "before")
     after, bad_after = _cursor(request, "after")
     page = None
@@ -65,7 +68,8 @@ def audit_list(request):
         "form": form,
         "page": page,
         "notice": notice,
-        "filter_query": _filter_query(form),
+        "filter_query": urlencode(_filter_params(form)),
+        "filter_params": _filter_params(form),
         "people_names": selectors.audit_person_names(),
         "can_export": request.user.has_perm("subscriptions.export_auditevent"),
     }
@@ -105,7 +109,7 @@ def audit_detail(request, pk):
         "nav": "audit",
         "event": event,
         "diff": _diff_rows(event.changes),
-        "hash_matches": event.compute_hash() == event.hash,
+        "hash_matches": event.hash_matches(),
         "subscription_exists": selectors.subscription_exists(event.subscription_id),
     }
     return render(request, "audit/detail.html", context)
@@ -161,10 +165,10 @@ def _csv_lines(rows):
         yield writer.writerow([_cell(v) for v in row])
 
 
-@require_GET
+@require_POST
 @require("export_auditevent")
 def audit_export(request):
-    form = _filter_form(request)
+    form = _filter_form(request.POST)
     if not form.is_valid():
         context = {
             "notice": "The export was not started: fix the filters first.",
@@ -172,6 +176,7 @@ def audit_export(request):
             "form": form,
             "page": None,
             "filter_query": "",
+            "filter_params": {},
             "people_names": selectors.audit_person_names(),
             "can_export": True,
         }

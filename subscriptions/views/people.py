@@ -2,9 +2,11 @@
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from ..forms.people import ActiveForm, ReasonForm, RoleForm
 from ..models import Role
 from ..permissions import require
 from ..selectors.people import people
@@ -21,10 +23,6 @@ def people_list(request):
     return render(request, "people/list.html", context)
 
 
-def _reason(request) -> str:
-    return request.POST.get("reason", "").strip()[:2000]
-
-
 def _change(request, change, success: str):
     """Call the service; its refusal or ``success`` is the message on the people page."""
     try:
@@ -36,23 +34,32 @@ def _change(request, change, success: str):
     return redirect("subscriptions:people")
 
 
+def _refused(request, person, what: str, form) -> HttpResponseRedirect:
+    if "role" in form.errors:
+        labels = ", ".join(label for _, label in Role.choices)
+        problem = f"choose one of {labels}."
+    elif "active" in form.errors:
+        problem = "the request was not valid."
+    else:
+        problem = form.first_error()
+    messages.error(request, f"{what} {person.get_username()} not changed: {problem}")
+    return redirect("subscriptions:people")
+
+
 @require_POST
 @require(MANAGE)
 def people_set_role(request, pk):
     person = get_object_or_404(get_user_model(), pk=pk)
-    role = request.POST.get("role", "")
-    if role not in Role.values:
-        labels = ", ".join(label for _, label in Role.choices)
-        messages.error(
-            request, f"Role of {person.get_username()} not changed: choose one of {labels}."
-        )
-        return redirect("subscriptions:people")
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, person, "Role of", form)
+    role = form.cleaned_data["role"]
     return _change(
         request,
         lambda: user_services.user_set_role(
-            user=person, role=role, actor=request.user, reason=_reason(request)
+            user=person, role=role, actor=request.user, reason=form.cleaned_data["reason"]
         ),
-        f"{person.get_username()} is now {Role(role).label}.",
+        f"{person.get_username()} is now {role.label}.",
     )
 
 
@@ -60,16 +67,32 @@ def people_set_role(request, pk):
 @require(MANAGE)
 def people_set_active(request, pk):
     person = get_object_or_404(get_user_model(), pk=pk)
-    wanted = request.POST.get("active", "")
-    if wanted not in ("true", "false"):
-        messages.error(request, f"{person.get_username()} not changed: the request was not valid.")
-        return redirect("subscriptions:people")
-    active = wanted == "true"
+    form = ActiveForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, person, "Access of", form)
+    active = form.cleaned_data["active"]
     state = "can log in again" if active else "is deactivated and can no longer log in"
     return _change(
         request,
         lambda: user_services.user_set_active(
-            user=person, active=active, actor=request.user, reason=_reason(request)
+            user=person, active=active, actor=request.user, reason=form.cleaned_data["reason"]
         ),
         f"{person.get_username()} {state}.",
     )
+
+
+@require_POST
+@require(MANAGE)
+def people_unlock(request, pk):
+    person = get_object_or_404(get_user_model(), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, person, "Lockout of", form)
+    cleared = user_services.user_unlock(
+        user=person, actor=request.user, reason=form.cleaned_data["reason"]
+    )
+    if cleared:
+        messages.success(request, f"{person.get_username()} can try to log in again.")
+    else:
+        messages.info(request, f"{person.get_username()} was not locked out.")
+    return redirect("subscriptions:people")

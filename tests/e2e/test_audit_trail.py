@@ -6,6 +6,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
+from subscriptions.models import AuditEvent
 from tests.factories import append_events
 
 pytestmark = pytest.mark.browser
@@ -38,8 +39,11 @@ def test_auditor_filters_pages_and_exports_without_a_full_reload(page, login, au
     assert page.evaluate("window.__noReload") is True
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Export CSV").click()
+        page.get_by_role("button", name="Export CSV").click()
     exported = download_info.value
     with open(exported.path(), encoding="utf-8") as handle:
         records = list(csv.DictReader(io.StringIO(handle.read())))
     assert [r["action"] for r in records] == ["test.rare"] * 3
+    # The export form posted the applied filter, and the export is on record with it.
+    exported_event = AuditEvent.objects.get(action="audit.exported")
+    assert exported_event.changes == {"filters": {"action": "test.rare"}}

@@ -200,3 +200,44 @@ def test_use_this_dashboard_takes_the_configured_public_address_over_the_request
     assert netsuite_sim.record(RECORD, "2")["custrecord_otg_ipaas_webhook"] == (
         f"https://admin.example.com/hooks/netsuite/{subscription.pk}/"
     )
+
+
+# The access token's maximum length ---------------------------------------------------------
+
+
+def test_the_form_refuses_an_access_token_over_the_maximum_and_sends_nothing(
+    netsuite_sim, admin_client_, ec_pair
+):
+    from subscriptions.models.webhooks import AUTH_DETAILS_TOKEN_MAX_LENGTH
+
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    url = "https://hooks.example.com/netsuite/1/"
+    too_long = "t" * (AUTH_DETAILS_TOKEN_MAX_LENGTH + 1)
+    response = edit(admin_client_, subscription, 1, webhook_url=url, access_token=too_long)
+    assert "at most 1000 characters" in parse(response).find(class_="errorlist").text
+    assert too_long not in response.content.decode()
+    assert netsuite_sim.stats()["requests"] == 0
+    assert not AuditEvent.objects.filter(action__startswith="auth_details").exists()
+    # The maximum itself is accepted.
+    edit(admin_client_, subscription, 1, webhook_url=url, access_token="t" * 1000)
+    assert AuditEvent.objects.filter(action="auth_details.updated").count() == 1
+
+
+def test_the_service_refuses_an_access_token_over_the_maximum_for_every_caller(
+    netsuite_sim, admin_user, ec_pair
+):
+    from subscriptions.services.auth_details import AuthDetailsError, auth_details_update
+
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    with pytest.raises(AuthDetailsError) as refused:
+        auth_details_update(
+            subscription=subscription,
+            entry_id="1",
+            webhook_url="https://hooks.example.com/netsuite/1/",
+            tracking_guid=None,
+            access_token="t" * 1001,
+            actor=admin_user,
+        )
+    assert "at most 1000 characters" in refused.value.errors["access_token"]
+    assert netsuite_sim.stats()["requests"] == 0
+    assert not AuditEvent.objects.filter(action__startswith="auth_details").exists()

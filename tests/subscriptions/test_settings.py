@@ -1,6 +1,8 @@
-"""Settings read from the environment: production fails fast and passes check --deploy."""
+"""Settings read from the environment: no secret comes from the source outside the test run;
+production fails fast and passes check --deploy."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ def run_manage(*args, **env_overrides):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "FIELD_ENCRYPTION", "DATABASE_URL"))
+        if not k.startswith(("DJANGO_", "FIELD_ENCRYPTION", "AUDIT_CHAIN", "DATABASE_URL"))
     }
     # The .env that `make run` writes must not hand these checks the secrets they test for.
     env["DJANGO_READ_DOT_ENV"] = "false"
@@ -29,13 +31,17 @@ def run_manage(*args, **env_overrides):
     )
 
 
-def production_env(**extra):
-    env = {
-        "DJANGO_ENV": "production",
+def own_secrets() -> dict:
+    """What `make run` writes into .env, or an operator sets."""
+    return {
         "DJANGO_SECRET_KEY": "k" * 10 + Fernet.generate_key().decode() + "z" * 20,
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "DJANGO_ALLOWED_HOSTS": "admin.example.com",
+        "AUDIT_CHAIN_KEYS": secrets.token_urlsafe(32),
     }
+
+
+def production_env(**extra):
+    env = {"DJANGO_ENV": "production", **own_secrets(), "DJANGO_ALLOWED_HOSTS": "admin.example.com"}
     env.update(extra)
     return env
 
@@ -43,7 +49,9 @@ def production_env(**extra):
 def test_production_refuses_to_start_without_its_secrets_and_names_them():
     result = run_manage("check", DJANGO_ENV="production")
     assert result.returncode != 0
-    for name in ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DJANGO_ALLOWED_HOSTS"):
+    for name in (
+        "DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_CHAIN_KEYS", "DJANGO_ALLOWED_HOSTS"
+    ):
         assert name in result.stderr
 
 
@@ -99,6 +107,81 @@ def test_production_refuses_simulator_mode_and_a_plain_http_base_url():
 
 
 def test_simulator_mode_needs_the_simulators_address():
-    result = run_manage("check", NETSUITE_SIMULATOR="1")
+    result = run_manage("check", NETSUITE_SIMULATOR="1", **own_secrets())
     assert result.returncode != 0
     assert "NETSUITE_SIMULATOR is set but NETSUITE_BASE_URL is not" in result.stderr
+
+
+# Outside production: no secret from the source -------------------------------------------
+
+
+def test_development_refuses_to_start_without_its_own_secrets_and_says_what_to_do():
+    result = run_manage("check")
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    for name in ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_CHAIN_KEYS"):
+        assert name in message
+    assert "make run" in message and ".env" in message
+
+
+def test_development_missing_one_secret_names_just_that_one():
+    env = own_secrets()
+    del env["FIELD_ENCRYPTION_KEYS"]
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "FIELD_ENCRYPTION_KEYS" in message
+    assert "DJANGO_SECRET_KEY" not in message and "AUDIT_CHAIN_KEYS" not in message
+
+
+def test_development_starts_with_its_own_secrets():
+    result = run_manage("check", **own_secrets())
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_a_short_audit_chain_key_is_refused():
+    result = run_manage("check", **{**own_secrets(), "AUDIT_CHAIN_KEYS": "short"})
+    assert result.returncode != 0
+    assert "AUDIT_CHAIN_KEYS: each key needs at least 32 characters" in result.stderr
+
+
+def test_make_run_writes_every_secret_the_settings_need_and_keeps_existing_ones(tmp_path):
+    """`make run` (scripts/run_dev.py) writes .env, which settings.py reads for every
+    manage.py command too; the values it writes must be all that a start needs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_dev", ROOT / "scripts" / "run_dev.py")
+    run_dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_dev)
+    run_dev.ROOT = tmp_path
+    # An older .env (from before the chain was keyed) keeps its keys and gains the new one.
+    (tmp_path / ".env").write_text("DJANGO_SECRET_KEY=kept-as-it-was\n")
+    run_dev.ensure_env_file()
+    written = dict(
+        line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines() if "=" in line
+    )
+    assert written["DJANGO_SECRET_KEY"] == "kept-as-it-was"
+    assert set(written) == {"DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_CHAIN_KEYS"}
+    written["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    result = run_manage("check", **written)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / ".env").unlink()
+    run_dev.ensure_env_file()
+    fresh = (tmp_path / ".env").read_text()
+    assert "kept-as-it-was" not in fresh
+    for name in ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_CHAIN_KEYS"):
+        assert f"\n{name}=" in fresh
+
+
+def test_behind_the_proxy_axes_reads_the_forwarded_address_and_otherwise_only_remote_addr():
+    show = (
+        "from django.conf import settings; "
+        "print(settings.AXES_IPWARE_META_PRECEDENCE_ORDER, settings.AXES_IPWARE_PROXY_COUNT)"
+    )
+    shell = ("shell", "--no-imports", "-c", show)
+    behind = run_manage(*shell, DJANGO_BEHIND_PROXY="true", **own_secrets())
+    assert behind.returncode == 0, behind.stderr
+    assert behind.stdout.strip() == "('HTTP_X_FORWARDED_FOR', 'REMOTE_ADDR') 0"
+    direct = run_manage(*shell, **own_secrets())
+    assert direct.stdout.strip() == "('REMOTE_ADDR',) None"
