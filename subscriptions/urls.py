@@ -51,6 +51,11 @@ urlpatterns = [
     route(CERT + "activate/", certificates.certificate_activate),
     route(CERT + "discard/", certificates.certificate_discard),
     route(CERT + "download/", certificates.certificate_download),
+    route(S + "certificates/rotate/confirm/", certificates.certificate_rotate_confirm),
+    route(S + "certificates/rotate/", certificates.certificate_rotate),
+    route(S + "certificates/netsuite/", certificates.certificate_netsuite_list),
+    route(S + "certificates/netsuite/revoke/confirm/", certificates.certificate_revoke_confirm),
+    route(S + "certificates/netsuite/revoke/", certificates.certificate_revoke_in_netsuite),
     # Webhooks
     route(S + "webhooks/", webhooks.webhooks),
     route(S + "webhooks/toggle/", webhooks.webhook_toggle),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import Certificate, ConnectionTest, Subscription
+from ..models import AuditEvent, Certificate, ConnectionTest, Subscription
 
 
 def passing_test(cert: Certificate) -> ConnectionTest | None:
@@ -45,6 +45,10 @@ class CertificateOverview:
     staged_test: ConnectionTest | None  # the latest test of the staged pair
     staged_ready: bool  # a passed test clears it for activation
     key_without_certificate: bool
+    # The Certificate ID the active one replaced, not revoked in NetSuite from here yet, and
+    # our row for it (None for a key typed into the form).
+    previous_certificate_id: str = ""
+    previous: Certificate | None = None
 
 
 def certificate_overview(subscription: Subscription) -> CertificateOverview:
@@ -62,6 +66,7 @@ def certificate_overview(subscription: Subscription) -> CertificateOverview:
             .first()
         )
         ready = passing_test(staged) is not None
+    previous_id = previous_to_revoke(subscription) if active is not None else ""
     return CertificateOverview(
         active=active,
         staged=staged,
@@ -69,4 +74,66 @@ def certificate_overview(subscription: Subscription) -> CertificateOverview:
         staged_test=staged_test,
         staged_ready=ready,
         key_without_certificate=active is None and bool(subscription.private_key_fingerprint),
+        previous_certificate_id=previous_id,
+        previous=next((c for c in retired if previous_id and c.certificate_id == previous_id),
+                      None),
     )
+
+
+# -- what the dashboard revoked in NetSuite ------------------------------------------------------
+
+# The audit trail is the record of a revocation in NetSuite (the Certificate row has no column
+# for it): the service writes these, the selectors read them back.
+REVOKED_IN_NETSUITE = "certificate.revoked_in_netsuite"
+ACTIVATED = "certificate.activated"
+NETSUITE_ID_CHANGE = "NetSuite Certificate ID"
+
+
+def revoked_in_netsuite(subscription: Subscription) -> set[str]:
+    """The NetSuite Certificate IDs this dashboard revoked for the subscription (one query)."""
+    revoked = set()
+    for changes in AuditEvent.objects.filter(
+        subscription_id=subscription.pk, action=REVOKED_IN_NETSUITE
+    ).values_list("changes", flat=True):
+        value = (changes or {}).get(NETSUITE_ID_CHANGE)
+        if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+            revoked.add(value[1])
+    return revoked
+
+
+def previous_to_revoke(subscription: Subscription) -> str:
+    """The Certificate ID the subscription signed in with before its latest activation, while
+    this dashboard has not revoked it in NetSuite ("" otherwise): what "Revoke the previous
+    certificate in NetSuite" offers. Two queries at most."""
+    changes = (
+        AuditEvent.objects.filter(subscription_id=subscription.pk, action=ACTIVATED)
+        .order_by("-id")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    value = (changes or {}).get("certificate_id")
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)):
+        return ""
+    previous = value[0]
+    if not previous or previous == subscription.certificate_id:
+        return ""
+    if previous in revoked_in_netsuite(subscription):
+        return ""
+    return previous
+
+
+def certificate_by_netsuite_id(subscription: Subscription, certificate_id: str):
+    """Our certificate with that NetSuite Certificate ID (the newest, if several), or None."""
+    if not certificate_id:
+        return None
+    return (
+        Certificate.objects.filter(subscription=subscription, certificate_id=certificate_id)
+        .defer("private_key")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def certificates_of(subscription: Subscription) -> list[Certificate]:
+    """Every certificate of the subscription, without the staged key (one query)."""
+    return list(Certificate.objects.filter(subscription=subscription).defer("private_key"))

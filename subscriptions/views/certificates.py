@@ -1,4 +1,5 @@
-"""Certificates: generate or upload a pair, give it its Certificate ID, activate or discard it.
+"""Certificates: generate or upload a pair, give it its Certificate ID, activate or discard it;
+or rotate through NetSuite in one go, list what NetSuite holds, revoke an old one there.
 
 Every action answers an HTMX request with the certificate section it changed and a plain form
 post with a redirect back and a message; bad input shows the section again with the form's
@@ -10,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -20,7 +23,7 @@ from ..forms.certificates import CertificateIdForm, GenerateCertificateForm, Upl
 from ..models import Certificate, Subscription
 from ..permissions import require
 from ..problems import Problem, Success
-from ..selectors.certificates import certificate_overview
+from ..selectors.certificates import certificate_by_netsuite_id, certificate_overview
 from ..selectors.subscriptions import subscription_get
 from ..services import certificates as certificate_service
 from .htmx import back, flash, is_partial, partial_or_page, return_to
@@ -29,7 +32,7 @@ CERTIFICATES_TEMPLATE = "subscriptions/actions/certificates.html"
 ACTIVATED_EVENT = "netsuite-certificate-activated"
 
 
-def _section(request, subscription, *, notice=None, status=200, **forms):
+def _section(request, subscription, *, notice=None, status=200, extra=None, **forms):
     context = {
         "subscription": subscription,
         "overview": certificate_overview(subscription),
@@ -40,14 +43,17 @@ def _section(request, subscription, *, notice=None, status=200, **forms):
         "return_to": return_to(request),
         "simulator": settings.NETSUITE_SIMULATOR,
         "nav": "subscriptions",
+        **(extra or {}),
     }
     name = partial_or_page(request, CERTIFICATES_TEMPLATE, "section")
     return render(request, name, context, status=200 if is_partial(request) else status)
 
 
-def _done(request, subscription, notice: Problem | Success):
+def _done(request, subscription, notice: Problem | Success, extra=None):
     if is_partial(request):
-        return _section(request, subscription, notice=notice)
+        # Read again: the action may have changed it (an activation, a rotation).
+        subscription = subscription_get(subscription.pk)
+        return _section(request, subscription, notice=notice, extra=extra)
     flash(request, notice)
     return back(request, "subscriptions:detail", pk=subscription.pk)
 
@@ -216,3 +222,118 @@ def certificate_download(request, pk, cert_pk):
     response = HttpResponse(cert.certificate_pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = f'attachment; filename="{cert.download_name}"'
     return response
+
+
+# -- through NetSuite's certificate rotation endpoint -------------------------------------------
+
+ROTATE_PREFIX = "rotate"
+
+
+def _next(request) -> str:
+    """Where the page that asked for a confirmation or a listing lives: a path of ours, or
+    "" (a form's ``next`` is checked again by ``back``)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _confirm(request, subscription, confirm: str, *, status=200, **context):
+    """The confirmation step before an action that changes NetSuite: the section's place for
+    HTMX, a page of its own without JavaScript."""
+    target = _next(request)
+    context.update(
+        subscription=subscription,
+        confirm=confirm,
+        return_to=target,
+        cancel_url=target or reverse("subscriptions:detail", args=[subscription.pk]),
+        nav="subscriptions",
+    )
+    name = partial_or_page(request, CERTIFICATES_TEMPLATE, f"{confirm}_confirm")
+    return render(request, name, context, status=200 if is_partial(request) else status)
+
+
+@require_GET
+@require("manage_certificates")
+def certificate_rotate_confirm(request, pk):
+    subscription = subscription_get(pk)
+    form = GenerateCertificateForm(prefix=ROTATE_PREFIX)
+    return _confirm(request, subscription, "rotate", rotate_form=form)
+
+
+@require_POST
+@require("manage_certificates")
+def certificate_rotate(request, pk):
+    subscription = subscription_get(pk)
+    form = GenerateCertificateForm(request.POST, prefix=ROTATE_PREFIX)
+    if not form.is_valid():
+        return _confirm(request, subscription, "rotate", status=400, rotate_form=form)
+    try:
+        rotation = certificate_service.certificate_rotate_through_netsuite(
+            subscription=subscription, actor=request.user, key_type=form.cleaned_data["key_type"],
+            days=form.cleaned_data["days"],
+        )
+    except certificate_service.CertificateActionError as exc:
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+            return _confirm(request, subscription, "rotate", status=400, rotate_form=form)
+        return _done(request, subscription, exc.problem)
+    response = _done(request, subscription, rotation.notice, extra={"rotation": rotation})
+    if rotation.passed and is_partial(request):
+        trigger_client_event(response, ACTIVATED_EVENT)
+    return response
+
+
+@require_GET
+@require("manage_certificates")
+def certificate_revoke_confirm(request, pk):
+    subscription = subscription_get(pk)
+    certificate_id = request.GET.get("certificate_id", "").strip()
+    if not certificate_id:
+        return HttpResponseBadRequest("Which certificate: certificate_id is missing.")
+    return _confirm(
+        request, subscription, "revoke",
+        certificate_id=certificate_id,
+        ours=certificate_by_netsuite_id(subscription, certificate_id),
+        in_use=certificate_id == subscription.certificate_id,
+    )
+
+
+@require_POST
+@require("manage_certificates")
+def certificate_revoke_in_netsuite(request, pk):
+    subscription = subscription_get(pk)
+    certificate_id = request.POST.get("certificate_id", "").strip()
+    try:
+        certificate_service.certificate_revoke_in_netsuite(
+            subscription=subscription, certificate_id=certificate_id, actor=request.user
+        )
+    except certificate_service.CertificateActionError as exc:
+        return _done(request, subscription, exc.problem)
+    return _done(
+        request, subscription,
+        Success(
+            f"NetSuite revoked the certificate {certificate_id}: no new token is issued for it."
+        ),
+    )
+
+
+@require_GET
+@require("view_subscription")
+def certificate_netsuite_list(request, pk):
+    """What NetSuite holds for the integration beside ours: read on request (a NetSuite call).
+
+    Shows IDs, dates, algorithms and the role and entity names, nothing secret, so every role
+    that sees the subscription may ask for it; revoking stays with ``manage_certificates``.
+    """
+    subscription = subscription_get(pk)
+    table = certificate_service.certificate_netsuite_table(subscription=subscription)
+    if is_partial(request):
+        context = {"subscription": subscription, "table": table, "return_to": _next(request)}
+        return render(request, f"{CERTIFICATES_TEMPLATE}#netsuite_table", context)
+    return _section(
+        request, subscription,
+        extra={"table": table, "return_to": _next(request) or request.get_full_path()},
+    )
