@@ -18,13 +18,16 @@ from django.utils.csp import CSP
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# An explicit variable always wins over the file; the file is for `make run`.
-if env.bool("DJANGO_READ_DOT_ENV", default=True):
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Decided before the file is read: the test run never reads the development .env (its
+# simulator address, secrets and flags belong to `make run`, not to the tests).
+TESTING = env.bool("DJANGO_TESTING", default="pytest" in sys.modules)
+# An explicit variable always wins over the file; the file is for `make run` and the manage.py
+# commands beside it (DJANGO_DOT_ENV names another file).
+if not TESTING and env.bool("DJANGO_READ_DOT_ENV", default=True):
+    environ.Env.read_env(env.str("DJANGO_DOT_ENV", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
-TESTING = env.bool("DJANGO_TESTING", default="pytest" in sys.modules)
 
 # Secrets the source must never supply: a default here would be public, and a staging server
 # that forgot DJANGO_ENV would sign sessions and encrypt keys with it.
@@ -108,7 +111,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, answering an HTMX request without a session with HX-Redirect to the login page.
+    "subscriptions.login_required.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -337,3 +341,9 @@ NETSUITE_RETRY_MAX_TOTAL = env.float("NETSUITE_RETRY_MAX_TOTAL", default=15.0)
 # subscription's API throttle window, before it gives up with a message.
 NETSUITE_SLOT_WAIT = env.float("NETSUITE_SLOT_WAIT", default=20.0)
 NETSUITE_THROTTLE_WAIT = env.float("NETSUITE_THROTTLE_WAIT", default=20.0)
+# How long the webhook table reuses NetSuite's deployment list (per subscription, in the
+# cache; 0 turns it off). Every write drops it; the table offers a refresh.
+WEBHOOK_LIST_CACHE_SECONDS = env.int("WEBHOOK_LIST_CACHE_SECONDS", default=60)
+# A connection test whose last step is older than this can no longer finish (the page that
+# drove it was left): it is shown as interrupted and never continued.
+CONNECTION_TEST_STALE_SECONDS = env.int("CONNECTION_TEST_STALE_SECONDS", default=120)

@@ -45,6 +45,26 @@ def ensure_env_file():
     env_file.chmod(0o600)
 
 
+SIMULATOR_MARK = "# The NetSuite simulator `make run` starts (manage.py commands beside it use it):"
+SIMULATOR_VARS = ("NETSUITE_BASE_URL", "NETSUITE_SIMULATOR")
+
+
+def record_simulator(base_url: str) -> None:
+    """Write the simulator's address into .env, so that `manage.py test_connection ...` from
+    another terminal talks to the simulator this `make run` serves. Replaced at every start
+    (the port may change); the secrets in the file are left as they are."""
+    env_file = ROOT / ".env"
+    lines = env_file.read_text().splitlines() if env_file.exists() else []
+    kept = [
+        line
+        for line in lines
+        if line != SIMULATOR_MARK and line.split("=", 1)[0].strip() not in SIMULATOR_VARS
+    ]
+    kept += [SIMULATOR_MARK, f"NETSUITE_BASE_URL={base_url}", "NETSUITE_SIMULATOR=1"]
+    env_file.write_text("\n".join(kept) + "\n")
+    env_file.chmod(0o600)
+
+
 def manage(*args, env):
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -70,7 +90,11 @@ def main():
     manage("migrate", "--verbosity", "0", env=env)
     manage("ensure_admin", env=env)
 
-    if not env.get("NETSUITE_BASE_URL"):
+    if env.get("NETSUITE_BASE_URL"):
+        # An address of one's own: the simulator flag in .env (from an earlier run) must not
+        # apply to it.
+        env.setdefault("NETSUITE_SIMULATOR", "0")
+    else:
         simulator = subprocess.Popen(
             [PY, "-m", "netsuite.simulator", "--host", "127.0.0.1", "--port", sim_port],
             cwd=ROOT,
@@ -84,6 +108,7 @@ def main():
             simulator.terminate()
             sys.exit(1)
         print(f"NetSuite simulator: {env['NETSUITE_BASE_URL']}")
+        record_simulator(env["NETSUITE_BASE_URL"])
         manage("demo_setup", env=env)
 
     print(f"\nDashboard: http://127.0.0.1:{port}/  (Ctrl-C stops it and the simulator)\n")

@@ -48,3 +48,77 @@
     }
   });
 })();
+
+// The webhook table: flags never reported by NetSuite are drawn indeterminate (they are
+// unknown, not off); a saved row announces its result and gets its checkbox's focus back; and
+// a table answer older than a row saved meanwhile is not swapped in over it (the table and
+// each row carry data-webhook-version, the newest recorded change when they were read).
+(function () {
+  "use strict";
+  function versionOf(html) {
+    var match = /data-webhook-version="(\d+)"/.exec(html || "");
+    return match ? parseInt(match[1], 10) : null;
+  }
+  function bumpTable(version) {
+    var table = document.getElementById("webhook-table");
+    if (table && version > parseInt(table.dataset.webhookVersion || "0", 10)) {
+      table.dataset.webhookVersion = String(version);
+    }
+  }
+  // A row's answer whose row was replaced meanwhile (a table refresh answered first): swap it
+  // into the row now shown under the same id, unless that one is newer. htmx fires the event
+  // on the detached row, so the listener sits on each row.
+  function retarget(event) {
+    var target = event.detail.target;
+    if (!target || !target.id || document.body.contains(target) || !event.detail.xhr) return;
+    var current = document.getElementById(target.id);
+    var answer = versionOf(event.detail.xhr.responseText);
+    if (!current || answer === null) return;
+    if (answer >= parseInt(current.dataset.webhookVersion || "0", 10)) {
+      event.detail.target = current;
+      bumpTable(answer);
+    }
+  }
+  function enhance(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("input[type=checkbox][data-indeterminate]").forEach(function (box) {
+      box.indeterminate = true;
+    });
+    var rows = Array.prototype.slice.call(root.querySelectorAll("tr[data-webhook-version]"));
+    if (root.matches && root.matches("tr[data-webhook-version]")) rows.push(root);
+    rows.forEach(function (row) {
+      if (row.dataset.webhookRetarget) return;
+      row.dataset.webhookRetarget = "1";
+      row.addEventListener("htmx:beforeSwap", retarget);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var table = document.getElementById("webhook-table");
+    var target = event.detail.target;
+    if (!table || !target || !event.detail.xhr) return;
+    var answer = versionOf(event.detail.xhr.responseText);
+    if (answer === null) return;
+    var seen = parseInt(table.dataset.webhookVersion || "0", 10);
+    if (target === table) {
+      if (answer < seen && event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
+        // Read before the row saved meanwhile: keep the row, and ask again for the whole table.
+        event.detail.shouldSwap = false;
+        window.htmx.ajax("GET", table.getAttribute("hx-get"), { target: table, swap: "outerHTML" });
+      }
+    } else if (table.contains(target)) {
+      bumpTable(answer);
+    }
+  });
+
+  document.addEventListener("webhook-saved", function (event) {
+    var detail = event.detail || {};
+    var live = document.getElementById("webhook-announce");
+    if (live) live.textContent = detail.message || "";
+    if (detail.focus) {
+      var box = document.getElementById(detail.focus);
+      if (box) box.focus();
+    }
+  });
+})();

@@ -6,6 +6,8 @@ a value, so a blank field means "keep the current key" and a failed POST does no
 pasted key back into the HTML.
 """
 
+from dataclasses import dataclass
+
 from django import forms
 from django.conf import settings
 from django.core import signing
@@ -64,6 +66,23 @@ def key_error_message(exc: CertificateError) -> str:
     # The remaining classes (e.g. an unsupported curve or an OpenSSH key) carry a message
     # specific to the key, better than anything generic here.
     return exc.message
+
+
+@dataclass(frozen=True)
+class KeptKey:
+    """A private key received with a refused submit of this form, kept (encrypted, in the
+    session) for its next submit. The page shows only its type and public fingerprint."""
+
+    pem: str
+    label: str
+    fingerprint: str
+
+    @property
+    def notice(self) -> str:
+        return (
+            f"The key you pasted ({self.label}, SHA-256 {self.fingerprint[:5]}…) is kept; "
+            "paste another to replace it."
+        )
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -244,10 +263,12 @@ class SubscriptionForm(forms.ModelForm):
         model = Subscription
         fields = PLAIN_FIELDS
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, kept_key: KeptKey | None = None, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.creating = self.instance.pk is None
+        # A key kept from this form's refused submit: used when the key fields come blank.
+        self.kept_key = kept_key
         versions = list(settings.SUBSCRIPTION_VERSIONS)
         choices = [(v, v) for v in versions]
         current_version = self.instance.version
@@ -358,6 +379,8 @@ class SubscriptionForm(forms.ModelForm):
             except UnicodeDecodeError:
                 self.add_error("private_key_pem", KEY_ERROR_MESSAGES[NotPemError])
                 return
+        if not text and self.kept_key is not None:
+            text = self.kept_key.pem
         if not text:
             if self.creating:
                 self.add_error(
@@ -419,6 +442,24 @@ class SubscriptionForm(forms.ModelForm):
         return self.initial.get("account_id", "")
 
     # --- what the template and the view need ---------------------------------------------
+
+    def received_key(self) -> KeptKey | None:
+        """The readable key this submit carried (pasted, uploaded or kept), to keep when the
+        form is refused for another reason; None if there was none or it was refused."""
+        info = (getattr(self, "cleaned_data", None) or {}).get("private_key_info")
+        if info is None or "private_key_pem" in self.errors:
+            return None
+        return KeptKey(
+            pem=self.cleaned_data["private_key"], label=info.label, fingerprint=info.fingerprint
+        )
+
+    def note_kept(self, key: KeptKey | None) -> None:
+        """Say next to the key field that ``key`` is kept for the next submit."""
+        self.kept_key = key
+        if key is not None:
+            self.fields["private_key_pem"].help_text = key.notice
+            # The bound field copied the help text when validation first built it.
+            self["private_key_pem"].help_text = key.notice
 
     def service_data(self) -> dict:
         data = {field: self.cleaned_data[field] for field in PLAIN_FIELDS}

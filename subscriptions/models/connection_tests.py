@@ -1,7 +1,11 @@
 """The steps and outcome of each connection test, kept as history and shown as the health badge."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .certificates import Certificate
 from .subscription import Subscription
@@ -9,7 +13,18 @@ from .subscription import Subscription
 __all__ = ["ConnectionTest"]
 
 
+def stale_before() -> dt.datetime:
+    """A running test whose last step is older than this can no longer finish."""
+    return timezone.now() - dt.timedelta(seconds=settings.CONNECTION_TEST_STALE_SECONDS)
+
+
 class ConnectionTest(models.Model):
+    """One connection test. "Interrupted" is not stored: it is a running test whose last step
+    is older than ``CONNECTION_TEST_STALE_SECONDS`` (the page that drove it was left); such a
+    test is never continued."""
+
+    INTERRUPTED = "interrupted"
+
     class Outcome(models.TextChoices):
         RUNNING = "running", "Running"
         PASSED = "passed", "Passed"
@@ -57,3 +72,29 @@ class ConnectionTest(models.Model):
     @property
     def duration_ms(self) -> int:
         return sum(int(s.get("ms") or 0) for s in self.steps)
+
+    @property
+    def last_activity(self) -> dt.datetime:
+        """When its last step was saved (``at``), or for older rows its start plus the steps."""
+        if self.steps:
+            at = parse_datetime(str(self.steps[-1].get("at") or ""))
+            if at is not None:
+                return at
+        return self.started_at + dt.timedelta(milliseconds=self.duration_ms)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.outcome == self.Outcome.RUNNING and self.last_activity < stale_before()
+
+    @property
+    def is_running(self) -> bool:
+        """Still running and able to go on (not interrupted)."""
+        return self.outcome == self.Outcome.RUNNING and not self.interrupted
+
+    @property
+    def shown_outcome(self) -> str:
+        return self.INTERRUPTED if self.interrupted else self.outcome
+
+    @property
+    def shown_outcome_label(self) -> str:
+        return "Interrupted" if self.interrupted else self.get_outcome_display()

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, Window
+from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
 from ..models import Certificate, ConnectionTest, Subscription
-from .connection_tests import finished_own_tests
+from ..models.connection_tests import stale_before
 
 
 @dataclass(frozen=True)
@@ -24,14 +24,16 @@ class Health:
 
     @property
     def level(self) -> str:
-        if self.test is None:
-            return ""
+        if self.test is None or self.test.outcome == ConnectionTest.Outcome.RUNNING:
+            return "warn" if self.test is not None and self.test.interrupted else ""
         return "ok" if self.test.outcome == ConnectionTest.Outcome.PASSED else "bad"
 
     @property
     def label(self) -> str:
         if self.test is None:
             return "Not tested"
+        if self.test.outcome == ConnectionTest.Outcome.RUNNING:
+            return "Interrupted" if self.test.interrupted else "Running"
         if self.test.outcome == ConnectionTest.Outcome.PASSED:
             return "Healthy"
         failed = self.test.failed_step
@@ -72,7 +74,11 @@ def health_map(subscriptions) -> dict[int, Health]:
     )
     tests = {
         t.subscription_id: t
-        for t in finished_own_tests()
+        # The newest finished test, or a newer one that can no longer finish (interrupted).
+        for t in ConnectionTest.objects.filter(staged_certificate__isnull=True)
+        .filter(
+            ~Q(outcome=ConnectionTest.Outcome.RUNNING) | Q(started_at__lt=stale_before())
+        )
         .filter(subscription_id__in=ids)
         .annotate(newest=newest_first)
         .filter(newest=1)

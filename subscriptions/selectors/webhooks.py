@@ -1,5 +1,7 @@
 """The webhook flags this dashboard last set, by Webhook Manager deployment."""
 
+from django.db.models import Max
+
 from ..models import Subscription, WebhookState
 
 
@@ -12,3 +14,12 @@ def webhook_state(subscription: Subscription, scriptdeploymentid: int) -> Webhoo
     return WebhookState.objects.filter(
         subscription=subscription, scriptdeploymentid=scriptdeploymentid
     ).first()
+
+
+def webhook_version(subscription: Subscription) -> int:
+    """The newest recorded change of the subscription's flags, in microseconds (0: none).
+
+    Pages compare it to drop a table answer older than a row they have just saved."""
+    newest = WebhookState.objects.filter(subscription=subscription).aggregate(Max("set_at"))
+    value = newest["set_at__max"]
+    return int(value.timestamp() * 1_000_000) if value else 0

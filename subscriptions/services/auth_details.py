@@ -134,6 +134,18 @@ def _validated(
     return clean
 
 
+PROTECTED_NAMES = {"production"}
+
+
+def needs_typed_name(name: str) -> bool:
+    """Whether overwriting this entry asks for its name to be typed (Production)."""
+    return name.strip().lower() in PROTECTED_NAMES
+
+
+def name_confirmed(name: str, typed: str) -> bool:
+    return not needs_typed_name(name) or typed.strip() == name.strip()
+
+
 def _target(subscription: Subscription, entry_id: str, name: str) -> dict:
     return {
         "target_type": "auth_details",
@@ -154,10 +166,13 @@ def auth_details_update(
     require_https: bool = True,
     built_here: bool = False,
     reason: str = "",
+    confirm_name: str | None = None,
 ) -> AuthDetailsEntry:
     """PATCH the entry with the changed fields.
 
     A blank ``access_token`` keeps the current one; ``tracking_guid=None`` keeps the GUID.
+    With ``confirm_name`` (an overwrite confirmed by a person), an entry NetSuite names
+    Production is changed only if that is the name typed.
 
     Raises :class:`AuthDetailsError` for bad input (nothing sent, nothing audited) or for a
     NetSuite failure (audited as ``auth_details.update_failed``).
@@ -176,6 +191,11 @@ def auth_details_update(
     try:
         with client_for(subscription) as client:
             before = AuthDetailsEntry.from_record(client.records.get(RECORD, entry_id))
+            if confirm_name is not None and not name_confirmed(before.name, confirm_name):
+                raise AuthDetailsError(
+                    "Nothing was sent.",
+                    errors={"confirm_name": f"Type {before.name} to confirm."},
+                )
             patch = {}
             if clean["webhook_url"] != before.webhook_url:
                 patch[WEBHOOK_FIELD] = clean["webhook_url"]
@@ -236,8 +256,11 @@ def auth_details_use_dashboard(
     actor: ActorLike,
     allow_http: bool = False,
     reason: str = "",
+    confirm_name: str | None = None,
 ) -> AuthDetailsEntry:
-    """Point the entry at this dashboard: its inbound URL and the Webhook API Key."""
+    """Point the entry at this dashboard: its inbound URL and the Webhook API Key.
+
+    ``confirm_name`` as for :func:`auth_details_update`: the page passes what was typed."""
     key = Subscription.objects.values_list("webhook_api_key", flat=True).get(pk=subscription.pk)
     if not key:
         raise AuthDetailsError(
@@ -259,4 +282,5 @@ def auth_details_use_dashboard(
         require_https=not allow_http,
         built_here=True,
         reason=reason or "Use this dashboard",
+        confirm_name=confirm_name,
     )

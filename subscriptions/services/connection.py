@@ -293,8 +293,10 @@ def _prune(subscription_id: int) -> None:
 def connection_test_step(
     *, test: ConnectionTest, actor: ActorLike, runner: _Runner | None = None
 ) -> ConnectionTest:
-    """Run the next step of a running test and save it; returns the test as saved."""
-    if test.outcome != ConnectionTest.Outcome.RUNNING:
+    """Run the next step of a running test and save it; returns the test as saved.
+
+    An interrupted test (its last step older than the bound) is never continued."""
+    if not test.is_running:
         return test
     index = len(test.steps)
     if index >= len(STEPS):
@@ -316,7 +318,8 @@ def connection_test_step(
         )
         if current.outcome != ConnectionTest.Outcome.RUNNING or len(current.steps) != index:
             return current  # a double-submitted step already did this one
-        current.steps = [*current.steps, result.as_dict(key)]
+        step = {**result.as_dict(key), "at": timezone.now().isoformat()}
+        current.steps = [*current.steps, step]
         if result.status == "failed" or index + 1 == len(STEPS):
             current.outcome = (
                 ConnectionTest.Outcome.FAILED

@@ -5,14 +5,23 @@ dashboard keeps the state it last set (``WebhookState``), written only after Net
 the POST. Every POST carries all three flags of the deployment: the recorded state with the
 requested change applied. Bulk actions run in a thread pool sized by the subscription's
 Concurrent Connections; the shared limiter holds the real cap whatever else runs meanwhile.
+
+The deployment list (NetSuite's facts only: ids, script ids, deployed; no flags, no secrets) is
+kept in Django's cache per subscription for ``WEBHOOK_LIST_CACHE_SECONDS``, so every view by
+every role does not call the RESTlet; the table says how old it is and offers a refresh, and
+every write drops it. Tables and rows carry a ``version`` (the newest recorded ``set_at``), so
+the page can refuse to swap in a table answer older than a row it has just saved.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,7 +39,7 @@ from ..actors import ActorLike, actor_name
 from ..integration import client_for
 from ..models import Subscription, WebhookState
 from ..problems import REMOTE_ERRORS, Problem, Success, audit_answer
-from ..selectors.webhooks import webhook_state, webhook_states
+from ..selectors.webhooks import webhook_state, webhook_states, webhook_version
 
 FLAGS = ("create", "update", "delete")
 _ANSWER_KEYS = {"create": CREATE_FLAG, "update": UPDATE_FLAG, "delete": DELETE_FLAG}
@@ -48,6 +57,7 @@ class WebhookRow:
     state: WebhookState | None = None
     problem: Problem | None = None
     listed: bool = True  # False when NetSuite's GET was unavailable or no longer lists it
+    version: int = 0  # the subscription's webhook version when this row was read
 
     @property
     def label(self) -> str:
@@ -63,8 +73,10 @@ class WebhookRow:
 
     @property
     def toggles(self) -> list[dict]:
+        # Never set from here: NetSuite does not report the flags, so they are unknown, not off.
+        unknown = self.state is None
         return [
-            {"flag": flag, "checked": self.flags[flag]}
+            {"flag": flag, "checked": self.flags[flag] and not unknown, "unknown": unknown}
             for flag in FLAGS
         ]
 
@@ -75,10 +87,18 @@ class WebhookTable:
     unplaced: list[WebhookRow] = field(default_factory=list)
     problem: Problem | None = None  # NetSuite could not list the deployments
     notice: Problem | Success | None = None  # the outcome of a bulk action
+    listed_at: float | None = None  # when NetSuite listed the deployments (epoch seconds)
+    version: int = 0
 
     @property
     def loaded(self) -> bool:
         return self.problem is None
+
+    @property
+    def age_seconds(self) -> int | None:
+        if self.listed_at is None:
+            return None
+        return max(0, int(time.time() - self.listed_at))
 
 
 @dataclass
@@ -103,14 +123,74 @@ def _row(
     )
 
 
+def _cache_key(subscription: Subscription) -> str:
+    return f"webhooks:deployments:{subscription.pk}"
+
+
+def _cached_deployments(
+    subscription: Subscription, *, stale_ok: bool = False
+) -> tuple[list[Deployment], float] | None:
+    """The deployment list NetSuite gave lately for this subscription's account, and when.
+
+    A write marks it stale: the table then asks NetSuite again, while a toggle may still take
+    a deployment's facts (module, deployed) from it."""
+    entry = cache.get(_cache_key(subscription))
+    if not isinstance(entry, dict) or entry.get("account") != subscription.account_id:
+        return None
+    if entry.get("stale") and not stale_ok:
+        return None
+    try:
+        deployments = [Deployment(**d, raw={}) for d in entry["deployments"]]
+    except (KeyError, TypeError):
+        return None
+    return deployments, float(entry["at"])
+
+
+def _cache_deployments(subscription: Subscription, deployments: list[Deployment]) -> float:
+    now = time.time()
+    seconds = settings.WEBHOOK_LIST_CACHE_SECONDS
+    if seconds > 0:
+        entry = {
+            "account": subscription.account_id,
+            "at": now,
+            "deployments": [
+                {
+                    "scriptdeploymentid": d.scriptdeploymentid,
+                    "deploymentid": d.deploymentid,
+                    "scriptid": d.scriptid,
+                    "isdeployed": d.isdeployed,
+                    "runasrole": d.runasrole,
+                    "module": d.module,
+                }
+                for d in deployments
+            ],
+        }
+        cache.set(_cache_key(subscription), entry, seconds)
+    return now
+
+
+def webhook_list_forget(*, subscription: Subscription) -> None:
+    """Invalidate the cached deployment list: the next table asks NetSuite."""
+    key = _cache_key(subscription)
+    entry = cache.get(key)
+    if isinstance(entry, dict):
+        cache.set(key, {**entry, "stale": True}, settings.WEBHOOK_LIST_CACHE_SECONDS)
+
+
+def _version(states: dict[int, WebhookState]) -> int:
+    newest = max((s.set_at for s in states.values()), default=None)
+    return int(newest.timestamp() * 1_000_000) if newest else 0
+
+
 def _build_table(
     subscription: Subscription,
     deployments: list[Deployment] | None,
     problem: Problem | None = None,
+    listed_at: float | None = None,
 ) -> WebhookTable:
     """The seven module rows (deployed or not) and the deployments no module claims."""
     states = webhook_states(subscription)
-    table = WebhookTable(problem=problem)
+    table = WebhookTable(problem=problem, listed_at=listed_at, version=_version(states))
     if deployments is None:
         # NetSuite could not be asked: show what was recorded, without toggles for the rest.
         by_module: dict[str, list[WebhookState]] = {}
@@ -145,14 +225,22 @@ def _build_table(
     return table
 
 
-def webhook_table(*, subscription: Subscription) -> WebhookTable:
-    """Ask NetSuite for the deployments (a read: nothing is recorded or audited)."""
+def webhook_table(*, subscription: Subscription, refresh: bool = False) -> WebhookTable:
+    """The deployments as NetSuite listed them lately (cached), or asked now with ``refresh``.
+
+    A read: nothing is recorded or audited. A failure is never cached.
+    """
+    cached = None if refresh else _cached_deployments(subscription)
+    if cached is not None:
+        deployments, listed_at = cached
+        return _build_table(subscription, deployments, listed_at=listed_at)
     try:
         with client_for(subscription) as client:
             deployments = client.webhooks.list_deployments()
     except REMOTE_ERRORS as exc:
         return _build_table(subscription, None, Problem.of(exc))
-    return _build_table(subscription, deployments)
+    listed_at = _cache_deployments(subscription, deployments)
+    return _build_table(subscription, deployments, listed_at=listed_at)
 
 
 def _push(client, subscription: Subscription, outcomes: list[_Outcome]) -> None:
@@ -343,13 +431,20 @@ def _set(
             scriptid=state.scriptid if state else "",
             state=state,
         )
+    cached = _cached_deployments(subscription, stale_ok=True)
+    listed = next(
+        (d for d in (cached[0] if cached else []) if d.scriptdeploymentid == scriptdeploymentid),
+        None,
+    )
     with client:
-        if state is not None:
+        if listed is not None:
+            deployment = listed  # as NetSuite listed it lately: its "deployed" stays shown
+        elif state is not None:
             deployment = Deployment(
                 scriptdeploymentid=state.scriptdeploymentid,
                 deploymentid=None,
                 scriptid=state.scriptid,
-                isdeployed=True,
+                isdeployed=None,  # not asked this time
                 runasrole=None,
                 raw={},
                 module=state.module or None,
@@ -357,11 +452,11 @@ def _set(
         else:
             # Never set from here: NetSuite's list says what this deployment is.
             try:
-                listed = client.webhooks.list_deployments()
+                deployments = client.webhooks.list_deployments()
             except REMOTE_ERRORS as exc:
                 return refused(Problem.of(exc), module=None)
             deployment = next(
-                (d for d in listed if d.scriptdeploymentid == scriptdeploymentid), None
+                (d for d in deployments if d.scriptdeploymentid == scriptdeploymentid), None
             )
             if deployment is None:
                 return refused(_unknown_deployment(scriptdeploymentid), module=None)
@@ -370,9 +465,9 @@ def _set(
         outcome = _Outcome(deployment=deployment, before=before, wanted=wanted)
         _push(client, subscription, [outcome])
     saved = _record(subscription, [outcome], actor, reason)
+    webhook_list_forget(subscription=subscription)
     row = _row(deployment, saved.get(scriptdeploymentid, state), outcome.problem)
-    if state is not None:
-        row.isdeployed = None  # not asked this time
+    row.version = webhook_version(subscription)
     return row
 
 
@@ -402,7 +497,10 @@ def _bulk(
         _audit_unreachable(subscription, actor, "webhook.bulk_failed", problem, reason or what)
         return BulkResult(table=_build_table(subscription, None, problem))
     _record(subscription, outcomes, actor, reason or what)
-    table = _build_table(subscription, deployments)
+    webhook_list_forget(subscription=subscription)
+    # The list was asked for just now: it is the freshest there is.
+    listed_at = _cache_deployments(subscription, deployments)
+    table = _build_table(subscription, deployments, listed_at=listed_at)
     problems = {o.deployment.scriptdeploymentid: o.problem for o in outcomes if o.problem}
     for row in [*table.rows, *table.unplaced]:
         if row.scriptdeploymentid in problems:

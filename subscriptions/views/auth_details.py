@@ -1,5 +1,12 @@
 """The iPaaS Auth Details record in NetSuite: where NetSuite sends its webhooks, and with which
-token. Entries are read from NetSuite on every view; a change goes out as PATCH."""
+token. Entries are read from NetSuite on every view; a change goes out as PATCH.
+
+The values shown as the entry's own are always NetSuite's (the page posts them back as
+``shown_*``): a refused change shows what the person typed in the form, with the reason, and
+the entry as NetSuite still has it. "Use this dashboard" overwrites the entry, so it first
+shows old -> new and asks to confirm (a server-rendered step, the same with or without
+JavaScript); an entry named Production also needs its name typed.
+"""
 
 from __future__ import annotations
 
@@ -57,15 +64,12 @@ def auth_details(request, pk):
 
 
 def _posted_entry(request, entry_id):
-    """The entry as the page showed it (for re-display only; NetSuite is not asked again)."""
-    prefix = f"entry{entry_id}-"
+    """The entry as NetSuite had it when the page showed it (NetSuite is not asked again)."""
     return auth_details_service.AuthDetailsEntry(
         id=str(entry_id),
         name=request.POST.get("name", "")[:100] or f"Entry {entry_id}",
-        webhook_url=request.POST.get(prefix + "webhook_url", request.POST.get("webhook_url", "")),
-        tracking_guid=request.POST.get(
-            prefix + "tracking_guid", request.POST.get("tracking_guid", "")
-        ),
+        webhook_url=request.POST.get("shown_webhook_url", ""),
+        tracking_guid=request.POST.get("shown_tracking_guid", ""),
         token_set=request.POST.get("token_set") == "1",
     )
 
@@ -84,13 +88,13 @@ def _entry_response(request, subscription, entry, form, notice, status=200):
                 "return_to": request.POST.get("next", ""),
             },
         )
-    if status == 400:
-        # Bad input without JavaScript: show the form again with its messages.
+    if status == 400 or form.is_bound:
+        # Bad input or a refusal without JavaScript: the form again, with what was typed.
         listing = auth_details_service.AuthDetailsList(entries=[entry])
         rows = [{"entry": entry, "form": form, "notice": notice}]
         context = _page_context(request, subscription, listing, rows)
         context["return_to"] = request.POST.get("next", "")
-        return render(request, AUTH_DETAILS_TEMPLATE, context, status=400)
+        return render(request, AUTH_DETAILS_TEMPLATE, context, status=status)
     flash(request, notice)
     return back(request, "subscriptions:detail", pk=subscription.pk)
 
@@ -124,12 +128,40 @@ def auth_details_edit(request, pk, entry_id):
     return _entry_response(request, subscription, entry, form, notice)
 
 
+def _use_dashboard_confirm(
+    request, subscription, entry, error: str = "", needs_name: bool = False
+):
+    """Old -> new for the entry, and the button that overwrites it (nothing sent yet)."""
+    context = {
+        "subscription": subscription,
+        "entry": entry,
+        "inbound_url": inbound_url(request, subscription),
+        "needs_name": needs_name or auth_details_service.needs_typed_name(entry.name),
+        "error": error,
+        "return_to": request.POST.get("next", ""),
+        "nav": "subscriptions",
+    }
+    if is_partial(request):
+        return render(request, f"{AUTH_DETAILS_TEMPLATE}#use_dashboard_confirm", context)
+    context["confirming"] = True
+    return render(request, AUTH_DETAILS_TEMPLATE, context)
+
+
 @require_POST
 @require("edit_auth_details")
 def auth_details_use_dashboard(request, pk, entry_id):
     subscription = subscription_get(pk)
     entry = _posted_entry(request, entry_id)
     form = _form(entry_id, initial=_entry_initial(entry))
+    if request.POST.get("cancel") == "1":
+        return _entry_response(request, subscription, entry, form, None)
+    if request.POST.get("confirmed") != "1":
+        return _use_dashboard_confirm(request, subscription, entry)
+    typed = request.POST.get("confirm_name", "")
+    if not auth_details_service.name_confirmed(entry.name, typed):
+        return _use_dashboard_confirm(
+            request, subscription, entry, error=f"Type {entry.name} to confirm."
+        )
     try:
         entry = auth_details_service.auth_details_use_dashboard(
             subscription=subscription,
@@ -137,8 +169,14 @@ def auth_details_use_dashboard(request, pk, entry_id):
             inbound_url=inbound_url(request, subscription),
             allow_http=settings.NETSUITE_SIMULATOR,
             actor=request.user,
+            confirm_name=typed,
         )
     except auth_details_service.AuthDetailsError as exc:
+        if "confirm_name" in exc.errors:
+            # NetSuite names it Production although the page did not: ask for the name.
+            return _use_dashboard_confirm(
+                request, subscription, entry, error=exc.errors["confirm_name"], needs_name=True
+            )
         return _entry_response(request, subscription, entry, form, exc.problem)
     form = _form(entry_id, initial=_entry_initial(entry))
     notice = Success(

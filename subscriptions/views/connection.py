@@ -50,12 +50,10 @@ def _test_summary(test: ConnectionTest) -> Problem | Success:
 
 def _render_test(request, test: ConnectionTest):
     context = {"test": test}
-    if test.outcome == ConnectionTest.Outcome.RUNNING and len(test.steps) < len(
-        connection_service.STEPS
-    ):
+    if test.is_running and len(test.steps) < len(connection_service.STEPS):
         context["next_label"] = connection_service.STEPS[len(test.steps)][1]
     response = render(request, f"{CONNECTION_TEMPLATE}#test", context)
-    if test.outcome != ConnectionTest.Outcome.RUNNING:
+    if not test.is_running:
         trigger_client_event(response, TEST_FINISHED_EVENT, {"staged": test.is_staged})
     return response
 

@@ -1,8 +1,10 @@
 """Subscription pages: list, detail, create, edit, delete, webhook key, API URL preview.
 
-Thin: parse, authorise, call a service, render. Pages that show a new Webhook API Key are the
-direct answer to the POST (never a redirect that would have to carry the key along in the
-session) and are marked no-store.
+Thin: parse, authorise, call a service, render. Creating (and regenerating without HTMX) is
+Post/Redirect/Get: the new Webhook API Key goes into the server-side session, encrypted, under
+the subscription's id (``views.kept``), and the first view of the subscription's page pops and
+shows it, marked no-store; a reload shows only the date. A private key pasted into a refused
+form is kept the same way for that form's next submit.
 """
 
 from django.contrib import messages
@@ -10,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,7 +25,8 @@ from ..permissions import has_perm, require
 from ..selectors import subscriptions as selectors
 from ..services import subscriptions as services
 from ..services.errors import ConflictError, InvalidInput
-from .htmx import partial_or_page
+from . import kept
+from .htmx import is_partial, partial_or_page
 
 PAGE_SIZE = 50
 
@@ -46,7 +50,33 @@ def subscription_list(request):
 def subscription_detail(request, pk):
     subscription = selectors.subscription_get(pk)
     template = partial_or_page(request, "subscriptions/detail.html", "webhook_panel")
-    return render(request, template, _detail_context(request, subscription))
+    key, created = kept.pop_shown_once(request, subscription.pk)
+    context = _detail_context(request, subscription, new_webhook_key=key, just_created=created)
+    response = render(request, template, context)
+    if key:
+        add_never_cache_headers(response)
+    return response
+
+
+def _key_form(request, form_id: str, **kwargs):
+    """The subscription form for this POST, with the key kept from its refused last submit."""
+    token = request.POST.get("key_token", "")
+    key = kept.kept_key(request, token=token, form_id=form_id)
+    form = SubscriptionForm(request.POST, request.FILES, kept_key=key, **kwargs)
+    return form, token
+
+
+def _refused(request, form, token: str, form_id: str, context: dict, status: int = 200):
+    """Render the refused form; a readable key it carried is kept for the next submit."""
+    received = form.received_key()
+    if received is None:
+        kept.drop_key(request, token)
+        token = ""
+    else:
+        token = kept.keep_key(request, token=token, form_id=form_id, key=received)
+    form.note_kept(received)
+    context.update(form=form, key_token=token)
+    return render(request, "subscriptions/form.html", context, status=status)
 
 
 @never_cache
@@ -54,25 +84,27 @@ def subscription_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 @require("add_subscription")
 def subscription_create(request):
-    if request.method == "POST":
-        form = SubscriptionForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                subscription, key = services.subscription_create(
-                    data=form.service_data(),
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                )
-            except InvalidInput as exc:
-                form.add_service_errors(exc)
-            else:
-                context = _detail_context(
-                    request, subscription, new_webhook_key=key, just_created=True
-                )
-                return render(request, "subscriptions/detail.html", context)
-    else:
-        form = SubscriptionForm()
-    return render(request, "subscriptions/form.html", {"nav": "subscriptions", "form": form})
+    context = {"nav": "subscriptions"}
+    if request.method != "POST":
+        context["form"] = SubscriptionForm()
+        return render(request, "subscriptions/form.html", context)
+    form, token = _key_form(request, "create")
+    if form.is_valid():
+        try:
+            subscription, key = services.subscription_create(
+                data=form.service_data(),
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except InvalidInput as exc:
+            form.add_service_errors(exc)
+        else:
+            kept.drop_key(request, token)
+            kept.show_once(
+                request, subscription_pk=subscription.pk, webhook_key=key, created=True
+            )
+            return redirect("subscriptions:detail", pk=subscription.pk)
+    return _refused(request, form, token, "create", context)
 
 
 @never_cache
@@ -86,10 +118,10 @@ def subscription_edit(request, pk):
         context["form"] = SubscriptionForm(instance=subscription)
         return render(request, "subscriptions/form.html", context)
 
-    form = SubscriptionForm(request.POST, request.FILES, instance=subscription)
-    context["form"] = form
+    form_id = f"edit:{subscription.pk}"
+    form, token = _key_form(request, form_id, instance=subscription)
     if not form.is_valid():
-        return render(request, "subscriptions/form.html", context)
+        return _refused(request, form, token, form_id, context)
     try:
         saved = services.subscription_update(
             subscription=subscription,
@@ -101,11 +133,12 @@ def subscription_edit(request, pk):
         )
     except InvalidInput as exc:
         form.add_service_errors(exc)
-        return render(request, "subscriptions/form.html", context)
+        return _refused(request, form, token, form_id, context)
     except ConflictError as conflict:
-        return _conflict(request, form, conflict)
+        return _conflict(request, form, conflict, token, form_id)
     except Subscription.DoesNotExist:
         raise Http404 from None
+    kept.drop_key(request, token)
     if saved.revision == subscription.revision:
         messages.info(request, "Nothing changed, so nothing was saved.")
     else:
@@ -113,7 +146,7 @@ def subscription_edit(request, pk):
     return redirect("subscriptions:detail", pk=saved.pk)
 
 
-def _conflict(request, form, conflict: ConflictError):
+def _conflict(request, form, conflict: ConflictError, token: str, form_id: str):
     """Show what changed meanwhile and a fresh form holding the person's input.
 
     A field the person left as they found it takes the newly saved value; a field they
@@ -138,13 +171,17 @@ def _conflict(request, form, conflict: ConflictError):
             rows.append({"label": label, "was": was, "now": now, "mine": None, "both": False})
     merged["reason"] = form.cleaned_data["reason"]
     fresh = SubscriptionForm(instance=current, initial=merged)
+    received = form.received_key()
+    if received is not None:
+        token = kept.keep_key(request, token=token, form_id=form_id, key=received)
+        fresh.note_kept(received)
     context = {
         "nav": "subscriptions",
         "subscription": current,
         "form": fresh,
+        "key_token": token if received is not None else "",
         "conflict_rows": rows,
         "last_change": selectors.subscription_last_change(current.pk),
-        "key_was_entered": bool(form.cleaned_data.get("private_key")),
     }
     return render(request, "subscriptions/form.html", context, status=409)
 
@@ -185,9 +222,15 @@ def webhook_key_regenerate(request, pk):
             )
         except Subscription.DoesNotExist:
             raise Http404 from None
+        if not is_partial(request):
+            # Post/Redirect/Get: a reload of the page must not regenerate the key again.
+            kept.show_once(
+                request, subscription_pk=subscription.pk, webhook_key=key, created=False
+            )
+            return redirect("subscriptions:detail", pk=subscription.pk)
+        # The panel swapped into the page in place: the address bar keeps the page's URL.
         context = _detail_context(request, subscription, new_webhook_key=key)
-        template = partial_or_page(request, "subscriptions/detail.html", "webhook_panel")
-        return render(request, template, context)
+        return render(request, "subscriptions/detail.html#webhook_panel", context)
     template = partial_or_page(request, "subscriptions/webhook_key_confirm.html", "confirm")
     return render(request, template, _detail_context(request, subscription, form=form))
 

@@ -1,4 +1,10 @@
-"""Per-module webhooks: the table of Webhook Manager deployments, toggles and bulk actions."""
+"""Per-module webhooks: the table of Webhook Manager deployments, toggles and bulk actions.
+
+Bulk writes (Enable/Disable all, per module or for the subscription, and Re-apply) change many
+deployments in NetSuite at once, so they are confirmed first: with JavaScript by ``hx-confirm``
+(the request then carries ``confirmed=1``), without it by a confirmation step this view renders
+in place of the table when ``confirmed`` is missing. Nothing is sent to NetSuite before that.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from netsuite.restlet import MODULE_LABELS
 
@@ -15,6 +22,7 @@ from ..services import webhooks as webhook_service
 from .htmx import back, flash, is_partial, partial_or_page, return_to
 
 WEBHOOKS_TEMPLATE = "subscriptions/actions/webhooks.html"
+SAVED_EVENT = "webhook-saved"
 
 
 def _table(request, subscription, table):
@@ -31,7 +39,19 @@ def _table(request, subscription, table):
 @require("view_subscription")
 def webhooks(request, pk):
     subscription = subscription_get(pk)
-    return _table(request, subscription, webhook_service.webhook_table(subscription=subscription))
+    table = webhook_service.webhook_table(
+        subscription=subscription, refresh=request.GET.get("refresh") == "1"
+    )
+    return _table(request, subscription, table)
+
+
+def _saved_message(row, flag) -> str:
+    what = f"{row.label} {flag}" if flag else f"{row.label} flags"
+    if row.problem:
+        return f"{what}: not saved. {row.problem.message}"
+    if flag:
+        return f"{what} {'on' if row.flags[flag] else 'off'}: NetSuite confirmed."
+    return f"{what}: NetSuite confirmed."
 
 
 def _deployment_id(request) -> int | None:
@@ -66,16 +86,49 @@ def webhook_toggle(request, pk):
             actor=request.user,
         )
     if is_partial(request):
-        return render(
+        response = render(
             request,
             f"{WEBHOOKS_TEMPLATE}#row",
             {"subscription": subscription, "row": row, "return_to": request.POST.get("next", "")},
         )
+        # After the row is swapped in: announce the result and give the checkbox its focus back.
+        trigger_client_event(
+            response,
+            SAVED_EVENT,
+            {
+                "message": _saved_message(row, flag),
+                "focus": f"webhook-{sdid}-{flag}" if flag else "",
+            },
+            after="settle",
+        )
+        return response
     if row.problem:
         flash(request, row.problem)
     else:
         messages.success(request, f"{row.label}: NetSuite confirmed the webhook flags.")
     return back(request, "subscriptions:detail", pk=subscription.pk)
+
+
+def _confirm(request, subscription, *, title: str, detail: str, button: str, fields: dict):
+    """The confirmation step of a bulk write (without JavaScript, or an unconfirmed request)."""
+    context = {
+        "subscription": subscription,
+        "confirm": {
+            "title": title,
+            "detail": detail,
+            "button": button,
+            "fields": fields,
+            "action": request.path,
+        },
+        "return_to": request.POST.get("next", ""),
+        "nav": "subscriptions",
+    }
+    template = partial_or_page(request, WEBHOOKS_TEMPLATE, "confirm_bulk")
+    return render(request, template, context)
+
+
+def _confirmed(request) -> bool:
+    return request.POST.get("confirmed") == "1"
 
 
 def _bulk_done(request, subscription, result):
@@ -94,6 +147,24 @@ def webhook_set_all(request, pk):
     enabled = request.POST.get("enabled")
     if (module is not None and module not in MODULE_LABELS) or enabled not in ("1", "0"):
         return HttpResponseBadRequest("enabled is 1 or 0; module, when given, a known module.")
+    if not _confirmed(request):
+        verb = "Enable" if enabled == "1" else "Disable"
+        scope = f"the {MODULE_LABELS[module]} module" if module else "every module"
+        return _confirm(
+            request,
+            subscription,
+            title=f"{verb} all webhooks of {scope}?",
+            detail=" ".join(
+                (
+                    "NetSuite is told to switch create, update and delete",
+                    "on" if enabled == "1" else "off",
+                    f"for every deployment of {scope} of {subscription.name},",
+                    "whatever each is set to now.",
+                )
+            ),
+            button=f"{verb} all",
+            fields={"enabled": enabled, "module": module or ""},
+        )
     result = webhook_service.webhook_set_all(
         subscription=subscription, enabled=enabled == "1", module=module, actor=request.user
     )
@@ -104,5 +175,18 @@ def webhook_set_all(request, pk):
 @require("toggle_webhooks")
 def webhook_reapply(request, pk):
     subscription = subscription_get(pk)
+    if not _confirmed(request):
+        return _confirm(
+            request,
+            subscription,
+            title="Re-apply the recorded state?",
+            detail=(
+                "NetSuite is sent the flags this dashboard last recorded for every deployment "
+                f"of {subscription.name}, replacing whatever NetSuite has now (for example after "
+                "a sandbox refresh)."
+            ),
+            button="Re-apply the recorded state",
+            fields={},
+        )
     result = webhook_service.webhook_reapply(subscription=subscription, actor=request.user)
     return _bulk_done(request, subscription, result)

@@ -110,7 +110,7 @@ def test_use_this_dashboard_sends_the_inbound_url_and_the_webhook_api_key(
     key = Subscription.objects.get(pk=subscription.pk).webhook_api_key
     response = admin_client_.post(
         reverse("subscriptions:auth_details_use_dashboard", args=[subscription.pk, 2]),
-        {"name": "Sandbox", "token_set": "0"},
+        {"name": "Sandbox", "token_set": "0", "confirmed": "1"},
         HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
@@ -150,7 +150,7 @@ def test_the_page_refuses_plain_http_when_the_base_url_is_only_a_proxy(
     before = dict(netsuite_sim.record(RECORD, "2"))
     response = admin_client_.post(
         reverse("subscriptions:auth_details_use_dashboard", args=[subscription.pk, 2]),
-        {"name": "Sandbox", "token_set": "0"},
+        {"name": "Sandbox", "token_set": "0", "confirmed": "1"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
@@ -194,7 +194,7 @@ def test_use_this_dashboard_takes_the_configured_public_address_over_the_request
     subscription = netsuite_sim.subscription(pair=ec_pair)
     admin_client_.post(
         reverse("subscriptions:auth_details_use_dashboard", args=[subscription.pk, 2]),
-        {"name": "Sandbox", "token_set": "0"},
+        {"name": "Sandbox", "token_set": "0", "confirmed": "1"},
         HTTP_HX_REQUEST="true",
     )
     assert netsuite_sim.record(RECORD, "2")["custrecord_otg_ipaas_webhook"] == (

@@ -23,8 +23,10 @@ ACTIONS = {
         "restlet",
         "webhook.set_failed",
     ),
-    "enable all": ("webhook_set_all", [], {"enabled": "1"}, "restlet", "webhook.bulk_failed"),
-    "re-apply": ("webhook_reapply", [], {}, "restlet", "webhook.bulk_failed"),
+    "enable all": (
+        "webhook_set_all", [], {"enabled": "1", "confirmed": "1"}, "restlet", "webhook.bulk_failed"
+    ),
+    "re-apply": ("webhook_reapply", [], {"confirmed": "1"}, "restlet", "webhook.bulk_failed"),
     "auth details": (
         "auth_details_edit",
         [1],
@@ -35,7 +37,7 @@ ACTIONS = {
     "use this dashboard": (
         "auth_details_use_dashboard",
         [1],
-        {},
+        {"confirmed": "1", "confirm_name": "Production"},
         "record",
         "auth_details.update_failed",
     ),

@@ -98,10 +98,15 @@ def actions(s):
         (
             "enable all",
             reverse("subscriptions:webhook_set_all", args=[pk]),
-            {"enabled": "1"},
+            {"enabled": "1", "confirmed": "1"},
             {ADMIN, SUPPORT},
         ),
-        ("reapply", reverse("subscriptions:webhook_reapply", args=[pk]), {}, {ADMIN, SUPPORT}),
+        (
+            "reapply",
+            reverse("subscriptions:webhook_reapply", args=[pk]),
+            {"confirmed": "1"},
+            {ADMIN, SUPPORT},
+        ),
         (
             "auth details",
             reverse("subscriptions:auth_details_edit", args=[pk, 1]),
@@ -111,7 +116,7 @@ def actions(s):
         (
             "use dashboard",
             reverse("subscriptions:auth_details_use_dashboard", args=[pk, 1]),
-            {},
+            {"confirmed": "1", "confirm_name": "Production"},
             {ADMIN},
         ),
         ("detect", reverse("subscriptions:governance", args=[pk]), {}, {ADMIN}),

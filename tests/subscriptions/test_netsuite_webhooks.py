@@ -148,7 +148,8 @@ def test_enable_all_for_one_module_and_for_the_subscription(
 ):
     subscription = netsuite_sim.subscription(pair=ec_pair)
     response = admin_client_.post(
-        url("webhook_set_all", subscription), {"module": "sales_order", "enabled": "1"},
+        url("webhook_set_all", subscription),
+        {"module": "sales_order", "enabled": "1", "confirmed": "1"},
         **htmx_headers,
     )
     html = response.content.decode()
@@ -158,14 +159,16 @@ def test_enable_all_for_one_module_and_for_the_subscription(
     assert flags[CUSTOMER] == dict.fromkeys(("create", "update", "delete"), False)
 
     response = admin_client_.post(
-        url("webhook_set_all", subscription), {"enabled": "1"}, **htmx_headers
+        url("webhook_set_all", subscription), {"enabled": "1", "confirmed": "1"}, **htmx_headers
     )
     assert "NetSuite confirmed 7 deployments" in response.content.decode()
     flags = netsuite_sim.flags()
     assert all(all(flags[CUSTOMER + i].values()) for i in range(7))
     assert not any(flags[VENDOR].values())  # the unplaced one is left alone
 
-    admin_client_.post(url("webhook_set_all", subscription), {"enabled": "0"}, **htmx_headers)
+    admin_client_.post(
+        url("webhook_set_all", subscription), {"enabled": "0", "confirmed": "1"}, **htmx_headers
+    )
     assert not any(any(flags.values()) for flags in netsuite_sim.flags().values())
     assert AuditEvent.objects.filter(action="webhook.set").count() == 1 + 7 + 7
 
@@ -196,7 +199,9 @@ def test_reapply_pushes_the_recorded_state_again(netsuite_sim, admin_client_, ad
         client.webhooks.delete_subscription(CUSTOMER)
         client.webhooks.delete_subscription(CUSTOMER + 3)
     assert not any(netsuite_sim.flags()[CUSTOMER].values())
-    response = admin_client_.post(url("webhook_reapply", subscription), HTTP_HX_REQUEST="true")
+    response = admin_client_.post(
+        url("webhook_reapply", subscription), {"confirmed": "1"}, HTTP_HX_REQUEST="true"
+    )
     assert "Re-apply the recorded state: NetSuite confirmed 2 deployments." in (
         response.content.decode()
     )
@@ -210,7 +215,9 @@ def test_a_bulk_action_with_netsuite_down_changes_nothing_and_is_audited(
     subscription = netsuite_sim.subscription(pair=ec_pair)
     netsuite_sim.sim.stop()
     response = admin_client_.post(
-        url("webhook_set_all", subscription), {"enabled": "1"}, HTTP_HX_REQUEST="true"
+        url("webhook_set_all", subscription),
+        {"enabled": "1", "confirmed": "1"},
+        HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
     assert response.status_code == 200

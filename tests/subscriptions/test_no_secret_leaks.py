@@ -111,7 +111,9 @@ def run_session(session, admin_user, support_user, auditor_user, client_for):
     session.keep("create refused", refused)
     created = session.keep(
         "create",
-        admin.post(reverse("subscriptions:create"), create_form_data(private_key_pem=pasted)),
+        admin.post(
+            reverse("subscriptions:create"), create_form_data(private_key_pem=pasted), follow=True
+        ),
     )
     sub = Subscription.objects.get()
     first_webhook_key = text_of(created, "new-webhook-key")

@@ -90,8 +90,11 @@ def create(admin):
 @pytest.mark.django_db
 def test_a_valid_form_creates_the_subscription_with_normalised_and_derived_values(create):
     response = create(expect_saved=True)
-    assert response.status_code == 200
     sub = Subscription.objects.get()
+    assert (response.status_code, response["Location"]) == (
+        302,
+        reverse("subscriptions:detail", args=[sub.pk]),
+    )
     assert sub.name == "Acme Production"
     assert sub.account_id == "1234567_SB1"
     assert sub.api_url == API_URL_SB1

@@ -193,9 +193,19 @@ def test_an_unknown_subscription_is_404(admin_client_):
 
 @pytest.mark.django_db
 def test_the_webhook_key_is_shown_once_after_creation_then_only_its_date(admin_client_):
-    response = admin_client_.post(reverse("subscriptions:create"), create_form_data())
+    posted = admin_client_.post(reverse("subscriptions:create"), create_form_data())
+    # Post/Redirect/Get: the key is not in the redirect, only on the page it leads to.
+    sub = Subscription.objects.get()
+    assert (posted.status_code, posted["Location"]) == (
+        302,
+        reverse("subscriptions:detail", args=[sub.pk]),
+    )
+    assert sub.webhook_api_key not in body(posted) + str(dict(posted.headers))
+    assert all(sub.webhook_api_key not in m.value for m in posted.cookies.values())
+    response = admin_client_.get(posted["Location"])
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
+    assert "Created the subscription Acme Production" in body(response)
     page = parse(response)
     key = page.by_id("new-webhook-key").text
     assert page.find(class_="secret-once").find("code", id="new-webhook-key")
@@ -249,12 +259,19 @@ def test_regenerating_without_htmx_uses_a_confirmation_page_and_shows_the_key_on
     assert "<html" in body(page)
     assert [(f.action, f.method) for f in forms(page) if f.action == url] == [(url, "post")]
     assert Subscription.objects.get().webhook_api_key == old_key, "a GET changes nothing"
-    response = admin_client_.post(url)
-    assert response.status_code == 200
+    posted = admin_client_.post(url)
+    detail = reverse("subscriptions:detail", args=[subscription.pk])
+    assert (posted.status_code, posted["Location"]) == (302, detail)
     new_key = Subscription.objects.get().webhook_api_key
     assert new_key != old_key
+    response = admin_client_.get(detail)
+    assert "no-store" in response["Cache-Control"]
     assert text_of(response, "new-webhook-key") == new_key
     assert parse(response).find("h1").text == "Acme Production"
+    assert "Created the subscription" not in body(response)
+    again = admin_client_.get(detail)
+    assert new_key not in body(again), "shown once: a reload no longer shows it"
+    assert Subscription.objects.get().webhook_api_key == new_key, "a reload regenerates nothing"
 
 
 # --- two people, one subscription ------------------------------------------------------------
