@@ -99,7 +99,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    # Before django_tasks_db: its db_worker command is extended here (stale jobs recovered).
     "subscriptions",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -237,11 +239,17 @@ CACHES = {
 
 TASKS = {
     "default": {
-        "BACKEND": env.str(
-            "TASKS_BACKEND", default="django.tasks.backends.immediate.ImmediateBackend"
-        ),
+        # Jobs outlive requests and restarts: a row per task, run by `manage.py db_worker`.
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+# A running job beats at least this often; one silent for JOB_STALE_SECONDS lost its worker
+# and is resumed from its checkpoint by another (at most JOB_MAX_ATTEMPTS starts in all).
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=5.0)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=60.0)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=5)
+# How long a job keeps trying one NetSuite read through busy slots, timeouts and outages.
+JOB_PAGE_RETRY_SECONDS = env.float("JOB_PAGE_RETRY_SECONDS", default=120.0)
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -116,6 +116,11 @@ def main():
         [PY, "manage.py", "runserver", f"127.0.0.1:{port}"], cwd=ROOT, env=env
     )
     children.append(server)
+    # One worker for the jobs (initialization); it also resumes jobs whose worker died.
+    worker = subprocess.Popen(
+        [PY, "manage.py", "db_worker", "--no-reload"], cwd=ROOT, env=env
+    )
+    children.append(worker)
 
     def stop(*_):
         for child in children:

@@ -163,6 +163,21 @@ class CacheRateLimiter(_CacheLimiter):
     def __repr__(self) -> str:
         return f"CacheRateLimiter({self.scope!r}, {self.calls}/{self.per_seconds:g}s)"
 
+    def try_take(self) -> float | None:
+        """Count one call if the window has room (``None``); else the seconds until it has."""
+        while True:
+            now = time.time()
+            window = int(now // self.per_seconds)
+            key = f"{self.scope}:{window}"
+            self.cache.add(key, 0, math.ceil(self.per_seconds) + 1)
+            try:
+                count = self.cache.incr(key)
+            except ValueError:
+                continue  # the window's key expired between add and incr
+            if count <= self.calls:
+                return None
+            return (window + 1) * self.per_seconds - now
+
     def wait(self) -> None:
         deadline = time.monotonic() + self.wait_seconds
         while True:

@@ -11,8 +11,12 @@ from .views import (
     auth_details,
     certificates,
     connection,
+    events,
     governance,
+    inbound,
+    jobs,
     people,
+    records,
     setup_check,
     subscriptions,
     webhooks,
@@ -65,6 +69,18 @@ urlpatterns = [
     route(S + "auth-details/", auth_details.auth_details),
     path(ENTRY, auth_details.auth_details_edit, name="auth_details_edit"),
     route(ENTRY + "use-dashboard/", auth_details.auth_details_use_dashboard),
+    # Inbound webhooks (the key is the only way in) and the events they leave
+    path("hooks/netsuite/<int:pk>/", inbound.inbound_webhook, name="inbound_webhook"),
+    route(S + "events/", events.events),
+    route(S + "events/manual-sync/", events.events_manual_sync),
+    # Jobs and initialization
+    route(S + "jobs/", jobs.subscription_jobs),
+    route(S + "initialize/", jobs.initialization_start),
+    route(S + "records/<str:record_type>/", records.records),
+    route("jobs/", jobs.jobs),
+    route("jobs/<int:job_pk>/", jobs.job_detail),
+    route("jobs/<int:job_pk>/cancel/", jobs.job_cancel),
+    route("jobs/<int:job_pk>/retry/", jobs.job_retry),
     # Setup check
     route(S + "setup-check/", setup_check.setup_check),
     # Governance

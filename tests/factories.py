@@ -283,3 +283,29 @@ def point_at_simulator(settings, simulator, **overrides) -> None:
     settings.NETSUITE_RETRY_BASE_DELAY = 0.01
     for name, value in overrides.items():
         setattr(settings, name, value)
+
+
+# --- inbound webhook events ------------------------------------------------------------------
+
+
+def inbound_event(subscription, *, module="customer", event="updated", external_id="107",
+                  received_at=None, **fields):
+    """One stored inbound event, as the endpoint stores it (its key made unique by its id)."""
+    from subscriptions.models import InboundEvent
+
+    record_types = {"customer": "customer", "inventory_part": "inventoryitem",
+                    "kit_item": "kititem", "location": "location",
+                    "payment_method": "paymentmethod", "sales_order": "salesorder",
+                    "shipping_item": "shipitem"}
+    scope = f"{record_types[module]}/{event}"
+    return InboundEvent.objects.create(
+        subscription=subscription,
+        module=module,
+        event=event,
+        scope=scope,
+        external_id=str(external_id),
+        dedup_key=hashlib.sha256(f"{scope}|{external_id}|{random.random()}".encode()).hexdigest(),
+        received_at=received_at or timezone.now(),
+        payload={"scope": scope, "external_id": str(external_id)},
+        **fields,
+    )

@@ -51,9 +51,10 @@ request sends ``X-NetSuite-PropertyNameValidation: Error``: then 400 ``INVALID_C
 pages link ``self``, ``next`` (more follow), ``previous`` (not the first page), ``first`` and
 ``last``. Types:
 ``customrecord_otg_ipaas_auth_details`` (1 Production, 2 Sandbox, 3 Beta) and the
-initialization types ``customercategory``, ``location``, ``paymentmethod``, ``shipitem``,
-``customrecord_otg_ipaas_alternate_id_type`` with configurable counts (any other type name given
-a count is created too). Unknown types answer 404 ``INVALID_RECORD_TYPE``.
+initialization types ``customercategory``, ``location``, ``paymentmethod``, ``shipitem``
+with configurable counts (any other type name given a count is created too; Alternate ID Type
+is no NetSuite table, see ``netsuite.alternate_ids``). Unknown types answer 404
+``INVALID_RECORD_TYPE``.
 
 SuiteQL (``POST /services/rest/query/v1/suiteql``): requires ``Prefer: transient`` (else 400
 ``INVALID_HEADER``) and JSON; understands ``SELECT * | col, ... FROM <type> [ORDER BY col

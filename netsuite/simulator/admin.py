@@ -281,6 +281,27 @@ class SimulatorAdmin:
             flags[values.pop("scriptdeploymentid")] = values
         return flags
 
+    def change_record(
+        self,
+        account_id: str,
+        record_type: str,
+        event: str,
+        *,
+        record_id: str | int | None = None,
+        fields: dict | None = None,
+    ) -> dict:
+        """Create, update or delete a record and play the user-event script: when that
+        module's flag for the event is on, the simulator posts the webhook to every iPaaS Auth
+        Details entry with an access token. Returns ``{"record_id", "module", "scope",
+        "enabled", "deliveries": [{"entry", "url", "status", "error"}]}``."""
+        payload: dict[str, Any] = {"record_type": record_type, "event": event}
+        if record_id is not None:
+            payload["record_id"] = record_id
+        if fields is not None:
+            payload["fields"] = fields
+        return self.request("POST", self._account_path(account_id, "record-changes"), payload,
+                            expect="deliveries")
+
     # -- setup-check knobs -----------------------------------------------------------------
 
     def setup_state(self, account_id: str) -> dict:

@@ -29,6 +29,7 @@ from ..accounts import (
 )
 from ..auth import ASSERTION_TYPE, GRANT_TYPE, KNOWN_SCOPES, Credentials
 from ..restlet import CREATE_FLAG, DELETE_FLAG, DEPLOY, SCRIPT, UPDATE_FLAG
+from . import user_events
 from .state import IssuedToken, RegisteredCertificate, SimState, SimulatorError
 
 logger = logging.getLogger("netsuite.simulator")
@@ -1131,6 +1132,11 @@ class _Handler(BaseHTTPRequestHandler):
                 if unknown:
                     raise SimulatorError(f"Unknown setup settings: {', '.join(sorted(unknown))}.")
                 return 200, state.configure_setup(account_id, **payload)
+            if what == "record-changes" and method == "POST":
+                unknown = set(payload) - {"record_type", "event", "record_id", "fields"}
+                if unknown:
+                    raise SimulatorError(f"Unknown change settings: {', '.join(sorted(unknown))}.")
+                return 200, user_events.play(state, account_id, **payload)
             if what == "governance" and method == "GET":
                 return 200, state.governance(account_id)
             if what == "governance" and method == "PATCH":
@@ -1339,6 +1345,13 @@ class Simulator:
 
     def webhook_flags(self, account_id: str) -> dict[int, dict[str, bool]]:
         return self.state.webhook_flags(account_id)
+
+    def change_record(self, account_id: str, record_type: str, event: str, **change: Any) -> dict:
+        """Create, update or delete one record of a module and play the bundle's user-event
+        script (``record_id``, ``fields``); see :mod:`.user_events`."""
+        return user_events.play(
+            self.state, account_id, record_type=record_type, event=event, **change
+        )
 
     def login_audit(self) -> list[dict]:
         with self.state.lock:

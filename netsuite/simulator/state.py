@@ -23,7 +23,6 @@ DEFAULT_RECORD_COUNTS = {
     "location": 12,
     "paymentmethod": 10,
     "shipitem": 8,
-    ALTERNATE_ID_TYPE: 6,
 }
 MAX_ACTIVE_CERTIFICATES = 5
 # NetSuite documents no status for governanceLimits asked by a non-administrator role.

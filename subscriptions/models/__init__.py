@@ -9,6 +9,9 @@ from .certificates import (
     Certificate,
 )
 from .connection_tests import ConnectionTest
+from .events import InboundEvent
+from .jobs import Job
+from .records import Record
 from .roles import Role
 from .subscription import (
     ENVIRONMENT_CHOICES,
@@ -32,6 +35,9 @@ __all__ = [
     "AuditEvent",
     "Certificate",
     "ConnectionTest",
+    "InboundEvent",
+    "Job",
+    "Record",
     "Role",
     "Subscription",
     "WebhookState",

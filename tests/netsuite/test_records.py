@@ -170,8 +170,7 @@ def test_governance_limits(sim, client, creds):
 
 
 def test_initialization_types_exist(client):
-    for record_type in ("customercategory", "location", "paymentmethod", "shipitem",
-                        "customrecord_otg_ipaas_alternate_id_type"):
+    for record_type in ("customercategory", "location", "paymentmethod", "shipitem"):
         rows = list(client.records.suiteql(f"SELECT id FROM {record_type}"))
         assert rows, record_type
 

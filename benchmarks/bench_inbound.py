@@ -1,0 +1,296 @@
+"""Inbound webhooks under load: gunicorn on PostgreSQL, a load generator on loopback.
+
+    python benchmarks/bench_inbound.py [--seconds 5] [--workers 4] [--clients 16]
+
+Measures, against the same gunicorn server:
+
+1. the ceiling of the stack: requests per second for a trivial view (a GET of the webhook
+   URL, answered 405 by its method check: every middleware, the URL resolver, no database);
+2. accepted webhook events per second (one notification per POST, each a new record, so
+   nothing is deduplicated away), closed loop with as many clients as the ceiling run;
+3. latency at 80 % of that accepted rate, open loop (each request has a scheduled start and
+   its latency counts from then, so a stall is not hidden by sending less);
+4. events lost: every 202 must be a stored row, counted against what the generator sent.
+
+PostgreSQL from DATABASE_URL (default ``postgres://postgres@127.0.0.1:5432/bench_inbound``,
+created when missing; its events table is emptied first) and, when Redis answers on
+127.0.0.1:6379, the throttle store there (``CACHE_URL``), as in production. The load
+generator is several processes of threads with plain ``http.client`` (gunicorn's sync workers
+close each connection, so each request is a new loopback connection). Bounded by
+``--seconds`` per phase and ``--max-requests`` per phase. Nothing asserts on time: the figures
+are for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bench_inbound"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def environment(database_url: str) -> dict:
+    from cryptography.fernet import Fernet
+
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="ipaas_admin.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,testserver",
+        LOG_LEVEL="WARNING",
+        # A benchmark's database is thrown away: fresh secrets for it, never the source's.
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        AUDIT_CHAIN_KEYS=secrets.token_urlsafe(32),
+    )
+    if redis_answers():
+        env["CACHE_URL"] = "redis://127.0.0.1:6379/14"
+    return env
+
+
+def ensure_database(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/").split("?")[0]
+    admin = parts._replace(path="/postgres", query="").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare(env: dict) -> tuple[int, str]:
+    """Migrate, and make one subscription with a high iPaaS throttle; its id and key."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from subscriptions.actors import COMMAND_LINE
+    from subscriptions.models import InboundEvent
+    from tests import factories
+
+    InboundEvent.objects.all().delete()
+    # A new subscription per run: an earlier run's secrets were encrypted with its own keys.
+    subscription, key = factories.make_subscription(
+        COMMAND_LINE, name=f"Inbound benchmark {secrets.token_hex(4)}",
+        ipaas_throttle_limit=100_000,
+        ipaas_throttle_seconds=1,
+    )
+    return subscription.pk, key
+
+
+def stored_ids(subscription_id: int, prefix: str) -> set[str]:
+    from subscriptions.models import InboundEvent
+
+    return set(
+        InboundEvent.objects.filter(subscription_id=subscription_id,
+                                    external_id__startswith=prefix)
+        .values_list("external_id", flat=True)
+    )
+
+
+# --- the load generator ----------------------------------------------------------------------
+
+
+def _request(port: int, method: str, path: str, body: bytes | None, headers: dict) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def _worker(job: dict) -> dict:
+    """One process: ``threads`` threads, closed loop until ``deadline`` or open loop on a
+    schedule of ``interval`` seconds per thread. Returns statuses, latencies and the ids of
+    the events answered 202."""
+    import threading
+
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    accepted: list[str] = []
+    lock = threading.Lock()
+    counter = iter(range(job["max_requests"]))
+
+    def run(thread_no: int) -> None:
+        start = job["start"] + thread_no * job["interval"] / job["threads"]
+        n = 0
+        while True:
+            if job["interval"]:
+                scheduled = start + n * job["interval"]
+                pause = scheduled - time.time()
+                if pause > 0:
+                    time.sleep(pause)
+            else:
+                scheduled = time.time()
+            if scheduled >= job["deadline"]:
+                return
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            n += 1
+            external_id = f"{job['prefix']}{job['process']}-{i}"
+            body = None
+            if job["method"] == "POST":
+                body = json.dumps({"notifications": [
+                    {"scope": "customer/updated", "external_id": external_id}]}).encode()
+            try:
+                status = _request(job["port"], job["method"], job["path"], body, job["headers"])
+            except OSError:
+                status = 0
+            done = time.time()
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+                latencies.append(done - scheduled)
+                if status == 202:
+                    accepted.append(external_id)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(job["threads"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"statuses": statuses, "latencies": latencies, "accepted": accepted}
+
+
+def load(port, *, method, path, headers, processes, threads, seconds, max_requests,
+         prefix="", rate=None) -> dict:
+    start = time.time() + 0.3
+    interval = (processes * threads / rate) if rate else 0.0
+    jobs = [
+        {"port": port, "method": method, "path": path, "headers": headers, "threads": threads,
+         "start": start + (p * interval / processes if rate else 0), "deadline": start + seconds,
+         "interval": interval, "max_requests": max_requests // processes, "prefix": prefix,
+         "process": p}
+        for p in range(processes)
+    ]
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        results = pool.map(_worker, jobs)
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    accepted: list[str] = []
+    for result in results:
+        for status, count in result["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+        latencies += result["latencies"]
+        accepted += result["accepted"]
+    elapsed = min(seconds, max(time.time() - start, 0.001))
+    return {"statuses": statuses, "latencies": sorted(latencies), "accepted": accepted,
+            "rate": sum(statuses.values()) / elapsed}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2) * 2)
+    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
+    parser.add_argument("--clients", type=int, default=8, help="threads per generator process")
+    parser.add_argument("--max-requests", type=int, default=50_000)
+    args = parser.parse_args()
+
+    database_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
+    if not database_url.startswith("postgres"):
+        print("bench_inbound needs PostgreSQL (DATABASE_URL=postgres://...)", file=sys.stderr)
+        return 2
+    ensure_database(database_url)
+    # Connections kept between requests, as a deployment would configure them.
+    database_url += ("&" if "?" in database_url else "?") + "conn_max_age=60"
+    env = environment(database_url)
+    subscription_id, key = prepare(env)
+    port = free_port()
+    gunicorn = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "ipaas_admin.wsgi", "-b", f"127.0.0.1:{port}",
+         "-w", str(args.workers), "--log-level", "warning", "--backlog", "2048"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                _request(port, "GET", "/login/", None, {})
+                break
+            except OSError:
+                time.sleep(0.1)
+        path = f"/hooks/netsuite/{subscription_id}/"
+        common = {"processes": args.processes, "threads": args.clients,
+                  "seconds": args.seconds, "max_requests": args.max_requests}
+        hook_headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+        trivial = load(port, method="GET", path=path, headers={}, **common)
+        closed = load(port, method="POST", path=path, headers=hook_headers, prefix="c", **common)
+        accepted_rate = closed["statuses"].get(202, 0) / args.seconds
+        target = 0.8 * accepted_rate
+        paced = load(port, method="POST", path=path, headers=hook_headers, prefix="o",
+                     rate=target, **common)
+        stored = stored_ids(subscription_id, "c") | stored_ids(subscription_id, "o")
+        answered = set(closed["accepted"]) | set(paced["accepted"])
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(timeout=20)
+
+    lost = len(answered - stored)
+    print(f"gunicorn {args.workers} sync workers, PostgreSQL, throttle store "
+          f"{'Redis' if 'CACHE_URL' in env else 'database'}; generator {args.processes} "
+          f"processes x {args.clients} threads on loopback, {args.seconds:g} s per phase\n")
+    print("| phase | requests/s | 202 | other statuses | p50 ms | p99 ms |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, result in (("trivial view (405, no DB)", trivial),
+                         ("webhook, closed loop", closed),
+                         (f"webhook at 80 % ({target:.0f}/s), open loop", paced)):
+        others = {s: c for s, c in result["statuses"].items() if s != 202}
+        print(f"| {name} | {result['rate']:.0f} | {result['statuses'].get(202, 0)} | "
+              f"{others or '-'} | {pct(result['latencies'], 0.5):.1f} | "
+              f"{pct(result['latencies'], 0.99):.1f} |")
+    print()
+    print(f"accepted events/s {accepted_rate:.0f} = {accepted_rate / trivial['rate']:.2f}x the "
+          f"trivial view's {trivial['rate']:.0f}/s (goal >= 0.5x)")
+    print(f"p99 at 80 % of the accepted rate: {pct(paced['latencies'], 0.99):.1f} ms "
+          "(goal <= 100 ms)")
+    print(f"events answered 202: {len(answered)}, stored: {len(stored)}, lost: {lost} (goal 0)")
+    return 0 if lost == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The events page's filters (module, event, a date range) and the Manual sync form."""
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from netsuite.inbound import EVENTS, MODULES
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_default_timezone())
+
+
+class EventFilterForm(forms.Form):
+    module = forms.ChoiceField(label="Module", required=False,
+                               choices=[("", "All modules"), *MODULES])
+    event = forms.ChoiceField(label="Event", required=False,
+                              choices=[("", "All events"), *((e, e.capitalize()) for e in EVENTS)])
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "“To” must be the same day as “From” or later.")
+        return data
+
+    def filters(self) -> dict:
+        """Keyword arguments for ``selectors.events.event_list`` (whole days, local time)."""
+        data = self.cleaned_data
+        start, end = data.get("date_from"), data.get("date_to")
+        return {
+            "module": data.get("module") or "",
+            "event": data.get("event") or "",
+            "since": _start_of_day(start) if start else None,
+            "until": _start_of_day(end + dt.timedelta(days=1)) if end else None,
+        }
+
+
+class ManualSyncForm(forms.Form):
+    module = forms.ChoiceField(label="Module", choices=MODULES)
+    internal_id = forms.RegexField(
+        label="NetSuite internal ID",
+        regex=r"^\s*[0-9]{1,18}\s*$",
+        max_length=40,
+        error_messages={"invalid": "A NetSuite internal ID is a number, such as 107."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_internal_id(self):
+        return self.cleaned_data["internal_id"].strip()

@@ -1,0 +1,351 @@
+"""Initialization: the bulk transfer of a subscription's reference data to the iPaaS side.
+
+Alternate ID Types come first and from ``netsuite.alternate_ids`` (no NetSuite call: they are
+not a NetSuite table, and products' alternate IDs refer to them). The four NetSuite-backed
+types are read with SuiteQL in pages of 1,000 ordered by the unique ``id``: page 0 of every
+type first, which tells each type's total, then every remaining page, all through one pool of
+Concurrent Connections threads (the shared limiter in ``throttling`` holds the account's real
+cap, whatever else runs). Threads only talk to NetSuite; the job's own thread stores each
+page as it arrives, together with the checkpoint that says it is stored, so memory stays at a
+few pages whatever the totals and a resumed job fetches only the pages not yet stored.
+
+Rows are upserted by (subscription, type, internal ID) and written only when what was read
+differs from what is stored: a second run writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from netsuite.alternate_ids import ALTERNATE_ID_TYPES
+from netsuite.errors import (
+    ConcurrencyLimitError,
+    NetSuiteTimeoutError,
+    NetSuiteUnavailableError,
+    UnexpectedResponseError,
+    UnstablePagingError,
+)
+from netsuite.records import MAX_PAGE_SIZE, MAX_SUITEQL_ROWS, ordered_by_unique_key
+
+from ..actors import ActorLike
+from ..integration import client_for
+from ..models import Job, Record, Subscription
+from ..problems import REMOTE_ERRORS, Problem
+from .errors import ServiceError
+from .jobs import JobRun, job_start
+
+PAGE_SIZE = MAX_PAGE_SIZE
+ALTERNATE_ID_TYPE = "alternateidtype"
+# What a job waits out rather than fails on: a read is safe to repeat, and a worker can wait
+# longer than a person (slots a crashed process still leases, a busy NetSuite).
+TRANSIENT = (ConcurrencyLimitError, NetSuiteTimeoutError, NetSuiteUnavailableError,
+             requests.ConnectionError)
+
+
+@dataclass(frozen=True)
+class DataType:
+    key: str
+    label: str
+    # SuiteQL columns; the first after id is the name shown.
+    columns: tuple[str, ...] = ()
+
+    @property
+    def query(self) -> str:
+        # Built from the constants below only, never from input.
+        return f"SELECT {', '.join(self.columns)} FROM {self.key} ORDER BY id"  # noqa: S608
+
+    @property
+    def from_netsuite(self) -> bool:
+        return bool(self.columns)
+
+
+# In transfer order: the alternate-id types before anything that may use them.
+DATA_TYPES: dict[str, DataType] = {
+    t.key: t
+    for t in (
+        DataType(ALTERNATE_ID_TYPE, "Alternate ID Type"),
+        DataType("customercategory", "Customer Category", ("id", "name", "isinactive")),
+        DataType("location", "Location", ("id", "name", "isinactive")),
+        DataType("paymentmethod", "Payment Method", ("id", "name", "isinactive")),
+        DataType("shipitem", "Shipping Method", ("id", "itemid", "displayname", "isinactive")),
+    )
+}
+
+
+class InitializationError(ServiceError):
+    """An initialization that cannot start or cannot go on."""
+
+
+def initialization_start(
+    *, subscription: Subscription, types: list[str] | None, actor: ActorLike
+) -> Job:
+    """Queue an initialization of ``types`` (all when empty); one at a time per subscription."""
+    unknown = sorted(set(types or ()) - set(DATA_TYPES))
+    if unknown:
+        raise InitializationError(
+            f"Unknown data type {', '.join(unknown)}; choose from {', '.join(DATA_TYPES)}.",
+            field="type",
+        )
+    chosen = [key for key in DATA_TYPES if not types or key in types]
+    if Job.objects.filter(
+        subscription=subscription, kind=Job.Kind.INITIALIZATION, status__in=Job.ACTIVE
+    ).exists():
+        raise InitializationError(
+            "An initialization of this subscription is already queued or running; wait for it "
+            "to end or cancel it."
+        )
+    labels = ", ".join(DATA_TYPES[key].label for key in chosen)
+    return job_start(
+        subscription=subscription,
+        kind=Job.Kind.INITIALIZATION,
+        params={"types": chosen},
+        actor=actor,
+        summary=f"initialize {labels}",
+    )
+
+
+# -- storing -----------------------------------------------------------------------------------
+
+
+def _digest(name: str, inactive: bool, fields: dict) -> str:
+    raw = json.dumps([name, inactive, fields], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _row(data_type: DataType, item: dict) -> tuple[str, str, bool, dict]:
+    internal_id = item.get("id")
+    if internal_id in (None, "") or isinstance(internal_id, bool):
+        raise UnexpectedResponseError(f"NetSuite sent a {data_type.key} row without an id.")
+    fields = {k: v for k, v in item.items() if k != "links"}
+    name_column = data_type.columns[1] if data_type.columns else "name"
+    name = str(fields.get(name_column) or fields.get("name") or "")[:255]
+    inactive = str(fields.get("isinactive", "F")).upper() in ("T", "TRUE")
+    return str(internal_id)[:64], name, inactive, fields
+
+
+def store_rows(subscription_id: int, record_type: str, rows: list[tuple]) -> dict[str, int]:
+    """Upsert ``rows`` (internal ID, name, inactive, fields); new and changed ones only."""
+    wanted = {}
+    for internal_id, name, inactive, fields in rows:
+        wanted[internal_id] = (name, inactive, fields, _digest(name, inactive, fields))
+    stored = dict(
+        Record.objects.filter(
+            subscription_id=subscription_id, record_type=record_type, internal_id__in=wanted
+        ).values_list("internal_id", "content_hash")
+    )
+    now = timezone.now()
+    writes = [
+        Record(subscription_id=subscription_id, record_type=record_type, internal_id=iid,
+               name=name, inactive=inactive, fields=fields, content_hash=digest, fetched_at=now)
+        for iid, (name, inactive, fields, digest) in wanted.items()
+        if stored.get(iid) != digest
+    ]
+    if writes:
+        Record.objects.bulk_create(
+            writes,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["subscription", "record_type", "internal_id"],
+            update_fields=["name", "inactive", "fields", "content_hash", "fetched_at"],
+        )
+    created = sum(1 for w in writes if w.internal_id not in stored)
+    return {"read": len(wanted), "created": created, "updated": len(writes) - created,
+            "unchanged": len(wanted) - len(writes)}
+
+
+def _add_counts(counts: dict, key: str, more: dict[str, int]) -> dict:
+    mine = dict(counts.get(key) or {"read": 0, "created": 0, "updated": 0, "unchanged": 0})
+    for name, value in more.items():
+        mine[name] = mine.get(name, 0) + value
+    return {**counts, key: mine}
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def patiently(call, *args, **kwargs):
+    """``call`` tried again on a transient failure for ``JOB_PAGE_RETRY_SECONDS``."""
+    deadline = time.monotonic() + settings.JOB_PAGE_RETRY_SECONDS
+    pause = 0.5
+    while True:
+        try:
+            return call(*args, **kwargs)
+        except TRANSIENT:
+            if time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause * random.uniform(0.5, 1.5))
+        pause = min(pause * 2, 10.0)
+
+
+def fetch_page(client, query: str, offset: int) -> dict:
+    return patiently(client.records.suiteql_page, query, limit=PAGE_SIZE, offset=offset)
+
+
+class _Transfer:
+    """One attempt of one initialization job."""
+
+    def __init__(self, run: JobRun) -> None:
+        self.run = run
+        self.job = run.job
+        self.checkpoint: dict = dict(run.checkpoint or {})
+        self.checkpoint.setdefault("done", [])
+        self.checkpoint.setdefault("types", {})
+        self.counts: dict = dict(self.job.counts or {})
+
+    def progress(self, checkpoint: dict | None = None, counts: dict | None = None):
+        """(records read, records expected) over the job's types."""
+        checkpoint = self.checkpoint if checkpoint is None else checkpoint
+        counts = self.counts if counts is None else counts
+        done = sum((counts.get(key) or {}).get("read", 0) for key in self.job.types)
+        total = 0
+        for key in self.job.types:
+            if key == ALTERNATE_ID_TYPE:
+                total += len(ALTERNATE_ID_TYPES)
+            else:
+                total += (checkpoint["types"].get(key) or {}).get("total") or 0
+        return done, max(total, done)
+
+    def save(self, key: str, rows: list[tuple], checkpoint: dict, *, log: str = "") -> None:
+        """Store ``rows`` of ``key`` with ``checkpoint`` and the counts, in one transaction."""
+        result: dict = {}
+
+        def write(row: Job) -> None:
+            result["counts"] = _add_counts(
+                self.counts, key, store_rows(self.job.subscription_id, key, rows)
+            )
+            row.checkpoint = checkpoint
+            row.counts = result["counts"]
+            row.progress_done, row.progress_total = self.progress(checkpoint, row.counts)
+
+        self.run.save(write, log=log)
+        # Only once committed: a refused save leaves this attempt's view as it was.
+        self.checkpoint, self.counts = checkpoint, result["counts"]
+
+    def mark_done(self, key: str) -> None:
+        checkpoint = {**self.checkpoint, "done": [*self.checkpoint["done"], key]}
+        c = self.counts.get(key) or {}
+        self.save(
+            key, [], checkpoint,
+            log=f"{DATA_TYPES[key].label}: {c.get('read', 0)} read, {c.get('created', 0)} new, "
+            f"{c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged.",
+        )
+
+    def alternate_ids(self) -> None:
+        rows = [(t.code, t.description, False, t.as_fields()) for t in ALTERNATE_ID_TYPES]
+        self.save(ALTERNATE_ID_TYPE, rows, self.checkpoint)
+        self.mark_done(ALTERNATE_ID_TYPE)
+
+    def netsuite_types(self, keys: list[str]) -> None:
+        subscription = Subscription.objects.get(pk=self.job.subscription_id)
+        workers = max(1, subscription.concurrent_connections)
+        for key in keys:
+            if not ordered_by_unique_key(DATA_TYPES[key].query):
+                raise UnstablePagingError(f"The {key} query is not ordered by a unique key.")
+        with client_for(subscription) as client:
+            # One token before the threads start, rather than one per thread.
+            patiently(client.fetch_token)
+            self._pages(client, keys, workers)
+
+    def _todo(self, key: str) -> list[int]:
+        state = self.checkpoint["types"].get(key) or {}
+        total = state.get("total")
+        if total is None:
+            return [0]
+        if total > MAX_SUITEQL_ROWS:
+            raise InitializationError(
+                f"NetSuite holds {total} {DATA_TYPES[key].label} records, more than the "
+                f"{MAX_SUITEQL_ROWS} one SuiteQL query can return."
+            )
+        done = set(state.get("pages") or [])
+        return [o for o in range(0, max(total, 1), PAGE_SIZE) if o not in done]
+
+    def _pages(self, client, keys: list[str], workers: int) -> None:
+        todo = [(key, offset) for key in keys for offset in self._todo(key)]
+        left = {key: len([1 for k, _ in todo if k == key]) for key in keys}
+        for key in keys:
+            if not left[key]:
+                self.mark_done(key)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"job{self.job.pk}")
+        running: dict[Future, tuple[str, int]] = {}
+        try:
+            while todo or running:
+                while todo and len(running) < workers:
+                    key, offset = todo.pop(0)
+                    future = pool.submit(fetch_page, client, DATA_TYPES[key].query, offset)
+                    running[future] = (key, offset)
+                finished, _ = wait(
+                    running, timeout=settings.JOB_HEARTBEAT_SECONDS, return_when=FIRST_COMPLETED
+                )
+                if not finished:
+                    self.run.beat()
+                    continue
+                for future in finished:
+                    key, offset = running.pop(future)
+                    more = self._store_page(key, offset, future.result())
+                    todo.extend((key, o) for o in more)
+                    left[key] += len(more) - 1
+                    if not left[key]:
+                        self.mark_done(key)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _store_page(self, key: str, offset: int, page: dict) -> list[int]:
+        """Store one page; the offsets it newly tells to fetch."""
+        answered = page.get("offset", offset)
+        if str(answered) != str(offset):
+            raise UnexpectedResponseError(
+                f"NetSuite answered the page at offset {answered!r} when {offset} was asked for."
+            )
+        items = page["items"]
+        if page.get("hasMore") and not items:
+            raise UnexpectedResponseError("NetSuite said more rows follow but sent none.")
+        data_type = DATA_TYPES[key]
+        rows = [_row(data_type, item) for item in items if isinstance(item, dict)]
+        state = dict(self.checkpoint["types"].get(key) or {"pages": []})
+        more: list[int] = []
+        if state.get("total") is None:
+            total = page.get("totalResults")
+            total = int(total) if isinstance(total, int | str) and str(total).isdigit() else None
+            if total is None:
+                total = offset + len(items) + (PAGE_SIZE if page.get("hasMore") else 0)
+            state["total"] = total
+            more = [o for o in range(PAGE_SIZE, total, PAGE_SIZE)]
+        elif page.get("hasMore") and offset + PAGE_SIZE >= state["total"]:
+            # Records added since the total was read: one page further.
+            state["total"] = offset + PAGE_SIZE + 1
+            more = [offset + PAGE_SIZE]
+        if state["total"] > MAX_SUITEQL_ROWS:
+            raise InitializationError(
+                f"NetSuite holds {state['total']} {data_type.label} records, more than the "
+                f"{MAX_SUITEQL_ROWS} one SuiteQL query can return."
+            )
+        state["pages"] = sorted({*state.get("pages", []), offset})
+        types = {**self.checkpoint["types"], key: state}
+        self.save(key, rows, {**self.checkpoint, "types": types})
+        return more
+
+
+def initialization_run(run: JobRun) -> str:
+    """The runner of an initialization job (see :func:`services.jobs.job_execute`)."""
+    transfer = _Transfer(run)
+    pending = [key for key in run.job.types if key not in transfer.checkpoint["done"]]
+    try:
+        if ALTERNATE_ID_TYPE in pending:
+            transfer.alternate_ids()
+        remote = [key for key in pending if DATA_TYPES[key].from_netsuite]
+        if remote:
+            transfer.netsuite_types(remote)
+    except REMOTE_ERRORS as exc:
+        problem = Problem.of(exc)
+        raise InitializationError(problem.message, problem=problem) from exc
+    done, _total = transfer.progress()
+    return f"Initialization finished: {done} records read."

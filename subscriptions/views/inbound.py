@@ -1,0 +1,96 @@
+"""The inbound webhook endpoint NetSuite's user-event script posts to: ``/hooks/netsuite/<id>/``.
+
+The Webhook API Key is the only way in: no session, no CSRF token, no login page. The key is
+checked by :func:`webhook_key_required` before anything reads the body, so a caller without
+it cannot make the server read, parse or store a byte; only then are the declared size and the rate
+checked, and the body read (never more than 1 MB and one byte). Answers are small JSON
+documents a script can log: 202 with how many notifications were accepted, or the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import wraps
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from ..middleware import client_address
+from ..services import inbound as inbound_service
+
+MAX_BODY_BYTES = inbound_service.MAX_BODY_BYTES
+
+
+def _bearer_key(request) -> str:
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _unauthorized() -> JsonResponse:
+    response = JsonResponse({"error": "A valid Webhook API Key is required."}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="ipaas-admin webhooks"'
+    return response
+
+
+def webhook_key_required(view):
+    """401 unless ``Authorization: Bearer <the subscription's Webhook API Key>``; the view
+    gets the :class:`~subscriptions.selectors.events.InboundTarget` instead of the id."""
+
+    @wraps(view)
+    def wrapper(request, pk, *args, **kwargs):
+        target = inbound_service.inbound_authenticate(
+            subscription_id=pk, key=_bearer_key(request)
+        )
+        if target is None:
+            return _unauthorized()
+        return view(request, target, *args, **kwargs)
+
+    return wrapper
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _too_large() -> JsonResponse:
+    return JsonResponse({"error": f"The body is larger than {MAX_BODY_BYTES} bytes."}, status=413)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+@webhook_key_required
+def inbound_webhook(request, target):
+    if _declared_length(request) > MAX_BODY_BYTES:
+        return _too_large()
+    # Counted before the body is read: a sender over its rate costs no read and no parse.
+    retry_after = inbound_service.inbound_throttle(target=target)
+    if retry_after is not None:
+        seconds = max(1, math.ceil(retry_after))
+        response = JsonResponse(
+            {"error": "Too many webhook calls for this subscription's API Throttle Limit "
+             f"(to iPaaS); retry in {seconds} seconds."},
+            status=429,
+        )
+        response["Retry-After"] = str(seconds)
+        return response
+    # One byte more than allowed: a body longer than it declared is refused too.
+    body = request.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        return _too_large()
+    try:
+        accepted = inbound_service.inbound_receive(
+            target=target,
+            body=body,
+            remote_addr=client_address(request),
+            request_id=getattr(request, "request_id", ""),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except inbound_service.InboundRefused as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    return JsonResponse({"accepted": accepted}, status=202)
