@@ -176,6 +176,36 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "subscriptions:list"
 LOGOUT_REDIRECT_URL = "login"
+# Invitations and password links (services/users.py). Development prints them on the console;
+# production never does (a set-password link in a log is a way in), so it sends through
+# EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587, or a local relay by default.
+# The tests use Django's locmem mailbox whatever this says.
+_email = env.email_url(
+    "EMAIL_URL", default="smtp://localhost:25" if PRODUCTION else "consolemail://"
+)
+# Django 6.1's MAILERS (the EMAIL_* settings are deprecated), from django-environ's parse.
+MAILERS = {
+    "default": {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": {
+            option: _email[name]
+            for option, name in (
+                ("host", "EMAIL_HOST"),
+                ("port", "EMAIL_PORT"),
+                ("username", "EMAIL_HOST_USER"),
+                ("password", "EMAIL_HOST_PASSWORD"),
+                ("use_tls", "EMAIL_USE_TLS"),
+                ("use_ssl", "EMAIL_USE_SSL"),
+            )
+            if _email.get(name) not in (None, "")
+        }
+        if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ipaas-admin@localhost")
+# How long an invitation or a password link stays usable (Django's token checks it).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_SECONDS", default=3 * 24 * 3600)
 
 # Lock an account+address pair after 5 failures, and an address after 20 failures whatever
 # the usernames (password spraying), for 15 minutes. Axes has one limit for every parameter
@@ -302,6 +332,12 @@ if PRODUCTION and NETSUITE_BASE_URL and not NETSUITE_BASE_URL.lower().startswith
         "assertions travel to it."
     )
 NETSUITE_TIMEOUT_CONNECT = env.float("NETSUITE_TIMEOUT_CONNECT", default=5.0)
+# How long the webhook table reuses NetSuite's deployment list (per subscription, in the
+# cache; 0 turns it off). Every write drops it; the table offers a refresh.
+WEBHOOK_LIST_CACHE_SECONDS = env.int("WEBHOOK_LIST_CACHE_SECONDS", default=60)
+# A connection test whose last step is older than this can no longer finish (the page that
+# drove it was left): it is shown as interrupted and never continued.
+CONNECTION_TEST_STALE_SECONDS = env.int("CONNECTION_TEST_STALE_SECONDS", default=120)
 NETSUITE_TIMEOUT_READ = env.float("NETSUITE_TIMEOUT_READ", default=30.0)
 
 # Defaults pre-filled in every new subscription's throttling fields.
@@ -349,9 +385,7 @@ NETSUITE_RETRY_MAX_TOTAL = env.float("NETSUITE_RETRY_MAX_TOTAL", default=15.0)
 # subscription's API throttle window, before it gives up with a message.
 NETSUITE_SLOT_WAIT = env.float("NETSUITE_SLOT_WAIT", default=20.0)
 NETSUITE_THROTTLE_WAIT = env.float("NETSUITE_THROTTLE_WAIT", default=20.0)
-# How long the webhook table reuses NetSuite's deployment list (per subscription, in the
-# cache; 0 turns it off). Every write drops it; the table offers a refresh.
-WEBHOOK_LIST_CACHE_SECONDS = env.int("WEBHOOK_LIST_CACHE_SECONDS", default=60)
-# A connection test whose last step is older than this can no longer finish (the page that
-# drove it was left): it is shown as interrupted and never continued.
-CONNECTION_TEST_STALE_SECONDS = env.int("CONNECTION_TEST_STALE_SECONDS", default=120)
+# Where every process counts those caps (subscriptions/throttling.py): auto = Redis when
+# CACHE_URL is Redis, else the database (shared by make run's web process and worker);
+# or redis, database, cache (Django's cache, shared only as far as its backend is).
+NETSUITE_THROTTLE_STORE = env.str("NETSUITE_THROTTLE_STORE", default="auto")

@@ -124,7 +124,9 @@ class ScopeError(NetSuiteError):
 class ConcurrencyLimitError(NetSuiteError):
     default_message = "NetSuite's concurrency limit was exceeded and retries did not get through."
     default_hint = (
-        "Other integrations share this account's concurrency pool. Lower 'Concurrent "
+        "NetSuite lets an account run only so many requests at once (its concurrency limit; "
+        "it answers HTTP 429 or SSS_REQUEST_LIMIT_EXCEEDED past it). Other integrations share "
+        "this account's concurrency pool. Lower 'Concurrent "
         "Connections' for this subscription, or check Setup > Integration > Integration "
         "Governance for the account's limit and the integration's allocation."
     )

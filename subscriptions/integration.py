@@ -3,7 +3,7 @@
 The plain client gets everything passed in. The token cache lives in Django's cache framework
 so that every process (and, with a shared cache backend such as Redis or the database cache,
 every machine) of a deployment shares one token per credential set; the caps come from
-``throttling``.
+``throttling``, in the store every process shares (Redis or the database).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from netsuite.transport import RetryPolicy, default_deadline
 from . import fields
 from .models import Certificate, Subscription
 from .selectors.certificates import active_certificate
-from .throttling import CACHE_ALIAS, CacheConcurrencyLimiter, CacheRateLimiter
+from .throttling import CACHE_ALIAS, ConcurrencyLimiter, RateLimiter, store_for
 
 
 class DjangoTokenCache:
@@ -128,19 +128,24 @@ def client_for(
     base_url = settings.NETSUITE_BASE_URL
     connect, read = timeouts()
     deadline = default_deadline((connect, read))
-    limiter = CacheConcurrencyLimiter(
+    # One store for both caps, the one every process of the deployment shares
+    # (NETSUITE_THROTTLE_STORE): web actions and jobs count against the same leases.
+    store = store_for()
+    limiter = ConcurrencyLimiter(
         account_scope(credentials.account_id, base_url),
         subscription.concurrent_connections,
         # A slot expires on its own only after the longest a call may take (its deadline):
         # sooner, and a slow call would run on after its slot was given to another.
         hold_seconds=deadline + 5,
         wait_seconds=settings.NETSUITE_SLOT_WAIT,
+        store=store,
     )
-    rate_limiter = CacheRateLimiter(
+    rate_limiter = RateLimiter(
         f"netsuite-rate:{subscription.pk}",
         subscription.api_throttle_limit,
         subscription.api_throttle_seconds,
         wait_seconds=settings.NETSUITE_THROTTLE_WAIT,
+        store=store,
     )
     return NetSuiteClient(
         credentials,

@@ -10,6 +10,7 @@ audit trail records its status and code (:func:`audit_answer`), never a secret.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from typing import ClassVar
 
@@ -96,6 +97,45 @@ class Problem:
         if self.hint:
             text += f" What to do: {self.hint}"
         return text
+
+
+# A sentence ends at . ! or ? followed by a space and a capital, except after "e.g." / "i.e.".
+_SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=[.!?])\s+(?=[A-Z'\"(])")
+# Numbered causes as netsuite.errors writes them: "(1) a; (2) b".
+_NUMBERED = re.compile(r"\(\d+\)\s*")
+
+
+@dataclass(frozen=True)
+class HintParts:
+    """A hint cut into what a list shows: sentences before the numbered causes, the causes
+    (in their order), and the sentences after."""
+
+    before: list[str]
+    causes: list[str]
+    after: list[str]
+
+
+def _sentences(text: str) -> list[str]:
+    return [part.strip() for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+
+
+def hint_parts(hint: str) -> HintParts:
+    """ "What to do" as list items rather than one paragraph: "(1) a; (2) b." become the
+    causes, every other sentence an item of its own."""
+    hint = (hint or "").strip()
+    first = _NUMBERED.search(hint)
+    if first is None:
+        return HintParts(_sentences(hint), [], [])
+    intro, numbered = hint[: first.start()], hint[first.start() :]
+    pieces = [p for p in _NUMBERED.split(numbered) if p.strip()]
+    causes = [p.strip().rstrip(";").strip() for p in pieces]
+    after: list[str] = []
+    if causes:
+        # The last cause ends at its first full stop; what follows is advice again.
+        last, _, rest = causes[-1].partition(". ")
+        causes[-1] = last.rstrip(".")
+        after = _sentences(rest)
+    return HintParts(_sentences(intro), causes, after)
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,91 @@
-"""The dashboard's own caps on calls to NetSuite, shared by every process of a deployment.
+"""The caps on calls to NetSuite, shared by every process and machine of a deployment.
 
 Concurrent Connections caps the requests in flight per NetSuite account; API Throttle Limit
-per API Throttle Seconds caps the rate per subscription. Both live in Django's cache
-framework, so they are shared across processes (and machines) exactly as far as the cache
-backend is: with Redis, by the whole deployment. A slot is given back atomically (a Lua
-compare-and-delete on Redis; under a process-wide lock with the local-memory cache, which is
-only shared by one process's threads anyway).
+per API Throttle Seconds caps the rate per subscription. The web process and every worker
+must count against the same caps, or each would use the account's whole allowance and
+NetSuite would answer 429. So the counts live in a store they all share, chosen by
+``NETSUITE_THROTTLE_STORE``:
+
+- ``redis`` (the default when ``CACHE_URL`` is Redis): a sorted set of leases per scope,
+  scored by their expiry, taken and given back by one server-side step each, on the Redis
+  server's clock (one clock for every machine).
+- ``database`` (the default otherwise, so ``make run``'s web process and worker share it):
+  a row per held slot and a row per rate window, each taken by one conditional statement in
+  autocommit; see ``models.throttling``.
+- ``cache``: Django's cache framework, shared exactly as far as its backend is (one process
+  with the local-memory cache). Kept for a cache backend that is shared but not Redis.
+
+A slot is a lease: it expires on its own after ``hold_seconds`` (longer than a call may last,
+its deadline), so a process killed mid-call holds it no longer than that. None of the stores
+keeps a database transaction open while a call is in flight or while a caller waits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
+import logging
 import math
+import os
 import random
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
+from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from netsuite.errors import ConcurrencyLimitError
 
+from .models import ThrottleLease, ThrottleWindow
+
+logger = logging.getLogger(__name__)
+
 CACHE_ALIAS = "default"
+STORES = ("redis", "database", "cache")
+REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+# How long a waiter sleeps at most between two looks at a full cap: short enough that a
+# freed slot is reused quickly (throughput at the cap), long enough not to hammer the store.
+MAX_PAUSE = 0.025
+_HOST = socket.gethostname()[:60]
 
 
 class LocalWaitError(ConcurrencyLimitError):
     """This dashboard held the call back (its own cap or throttle); NetSuite saw nothing."""
 
+
+def new_owner() -> str:
+    """Who holds a lease: unique per call, and readable (host and process) for people."""
+    return f"{_HOST}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+class Store(Protocol):
+    name: str
+
+    def take(
+        self, scope: str, limit: int, hold_seconds: float, owner: str
+    ) -> tuple[object | None, float | None]:
+        """A slot's token, or ``None`` and (when known) the seconds until a lease expires."""
+
+    def release(self, scope: str, token: object, owner: str) -> bool:
+        """Give the slot back if ``owner`` still holds it; whether it did."""
+
+    def held(self, scope: str, limit: int) -> int:
+        """Leases of ``scope`` not yet expired."""
+
+    def count(self, scope: str, limit: int, per_seconds: float) -> float | None:
+        """Count one call start: ``None`` if it fits the window, else seconds to wait."""
+
+
+# --- cache framework ---------------------------------------------------------------------
 
 # Give a slot back only if it is still ours, in one step on the server: a get followed by a
 # delete could delete a slot that expired in between and was taken by another call, letting
@@ -52,21 +110,316 @@ def _redis_client(cache):
     return get_client(write=True)
 
 
-class _CacheLimiter:
-    """What both limiters share: a key scope, how long a caller may wait, the cache."""
+def _int_owner(owner: str) -> int:
+    # Django's Redis backend stores an int as its plain decimal form (anything else pickled),
+    # which is what lets the release script compare it.
+    return int.from_bytes(hashlib.blake2b(owner.encode(), digest_size=7).digest()) + 1
 
-    def __init__(self, scope: str, *, wait_seconds: float, alias: str = CACHE_ALIAS) -> None:
-        self.scope = scope
-        self.wait_seconds = wait_seconds
+
+class CacheStore:
+    """Slots as cache keys taken with ``cache.add``; a fixed window counted with ``incr``."""
+
+    name = "cache"
+
+    def __init__(self, alias: str = CACHE_ALIAS) -> None:
         self.cache = caches[alias]
+        self._redis = _redis_client(self.cache)
+
+    def _guard(self):
+        return contextlib.nullcontext() if self._redis is not None else _LOCAL
+
+    def take(self, scope, limit, hold_seconds, owner):
+        value = _int_owner(owner)
+        # A random starting slot spreads the cache keys people contend on.
+        first = random.randrange(limit)
+        with self._guard():
+            for offset in range(limit):
+                key = f"{scope}:{(first + offset) % limit}"
+                if self.cache.add(key, value, max(1, math.ceil(hold_seconds))):
+                    return key, None
+        return None, None
+
+    def release(self, scope, token, owner):
+        value = _int_owner(owner)
+        if self._redis is not None:
+            name = self.cache.make_and_validate_key(token)
+            return bool(self._redis.eval(_RELEASE_IF_OWNER, 1, name, str(value)))
+        with _LOCAL:
+            if self.cache.get(token) == value:
+                self.cache.delete(token)
+                return True
+        return False
+
+    def held(self, scope, limit):
+        return len(self.cache.get_many([f"{scope}:{i}" for i in range(limit)]))
+
+    def count(self, scope, limit, per_seconds):
+        now = time.time()
+        window = int(now // per_seconds)
+        key = f"{scope}:{window}"
+        self.cache.add(key, 0, math.ceil(per_seconds) + 1)
+        try:
+            count = self.cache.incr(key)
+        except ValueError:
+            return 0.0  # the window's key expired between add and incr: go again
+        if count <= limit:
+            return None
+        return (window + 1) * per_seconds - now
 
 
-class CacheConcurrencyLimiter(_CacheLimiter):
+# --- Redis -------------------------------------------------------------------------------
+
+# Both scripts read the time from the Redis server, so machines whose clocks differ still
+# agree on when a lease or a window ends. Times are in milliseconds.
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+# KEYS[1] the scope's sorted set (member = owner, score = expiry); ARGV limit, hold, owner.
+# Returns -1 when taken, else the milliseconds until the first lease expires.
+_TAKE = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local hold = tonumber(ARGV[2])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+    redis.call('ZADD', KEYS[1], now + hold, ARGV[3])
+    if redis.call('PTTL', KEYS[1]) < hold then
+        redis.call('PEXPIRE', KEYS[1], hold)
+    end
+    return -1
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tonumber(first[2]) - now
+"""
+)
+_HELD = _NOW + "return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')"
+# KEYS[1] the scope's hash {w: window index, n: calls in it}; ARGV limit, window length.
+# Returns -1 when counted, else the milliseconds until the window ends.
+_COUNT = (
+    _NOW
+    + """
+local per = tonumber(ARGV[2])
+local window = math.floor(now / per)
+local state = redis.call('HMGET', KEYS[1], 'w', 'n')
+local n = 0
+if tonumber(state[1]) == window then
+    n = tonumber(state[2])
+end
+if n < tonumber(ARGV[1]) then
+    redis.call('HSET', KEYS[1], 'w', window, 'n', n + 1)
+    redis.call('PEXPIRE', KEYS[1], per * 2)
+    return -1
+end
+return (window + 1) * per - now
+"""
+)
+
+
+class RedisStore:
+    """Leases in a sorted set per scope and a window hash per scope, on the cache's Redis."""
+
+    name = "redis"
+
+    def __init__(self, alias: str = CACHE_ALIAS) -> None:
+        self.cache = caches[alias]
+        client = _redis_client(self.cache)
+        if client is None:
+            raise ImproperlyConfigured(
+                f"NETSUITE_THROTTLE_STORE is redis but the {alias!r} cache is not Redis "
+                "(CACHE_URL=redis://...)."
+            )
+        self._take = client.register_script(_TAKE)
+        self._held = client.register_script(_HELD)
+        self._count = client.register_script(_COUNT)
+        self._client = client
+
+    def _key(self, scope: str) -> str:
+        # The cache's KEY_PREFIX keeps deployments (and test runs) sharing a server apart.
+        return self.cache.make_and_validate_key(f"throttle:{scope}")
+
+    def take(self, scope, limit, hold_seconds, owner):
+        hold = max(1, math.ceil(hold_seconds * 1000))
+        answer = int(self._take(keys=[self._key(scope)], args=[limit, hold, owner]))
+        if answer < 0:
+            return owner, None
+        return None, answer / 1000
+
+    def release(self, scope, token, owner):
+        return bool(self._client.zrem(self._key(scope), owner))
+
+    def held(self, scope, limit):
+        return int(self._held(keys=[self._key(scope)]))
+
+    def count(self, scope, limit, per_seconds):
+        per = max(1, math.ceil(per_seconds * 1000))
+        answer = int(self._count(keys=[self._key(f"rate:{scope}")], args=[limit, per]))
+        return None if answer < 0 else answer / 1000
+
+
+# --- database ----------------------------------------------------------------------------
+
+
+class DatabaseStore:
+    """Rows of ``ThrottleLease`` and ``ThrottleWindow``, on SQLite and PostgreSQL alike.
+
+    Every change is one statement whose WHERE clause is the check (a free or expired slot, a
+    window not yet full), so two processes can never both win; PostgreSQL re-checks the
+    clause on the row it waited for, SQLite runs one writer at a time. Each change is its
+    own short transaction, opened and committed around that statement. Times are this
+    machine's clock: the machines of one deployment are expected to keep theirs (NTP), and
+    leases outlast a call by seconds.
+    """
+
+    name = "database"
+
+    def __init__(self, using: str = DEFAULT_DB_ALIAS) -> None:
+        self.using = using
+
+    def _connection(self):
+        connection = connections[self.using]
+        # Inside a caller's transaction a lease would stay invisible to the other processes
+        # until that transaction ended (and on SQLite the caller would be holding the write
+        # lock every other process waits for). The test run's own wrapping transaction is
+        # the one exception: there every caller is one process.
+        if connection.in_atomic_block and any(
+            not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
+        ):
+            logger.warning(
+                "A NetSuite call is being made inside a database transaction: its concurrency "
+                "slot is invisible to other processes until the transaction ends. Call "
+                "NetSuite before opening the transaction."
+            )
+        return connection
+
+    @contextlib.contextmanager
+    def _write(self, connection):
+        """One short transaction for a change. A lease needs no durability (after a crash of
+        the database every holder's call has failed anyway), so PostgreSQL is told not to
+        wait for the disk, which is most of what a commit costs; nothing else is affected."""
+        with transaction.atomic(using=self.using):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            yield
+
+    def take(self, scope, limit, hold_seconds, owner):
+        connection = self._connection()
+        now = timezone.now()
+        # Every live lease counts, including slots above a limit lowered meanwhile.
+        live = {
+            slot: expires_at
+            for slot, expires_at in ThrottleLease.objects.using(self.using)
+            .filter(scope=scope)
+            .values_list("slot", "expires_at")
+            if expires_at > now
+        }
+        if len(live) >= limit:
+            return None, (min(live.values()) - now).total_seconds()
+        free = [slot for slot in range(limit) if slot not in live]
+        random.shuffle(free)  # callers racing for one free slot would all but one lose
+        expires_at = now + dt.timedelta(seconds=hold_seconds)
+        for slot in free[:3]:
+            if self._claim(connection, scope, slot, owner, expires_at, now):
+                return slot, None
+        return None, None
+
+    def _claim(self, connection, scope, slot, owner, expires_at, now) -> bool:
+        """Insert the slot's row, or revive it if its lease has expired: one statement."""
+        table = connection.ops.quote_name(ThrottleLease._meta.db_table)
+        adapt = connection.ops.adapt_datetimefield_value
+        # Only the quoted table name is formatted in; every value is a parameter.
+        into = f"INSERT INTO {table}"  # noqa: S608
+        sql = (
+            into + " (scope, slot, owner, expires_at) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (scope, slot) DO UPDATE "
+            "SET owner = excluded.owner, expires_at = excluded.expires_at "
+            f"WHERE {table}.expires_at <= %s"
+        )
+        with self._write(connection), connection.cursor() as cursor:
+            cursor.execute(sql, [scope, slot, owner, adapt(expires_at), adapt(now)])
+            return cursor.rowcount == 1
+
+    def release(self, scope, token, owner):
+        with self._write(self._connection()):
+            deleted, _ = (
+                ThrottleLease.objects.using(self.using)
+                .filter(scope=scope, slot=token, owner=owner)
+                .delete()
+            )
+        return deleted == 1
+
+    def held(self, scope, limit):
+        return (
+            ThrottleLease.objects.using(self.using)
+            .filter(scope=scope, expires_at__gt=timezone.now())
+            .count()
+        )
+
+    def count(self, scope, limit, per_seconds):
+        connection = self._connection()
+        now = time.time()
+        window = int(now // per_seconds)
+        rest = (window + 1) * per_seconds - now
+        rows = ThrottleWindow.objects.using(self.using).filter(scope=scope)
+        with self._write(connection):
+            # The usual case, one statement: a place left in the current window.
+            if rows.filter(window_index=window, calls__lt=limit).update(calls=F("calls") + 1):
+                return None
+            # The first call of a new window starts it; only one caller can move it on.
+            if rows.filter(window_index__lt=window).update(window_index=window, calls=1):
+                return None
+            table = connection.ops.quote_name(ThrottleWindow._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (scope, window_index, calls) "  # noqa: S608
+                    "VALUES (%s, %s, 1) ON CONFLICT (scope) DO NOTHING",
+                    [scope, window],
+                )
+                if cursor.rowcount == 1:
+                    return None
+        current = rows.values_list("window_index", "calls").first()
+        if current is None or (current[0] == window and current[1] < limit):
+            return 0.0  # changed under us: go again
+        # Full, or started by a machine whose clock is ahead: wait for our window to end.
+        return rest
+
+
+# --- choosing a store --------------------------------------------------------------------
+
+
+def store_name() -> str:
+    """``NETSUITE_THROTTLE_STORE``, with ``auto`` resolved: Redis if the cache is Redis."""
+    name = getattr(settings, "NETSUITE_THROTTLE_STORE", "auto") or "auto"
+    if name == "auto":
+        backend = settings.CACHES.get(CACHE_ALIAS, {}).get("BACKEND")
+        return "redis" if backend == REDIS_BACKEND else "database"
+    if name not in STORES:
+        raise ImproperlyConfigured(
+            f"NETSUITE_THROTTLE_STORE must be auto, {', '.join(STORES)}; it is {name!r}."
+        )
+    return name
+
+
+def store_for(name: str | None = None) -> Store:
+    name = name or store_name()
+    if name == "redis":
+        return RedisStore()
+    if name == "database":
+        return DatabaseStore()
+    if name == "cache":
+        return CacheStore()
+    raise ImproperlyConfigured(f"Unknown throttle store {name!r}.")
+
+
+# --- the limiters the netsuite transport calls -------------------------------------------
+
+
+class ConcurrencyLimiter:
     """At most ``max_in_flight`` requests at once per scope, across every process.
 
-    Each slot is one cache key taken with ``cache.add`` (atomic in every backend). A slot
-    expires on its own after ``hold_seconds``, so a process killed mid-request cannot keep it
-    forever; ``hold_seconds`` therefore has to outlast the longest request (the timeouts).
+    ``hold_seconds`` has to outlast the longest request (its deadline): a lease that expired
+    while its call still ran would let one call too many in.
     """
 
     def __init__(
@@ -76,53 +429,32 @@ class CacheConcurrencyLimiter(_CacheLimiter):
         *,
         hold_seconds: float,
         wait_seconds: float,
-        alias: str = CACHE_ALIAS,
+        store: Store | None = None,
     ) -> None:
-        super().__init__(scope, wait_seconds=wait_seconds, alias=alias)
+        self.scope = scope
         self.max_in_flight = max(1, int(max_in_flight))
         self.hold_seconds = max(1, math.ceil(hold_seconds))
-        self._redis = _redis_client(self.cache)
+        self.wait_seconds = wait_seconds
+        self.store = store or store_for()
 
     def __repr__(self) -> str:
-        return f"CacheConcurrencyLimiter({self.scope!r}, {self.max_in_flight})"
-
-    def _try_take(self, owner: int) -> str | None:
-        # A random starting slot spreads the cache keys people contend on.
-        first = random.randrange(self.max_in_flight)
-        with self._guard():
-            for offset in range(self.max_in_flight):
-                key = f"{self.scope}:{(first + offset) % self.max_in_flight}"
-                if self.cache.add(key, owner, self.hold_seconds):
-                    return key
-        return None
-
-    def _guard(self):
-        return contextlib.nullcontext() if self._redis is not None else _LOCAL
-
-    def _release(self, key: str, owner: int) -> bool:
-        """Delete the slot if it still holds ``owner``; whether it did."""
-        if self._redis is not None:
-            # Django's Redis backend stores an int as its plain decimal form, not pickled,
-            # so the script can compare it.
-            name = self.cache.make_and_validate_key(key)
-            return bool(self._redis.eval(_RELEASE_IF_OWNER, 1, name, str(owner)))
-        with _LOCAL:
-            if self.cache.get(key) == owner:
-                self.cache.delete(key)
-                return True
-        return False
+        return f"ConcurrencyLimiter({self.scope!r}, {self.max_in_flight}, {self.store.name})"
 
     def in_flight(self) -> int:
-        keys = [f"{self.scope}:{i}" for i in range(self.max_in_flight)]
-        return len(self.cache.get_many(keys))
+        return self.store.held(self.scope, self.max_in_flight)
 
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        owner = secrets.randbits(62) + 1
+    def take(self, owner: str) -> object:
+        """A slot's token, waiting up to ``wait_seconds``; :class:`LocalWaitError` if none."""
         deadline = time.monotonic() + self.wait_seconds
-        pause = 0.005
-        while (key := self._try_take(owner)) is None:
-            if time.monotonic() + pause > deadline:
+        pause = 0.002
+        while True:
+            token, expiry = self.store.take(
+                self.scope, self.max_in_flight, self.hold_seconds, owner
+            )
+            if token is not None:
+                return token
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise LocalWaitError(
                     f"All {self.max_in_flight} connection slots for this NetSuite account stayed "
                     f"busy for {self.wait_seconds:g} seconds.",
@@ -131,20 +463,31 @@ class CacheConcurrencyLimiter(_CacheLimiter):
                     "slot of its Concurrent Connections setting. Try again in a moment, or raise "
                     "Concurrent Connections if NetSuite's governance allows more.",
                 )
-            time.sleep(pause * random.uniform(0.5, 1.5))
-            pause = min(pause * 2, 0.1)
+            # A slot is usually given back long before its lease ends, so look again soon;
+            # the lease's end is only an upper bound.
+            sleep = pause * random.uniform(0.5, 1.5)
+            if expiry is not None:
+                sleep = min(sleep, max(expiry, 0.001))
+            time.sleep(min(sleep, remaining))
+            pause = min(pause * 2, MAX_PAUSE)
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        owner = new_owner()
+        token = self.take(owner)
         try:
             yield
         finally:
             # Only a slot that is still ours: it may have expired and been retaken.
-            self._release(key, owner)
+            self.store.release(self.scope, token, owner)
 
 
-class CacheRateLimiter(_CacheLimiter):
+class RateLimiter:
     """At most ``calls`` request starts per ``per_seconds`` window, across every process.
 
-    A fixed window counted with ``cache.incr``: simple, shared, and never more than ``calls``
-    per window (a burst may straddle two windows, which NetSuite's own limits tolerate).
+    A fixed window: simple, one atomic step per call in every store, and never more than
+    ``calls`` per window (a burst may straddle two windows, which NetSuite's own limits
+    tolerate).
     """
 
     def __init__(
@@ -154,44 +497,30 @@ class CacheRateLimiter(_CacheLimiter):
         per_seconds: float,
         *,
         wait_seconds: float,
-        alias: str = CACHE_ALIAS,
+        store: Store | None = None,
     ) -> None:
-        super().__init__(scope, wait_seconds=wait_seconds, alias=alias)
+        self.scope = scope
         self.calls = max(1, int(calls))
         self.per_seconds = max(1.0, float(per_seconds))
+        self.wait_seconds = wait_seconds
+        self.store = store or store_for()
 
     def __repr__(self) -> str:
-        return f"CacheRateLimiter({self.scope!r}, {self.calls}/{self.per_seconds:g}s)"
+        return (
+            f"RateLimiter({self.scope!r}, {self.calls}/{self.per_seconds:g}s, {self.store.name})"
+        )
 
     def try_take(self) -> float | None:
-        """Count one call if the window has room (``None``); else the seconds until it has."""
-        while True:
-            now = time.time()
-            window = int(now // self.per_seconds)
-            key = f"{self.scope}:{window}"
-            self.cache.add(key, 0, math.ceil(self.per_seconds) + 1)
-            try:
-                count = self.cache.incr(key)
-            except ValueError:
-                continue  # the window's key expired between add and incr
-            if count <= self.calls:
-                return None
-            return (window + 1) * self.per_seconds - now
+        """Count one call if the window has room (``None``); else the seconds until it may."""
+        for _ in range(5):
+            pause = self.store.count(self.scope, self.calls, self.per_seconds)
+            if pause is None or pause > 0:
+                return pause
+        return 0.01  # lost every race: ask again in a moment
 
     def wait(self) -> None:
         deadline = time.monotonic() + self.wait_seconds
-        while True:
-            now = time.time()
-            window = int(now // self.per_seconds)
-            key = f"{self.scope}:{window}"
-            self.cache.add(key, 0, math.ceil(self.per_seconds) + 1)
-            try:
-                count = self.cache.incr(key)
-            except ValueError:
-                continue  # the window's key expired between add and incr
-            if count <= self.calls:
-                return
-            pause = (window + 1) * self.per_seconds - now
+        while (pause := self.try_take()) is not None:
             if time.monotonic() + pause > deadline:
                 raise LocalWaitError(
                     f"This subscription's API throttle ({self.calls} calls per "
@@ -203,3 +532,23 @@ class CacheRateLimiter(_CacheLimiter):
             time.sleep(pause + random.uniform(0, 0.05))
 
 
+class CacheConcurrencyLimiter(ConcurrencyLimiter):
+    """:class:`ConcurrencyLimiter` on the cache framework's ``alias`` (the ``cache`` store)."""
+
+    def __init__(self, scope, max_in_flight, *, hold_seconds, wait_seconds, alias=CACHE_ALIAS):
+        super().__init__(
+            scope,
+            max_in_flight,
+            hold_seconds=hold_seconds,
+            wait_seconds=wait_seconds,
+            store=CacheStore(alias),
+        )
+
+
+class CacheRateLimiter(RateLimiter):
+    """:class:`RateLimiter` on the cache framework's ``alias`` (the ``cache`` store)."""
+
+    def __init__(self, scope, calls, per_seconds, *, wait_seconds, alias=CACHE_ALIAS):
+        super().__init__(
+            scope, calls, per_seconds, wait_seconds=wait_seconds, store=CacheStore(alias)
+        )

@@ -73,6 +73,11 @@ urlpatterns = [
     path("hooks/netsuite/<int:pk>/", inbound.inbound_webhook, name="inbound_webhook"),
     route(S + "events/", events.events),
     route(S + "events/manual-sync/", events.events_manual_sync),
+    # Setup check
+    route(S + "setup-check/", setup_check.setup_check),
+    # Governance
+    route(S + "governance/", governance.governance),
+    route(S + "governance/apply/", governance.governance_apply),
     # Jobs and initialization
     route(S + "jobs/", jobs.subscription_jobs),
     route(S + "initialize/", jobs.initialization_start),
@@ -81,11 +86,6 @@ urlpatterns = [
     route("jobs/<int:job_pk>/", jobs.job_detail),
     route("jobs/<int:job_pk>/cancel/", jobs.job_cancel),
     route("jobs/<int:job_pk>/retry/", jobs.job_retry),
-    # Setup check
-    route(S + "setup-check/", setup_check.setup_check),
-    # Governance
-    route(S + "governance/", governance.governance),
-    route(S + "governance/apply/", governance.governance_apply),
     # Audit trail
     route("audit/", audit.audit_list),
     route("audit/export.csv", audit.audit_export),
@@ -95,4 +95,10 @@ urlpatterns = [
     route("people/<int:pk>/role/", people.people_set_role),
     route("people/<int:pk>/active/", people.people_set_active),
     route("people/<int:pk>/unlock/", people.people_unlock),
+    route("people/invite/", people.people_invite),
+    route("people/<int:pk>/password-link/", people.people_send_password_link),
+    # Opened from the emailed link, without a session (Django's view is login_not_required).
+    path(
+        "people/set-password/<uidb64>/<token>/", people.password_set, name="password_set"
+    ),
 ]

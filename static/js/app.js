@@ -122,3 +122,23 @@
     }
   });
 })();
+
+// After a refused form post (a page with errors) or an in-page update that brought errors,
+// focus goes to the first field in error, or to the error summary when no field is marked,
+// so keyboard and screen-reader users land where the problem is.
+(function () {
+  function focusFirstError(root) {
+    var field = root.querySelector('[aria-invalid="true"], .has-error input, .has-error select, .has-error textarea');
+    var target = field || root.querySelector(".errorlist[role=alert], .msg-error[role=alert]");
+    if (!target) return;
+    if (!field && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    focusFirstError(document.querySelector("main") || document);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.elt;
+    if (target && target.querySelector) focusFirstError(target);
+  });
+})();

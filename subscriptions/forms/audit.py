@@ -2,7 +2,11 @@
 
 from django import forms
 
-from ..selectors.audit import AuditFilters
+from ..selectors.audit import AuditFilters, action_label
+
+# The date inputs always speak ISO (YYYY-MM-DD): that is what <input type="date"> takes and
+# sends, whatever the language of the browser.
+ISO_DATE = "%Y-%m-%d"
 
 
 class AuditFilterForm(forms.Form):
@@ -17,10 +21,16 @@ class AuditFilterForm(forms.Form):
     )
     action = forms.ChoiceField(label="Action", required=False)
     date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        input_formats=[ISO_DATE],
+        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
     )
     date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        input_formats=[ISO_DATE],
+        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
     )
 
     def __init__(self, *args, subscriptions, actions, **kwargs):
@@ -28,7 +38,9 @@ class AuditFilterForm(forms.Form):
         self.fields["subscription"].choices = [("", "All subscriptions")] + [
             (str(pk), name) for pk, name in subscriptions
         ]
-        self.fields["action"].choices = [("", "All actions")] + [(a, a) for a in actions]
+        self.fields["action"].choices = [("", "All actions")] + [
+            (a, action_label(a)) for a in actions
+        ]
 
     def clean(self):
         data = super().clean()

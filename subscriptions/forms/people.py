@@ -1,10 +1,12 @@
-"""The People page's posts: a role, access on or off, and the reason that goes on record.
+"""The People page's posts: an invitation, a role, access on or off, a password link, and the
+reason that goes on record.
 
 The reason used to be read straight from the post; a form gives it a length limit and the
 NUL-byte check of Django's CharField (PostgreSQL refuses a NUL in text, which was a 500).
 """
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from ..models import Role
 
@@ -35,3 +37,25 @@ class ActiveForm(ReasonForm):
         choices=[("true", "Activate"), ("false", "Deactivate")],
         coerce=lambda value: value == "true",
     )
+
+
+class InviteForm(ReasonForm):
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        help_text="What they type to log in: letters, digits and @ . + - _ only.",
+        validators=[get_user_model().username_validator],
+    )
+    email = forms.EmailField(
+        label="Email address",
+        help_text="The invitation goes here, with a one-time link to set a password.",
+    )
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+    field_order = ["username", "email", "role", "reason"]
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(f"Someone named {username} already exists.")
+        return username

@@ -177,7 +177,11 @@ class SubscriptionForm(forms.ModelForm):
     consumer_id = forms.CharField(
         label="Consumer ID",
         max_length=255,
-        help_text="Generated during Machine-to-Machine authentication.",
+        help_text=(
+            "Generated during Machine-to-Machine authentication. NetSuite shows it once, when "
+            "the integration record is saved (Setup > Integration > Manage Integrations > New, "
+            "as Client ID / Consumer Key); if it was lost, reset the credentials there."
+        ),
         error_messages={
             "required": "Enter the Consumer ID (the Client ID of the integration record)."
         },
@@ -188,7 +192,9 @@ class SubscriptionForm(forms.ModelForm):
         max_length=40,
         help_text=(
             "Unique identifier for your NetSuite account, "
-            "for example 1234567 or 1234567_SB1 for a sandbox."
+            "for example 1234567 or 1234567_SB1 for a sandbox. It is the first part of your "
+            "NetSuite address (1234567.app.netsuite.com), and under Setup > Company > Company "
+            "Information."
         ),
         error_messages={"required": "Enter the Account ID, for example 1234567 or 1234567_SB1."},
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
@@ -197,7 +203,10 @@ class SubscriptionForm(forms.ModelForm):
         label="Certificate Private Key",
         required=False,
         strip=False,
-        help_text="Key generated during OpenSSL Certificate setup.",
+        help_text=(
+            "Key generated during OpenSSL Certificate setup. It is the key file (key.pem), not "
+            "the certificate: NetSuite never sees the key, it gets only the certificate."
+        ),
         widget=WriteOnlyTextarea(
             attrs={"autocomplete": "off", "spellcheck": "false", "rows": 6, "cols": 64}
         ),
@@ -211,7 +220,11 @@ class SubscriptionForm(forms.ModelForm):
     certificate_id = forms.CharField(
         label="Certificate ID",
         max_length=255,
-        help_text="Generated during OpenSSL Certificate creation and uploaded in NetSuite.",
+        help_text=(
+            "Generated during OpenSSL Certificate creation and uploaded in NetSuite. NetSuite "
+            "shows it once the certificate is uploaded, under Setup > Integration > OAuth 2.0 "
+            "Client Credentials (M2M) Setup, in the Certificate ID column."
+        ),
         error_messages={"required": "Enter the Certificate ID NetSuite showed after the upload."},
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )

@@ -20,6 +20,7 @@ from .subscription import (
     SECRET_FIELDS,
     Subscription,
 )
+from .throttling import ThrottleLease, ThrottleWindow
 from .webhooks import WebhookState
 
 __all__ = [
@@ -35,10 +36,12 @@ __all__ = [
     "AuditEvent",
     "Certificate",
     "ConnectionTest",
-    "InboundEvent",
     "Job",
     "Record",
+    "InboundEvent",
     "Role",
     "Subscription",
+    "ThrottleLease",
+    "ThrottleWindow",
     "WebhookState",
 ]

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Max, Min, Q
 from django.utils import timezone
@@ -18,6 +19,113 @@ from ..models import AuditEvent, Subscription
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 2000
+
+# What each action reads as for people; the stored code stays the filter value and the CSV's
+# "action" column. An action missing here reads as its code made readable (action_label).
+ACTION_LABELS = {
+    "audit.exported": "Audit trail exported",
+    "auth_details.update_failed": "Auth Details change refused by NetSuite",
+    "auth_details.updated": "Auth Details changed",
+    "certificate.activated": "Certificate activated",
+    "certificate.discarded": "Staged certificate discarded",
+    "certificate.id_set": "Certificate ID set",
+    "certificate.installed": "Certificate installed",
+    "certificate.revoke_failed": "Certificate revocation refused by NetSuite",
+    "certificate.revoked_in_netsuite": "Certificate revoked in NetSuite",
+    "certificate.staged": "Certificate staged",
+    "certificate.upload_to_netsuite_failed": "Certificate upload refused by NetSuite",
+    "certificate.uploaded_to_netsuite": "Certificate uploaded to NetSuite",
+    "connection_test.failed": "Connection test failed",
+    "connection_test.passed": "Connection test passed",
+    "encryption.keys_rotated": "Encryption keys rotated",
+    "governance.detect_failed": "Governance detection failed",
+    "governance.detected": "Governance limits detected",
+    "job.cancelled": "Job cancelled",
+    "job.failed": "Job failed",
+    "job.resumed": "Job resumed",
+    "job.retried": "Job retried",
+    "job.started": "Job started",
+    "login": "Logged in",
+    "login_failed": "Login failed",
+    "logout": "Logged out",
+    "manual_sync.failed": "Manual sync failed",
+    "manual_sync.fetched": "Manual sync fetched",
+    "setup_check.completed": "Setup check run",
+    "subscription.created": "Subscription created",
+    "subscription.deleted": "Subscription deleted",
+    "subscription.updated": "Subscription changed",
+    "subscription.webhook_key_regenerated": "Webhook API Key regenerated",
+    "user.activated": "Person activated",
+    "user.created": "Person created",
+    "user.deactivated": "Person deactivated",
+    "user.invited": "Person invited",
+    "user.password_link_sent": "Password link sent",
+    "user.password_set": "Password set",
+    "user.role_changed": "Role changed",
+    "user.unlocked": "Login lockout lifted",
+    "webhook.bulk_failed": "Webhook bulk change failed",
+    "webhook.set": "Webhook changed",
+    "webhook.set_failed": "Webhook change refused by NetSuite",
+}
+
+# Names in `changes` that are not Subscription fields (those read as the form's labels).
+FIELD_LABELS = {
+    "active": "Access",
+    "email": "Email address",
+    "filters": "Filters",
+    "password": "Password",
+    "role": "Role",
+    "step": "Step",
+    "username": "Username",
+    "webhook_api_key": "Webhook API Key",
+}
+
+
+def action_label(action: str) -> str:
+    """ "subscription.updated" -> "Subscription changed"; an unknown code made readable."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    return action.replace(".", ": ").replace("_", " ").capitalize()
+
+
+def field_label(name: str) -> str:
+    """The label people saw on the form for a name in an event's changes."""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    try:
+        verbose = Subscription._meta.get_field(name).verbose_name
+    except FieldDoesNotExist:
+        return name[:1].upper() + name[1:].replace("_", " ") if "_" in name else name
+    return str(verbose)
+
+
+def _readable(value) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value or "(empty)"
+    if isinstance(value, dict):
+        return ", ".join(f"{field_label(k)} {_readable(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_readable(v) for v in value)
+    return str(value)
+
+
+def changes_text(changes) -> str:
+    """An event's changes as one line a person reads: "Inventory Search Days: 0 → 7; ..."."""
+    if not changes:
+        return ""
+    if not isinstance(changes, dict):
+        return _readable(changes)
+    parts = []
+    for name, value in changes.items():
+        if isinstance(value, list | tuple) and len(value) == 2:
+            parts.append(f"{field_label(name)}: {_readable(value[0])} → {_readable(value[1])}")
+        else:
+            parts.append(f"{field_label(name)}: {_readable(value)}")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ columns beside it (key type, fingerprint, digest, date), so no page ever decrypt
 and a key that cannot be decrypted any more does not break a page.
 """
 
+from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
@@ -14,6 +15,7 @@ LIST_COLUMNS = (
     "id",
     "name",
     "account_id",
+    "consumer_id",
     "environment",
     "version",
     "private_key_fingerprint",
@@ -22,13 +24,59 @@ LIST_COLUMNS = (
 )
 
 
-def subscription_list():
+# The list's sort orders (the ?sort= value -> ORDER BY), the id last so pages never overlap.
+# By name the case-insensitive unique index yields the rows already sorted; by update time
+# the database sorts the matching rows (no index: a few thousand subscriptions at most).
+LIST_ORDERS = {
+    "name": (Lower("name").asc(), "id"),
+    "-name": (Lower("name").desc(), "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+}
+DEFAULT_ORDER = "name"
+
+
+def subscription_list(*, search: str = "", order: str = DEFAULT_ORDER):
     """Rows for the list page, one query per page whatever the number of rows.
 
-    Ordered by the lower-cased name, which the case-insensitive unique index covers, so a
-    page of 50 out of 100,000 rows is read from the index.
+    ``search`` finds a part of the name or of the Account ID, in any case.
     """
-    return Subscription.objects.order_by(Lower("name"), "id").values(*LIST_COLUMNS)
+    rows = Subscription.objects.all()
+    search = search.strip()
+    if search:
+        rows = rows.filter(Q(name__icontains=search) | Q(account_id__icontains=search))
+    return rows.order_by(*LIST_ORDERS.get(order, LIST_ORDERS[DEFAULT_ORDER])).values(
+        *LIST_COLUMNS
+    )
+
+
+def shared_credentials(rows) -> set[tuple[str, str]]:
+    """The (Account ID, Consumer ID) pairs of ``rows`` that more than one subscription uses,
+    in one query: two subscriptions of one integration record share its token allowance and
+    its webhook flags, which is seldom meant."""
+    pairs = {(row["account_id"], row["consumer_id"]) for row in rows}
+    if not pairs:
+        return set()
+    match = Q()
+    for account_id, consumer_id in pairs:
+        match |= Q(account_id=account_id, consumer_id=consumer_id)
+    return {
+        (row["account_id"], row["consumer_id"])
+        for row in Subscription.objects.filter(match)
+        .values("account_id", "consumer_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    }
+
+
+def subscriptions_sharing(*, account_id: str, consumer_id: str, exclude_pk=None) -> list[str]:
+    """Names of the other subscriptions with this Account ID and Consumer ID."""
+    if not account_id or not consumer_id:
+        return []
+    others = Subscription.objects.filter(account_id=account_id, consumer_id=consumer_id)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    return list(others.order_by(Lower("name")).values_list("name", flat=True)[:10])
 
 
 def subscription_get(pk) -> Subscription:

@@ -51,6 +51,16 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("governance", "Governance limits"),
 )
 STEP_LABELS = dict(STEPS)
+# What a step is called when it did not succeed: "Token: NetSuite could not be reached", not
+# "Token obtained (a fresh one): NetSuite could not be reached".
+STEP_NAMES = {
+    "settings": "Settings",
+    "assertion": "Client assertion",
+    "token": "Token",
+    "rest": f"REST call ({AUTH_DETAILS_RECORD})",
+    "restlet": "RESTlet call (Webhook Manager GET)",
+    "governance": "Governance limits",
+}
 
 
 class ConnectionTestError(ServiceError):
@@ -74,7 +84,7 @@ class StepResult:
         """The step as ``ConnectionTest.steps`` stores it (JSON)."""
         return {
             "key": key,
-            "label": STEP_LABELS[key],
+            "label": STEP_LABELS[key] if self.status == "ok" else STEP_NAMES[key],
             "status": self.status,
             "detail": self.detail,
             "error": self.problem.as_dict() if self.problem else None,

@@ -28,7 +28,7 @@ from netsuite.inbound import InvalidNotification, Notification, parse_body
 
 from ..models import InboundEvent
 from ..selectors.events import InboundTarget, inbound_target
-from ..throttling import CacheRateLimiter
+from ..throttling import RateLimiter
 from .errors import ServiceError
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -63,7 +63,7 @@ def inbound_throttle(*, target: InboundTarget) -> float | None:
     Never waits: a sender held here retries later, a web worker is not kept asleep. The
     window lives in the throttle store every process shares (``throttling.store_for``).
     """
-    limiter = CacheRateLimiter(
+    limiter = RateLimiter(
         f"ipaas-inbound:{target.id}",
         target.throttle_limit,
         target.throttle_seconds,

@@ -1,4 +1,5 @@
-"""People: create them, give them a role, let them log in or not, lift a login lockout.
+"""People: create or invite them, give them a role, let them log in or not, send a link to set
+a password, lift a login lockout.
 
 Two rules hold whoever asks (a page, a command, a job): nobody removes their own
 Administrator role or deactivates themselves, and the dashboard is never left without an
@@ -9,15 +10,25 @@ administrators demoting each other at once cannot both succeed.
 from __future__ import annotations
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from .. import audit
 from ..actors import ActorLike, actor_id
 from ..locks import ROLES, advisory_lock
 from ..models import Role
-from .errors import NotAllowed
+from .errors import InvalidInput, NotAllowed, ServiceError
 
 
 class LastAdministratorError(NotAllowed):
@@ -141,3 +152,136 @@ def user_unlock(*, user: AbstractBaseUser, actor: ActorLike, reason: str = "") -
                 reason=reason,
             )
     return cleared
+
+
+class NoEmailAddressError(ServiceError):
+    """A password link goes by email, and the person has no address on record."""
+
+
+def _password_link(user: AbstractBaseUser, site_url: str) -> str:
+    """Django's password-reset token: it signs the password hash and the last login, so the
+    link works once (setting a password changes the hash) and expires after
+    PASSWORD_RESET_TIMEOUT."""
+    path = reverse(
+        "subscriptions:password_set",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return site_url.rstrip("/") + path
+
+
+def _send_password_link(user: AbstractBaseUser, *, site_url: str, invitation: bool) -> None:
+    context = {
+        "user": user,
+        "link": _password_link(user, site_url),
+        "invitation": invitation,
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    subject = "Your iPaaS admin account" if invitation else "Set a new password"
+    send_mail(
+        subject,
+        render_to_string("people/email/password_link.txt", context),
+        None,
+        [user.email],
+    )
+
+
+def _check_new_person(username: str, email: str) -> dict[str, str]:
+    User = get_user_model()
+    errors: dict[str, str] = {}
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        errors["username"] = " ".join(exc.messages)
+    if not username:
+        errors["username"] = "Enter a username."
+    elif User.objects.filter(username__iexact=username).exists():
+        # Names differing only in case would be two accounts people cannot tell apart.
+        errors["username"] = f"Someone named {username} already exists."
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = "Enter a valid email address: the invitation goes there."
+    return errors
+
+
+def user_invite(
+    *, username: str, email: str, role: str, actor: ActorLike, site_url: str, reason: str = ""
+) -> AbstractBaseUser:
+    """Create a person without a usable password and email them a one-time link to set one.
+
+    The mail is sent after the commit: a person whose creation was rolled back never gets a
+    link, and a mail server that fails leaves the person on record (a new link can be sent).
+    """
+    username, email = username.strip(), email.strip()
+    errors = _check_new_person(username, email)
+    if errors:
+        raise InvalidInput(errors)
+    Role(role)
+    User = get_user_model()
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, email=email, password=None)
+        user.groups.set([_group(role)])
+        audit.record(
+            actor=actor,
+            action="user.invited",
+            target=user,
+            target_type="user",
+            changes={
+                "username": [None, username],
+                "email": [None, email],
+                "role": [None, Role(role).label],
+            },
+            reason=reason,
+        )
+    _send_password_link(user, site_url=site_url, invitation=True)
+    return user
+
+
+def user_send_password_link(
+    *, user: AbstractBaseUser, actor: ActorLike, site_url: str, reason: str = ""
+) -> AbstractBaseUser:
+    """Email the person a one-time link to set a new password. The current password keeps
+    working until the link is used: a reset nobody asked for locks nobody out."""
+    if not user.email:
+        raise NoEmailAddressError(
+            f"{user.get_username()} has no email address on record, so no link can be sent. "
+            "Set one with `python manage.py create_user` or the Django shell first."
+        )
+    if not user.is_active:
+        raise NotAllowed(f"{user.get_username()} is deactivated: activate them first.")
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="user.password_link_sent",
+            target=user,
+            target_type="user",
+            changes={"email": user.email},
+            reason=reason,
+        )
+    _send_password_link(user, site_url=site_url, invitation=False)
+    return user
+
+
+def user_set_password(
+    *, user: AbstractBaseUser, password: str, actor: ActorLike
+) -> AbstractBaseUser:
+    """Set the person's password (from a set-password link); never records the password."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput({"new_password1": exc.messages}) from None
+    had_password = user.has_usable_password()
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record(
+            actor=actor,
+            action="user.password_set",
+            target=user,
+            target_type="user",
+            changes={"password": audit.censor_secret(had_password, True)},
+        )
+    return user

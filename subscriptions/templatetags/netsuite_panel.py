@@ -10,6 +10,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from ..forms.certificates import CertificateIdForm, GenerateCertificateForm, UploadCertificateForm
+from ..problems import hint_parts
 from ..selectors.certificates import certificate_overview
 from ..selectors.connection_tests import latest_own_test
 from ..selectors.health import health_map, object_pk
@@ -42,3 +43,9 @@ def netsuite_health(subscriptions):
 @register.filter
 def health_of(health, subscription):
     return health.get(object_pk(subscription)) if health else None
+
+
+@register.filter
+def hint_list(hint: str):
+    """A hint as list items for includes/notice.html (problems.hint_parts)."""
+    return hint_parts(hint)

@@ -7,8 +7,9 @@ something can be set off from another site by a link or an image.
 import csv
 import json
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
@@ -63,6 +64,9 @@ def audit_list(request):
         page = selectors.audit_page(form.filters(), before=before, after=after)
         if page.cursor_unknown:
             notice = "The page link points at no event; showing the newest events."
+        for event in page.events:
+            event.action_label = selectors.action_label(event.action)
+            event.field_labels = [selectors.field_label(name) for name in event.changes or {}]
     context = {
         "nav": "audit",
         "form": form,
@@ -70,10 +74,27 @@ def audit_list(request):
         "notice": notice,
         "filter_query": urlencode(_filter_params(form)),
         "filter_params": _filter_params(form),
+        # The list as it is now (filters and page), for the way back from an event.
+        "back_query": urlencode(_back_params(request.GET)),
         "people_names": selectors.audit_person_names(),
         "can_export": request.user.has_perm("subscriptions.export_auditevent"),
     }
     return render(request, partial_or_page(request, "audit/list.html", "results"), context)
+
+
+_BACK_PARAMS = ("subscription", "person", "action", "date_from", "date_to", "before", "after")
+
+
+def _back_params(query) -> dict[str, str]:
+    """Only the list's own parameters, each once: the way back is always the audit list, so
+    whatever else a crafted link carries is dropped rather than passed on."""
+    return {name: query[name] for name in _BACK_PARAMS if query.get(name)}
+
+
+def _back_url(request) -> str:
+    params = _back_params(QueryDict(request.GET.get("back", "")))
+    url = reverse("subscriptions:audit_list")
+    return f"{url}?{urlencode(params)}" if params else url
 
 
 def _display(value) -> str:
@@ -85,16 +106,19 @@ def _display(value) -> str:
 
 
 def _diff_rows(changes) -> list[dict]:
-    """Rows field | before | after; values that are not a [before, after] pair are shown as
-    facts in the after column (an export's filters, a rotation's counts)."""
+    """Rows field | before | after, the field as the form labelled it (its stored name kept
+    beside it); values that are not a [before, after] pair are shown as facts in the after
+    column (an export's filters, a rotation's counts)."""
     if not isinstance(changes, dict):
-        return [{"field": "(changes)", "before": "", "after": _display(changes)}]
+        return [{"field": "(changes)", "name": "", "before": "", "after": _display(changes)}]
     rows = []
     for name, value in changes.items():
+        row = {"field": selectors.field_label(name), "name": name}
         if isinstance(value, list | tuple) and len(value) == 2:
-            rows.append({"field": name, "before": _display(value[0]), "after": _display(value[1])})
+            row.update(before=_display(value[0]), after=_display(value[1]))
         else:
-            rows.append({"field": name, "before": "", "after": _display(value)})
+            row.update(before="", after=_display(value))
+        rows.append(row)
     return rows
 
 
@@ -108,6 +132,8 @@ def audit_detail(request, pk):
     context = {
         "nav": "audit",
         "event": event,
+        "action_label": selectors.action_label(event.action),
+        "back_url": _back_url(request),
         "diff": _diff_rows(event.changes),
         "hash_matches": event.hash_matches(),
         "subscription_exists": selectors.subscription_exists(event.subscription_id),
@@ -117,7 +143,8 @@ def audit_detail(request, pk):
 
 # CSV export ------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = [
+# The stored columns, in the selector's order.
+RAW_COLUMNS = [
     "id",
     "created_at",
     "actor",
@@ -132,6 +159,15 @@ EXPORT_COLUMNS = [
     "reason",
     "prev_hash",
     "hash",
+]
+# Each raw column stays (the JSON "changes" is what a script reads, and the hashes are
+# over it); the readable ones sit beside their raw column for a person with a spreadsheet.
+EXPORT_COLUMNS = [
+    *RAW_COLUMNS[: RAW_COLUMNS.index("action") + 1],
+    "action_name",
+    *RAW_COLUMNS[RAW_COLUMNS.index("action") + 1 : RAW_COLUMNS.index("changes") + 1],
+    "changes_readable",
+    *RAW_COLUMNS[RAW_COLUMNS.index("changes") + 1 :],
 ]
 # A spreadsheet treats a cell starting with these as a formula, even inside quotes.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -162,7 +198,10 @@ def _csv_lines(rows):
     writer = csv.writer(_Line())
     yield writer.writerow(EXPORT_COLUMNS)
     for row in rows:
-        yield writer.writerow([_cell(v) for v in row])
+        values = dict(zip(RAW_COLUMNS, row, strict=True))
+        values["action_name"] = selectors.action_label(values["action"])
+        values["changes_readable"] = selectors.changes_text(values["changes"])
+        yield writer.writerow([_cell(values[column]) for column in EXPORT_COLUMNS])
 
 
 @require_POST

@@ -1,12 +1,16 @@
-"""People: who may use the dashboard, with which role, and whether they may log in."""
+"""People: who may use the dashboard, with which role, and whether they may log in; the
+invitation and password links, and the page those links open (no session needed there)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from ..forms.people import ActiveForm, ReasonForm, RoleForm
+from ..forms.people import ActiveForm, InviteForm, ReasonForm, RoleForm
 from ..models import Role
 from ..permissions import require
 from ..selectors.people import people
@@ -19,8 +23,109 @@ MANAGE = "auth.change_user"
 @require_GET
 @require(MANAGE)
 def people_list(request):
-    context = {"nav": "people", "people": people(), "roles": Role.choices}
-    return render(request, "people/list.html", context)
+    return _people_page(request, InviteForm())
+
+
+def _people_page(request, invite_form, status=200):
+    context = {
+        "nav": "people",
+        "people": people(),
+        "roles": Role.choices,
+        "invite_form": invite_form,
+    }
+    return render(request, "people/list.html", context, status=status)
+
+
+def _site_url(request) -> str:
+    """Where the emailed link points: the configured public address, else this request's
+    (its Host header already checked against ALLOWED_HOSTS)."""
+    return settings.DASHBOARD_PUBLIC_URL or request.build_absolute_uri("/")
+
+
+@require_POST
+@require(MANAGE)
+def people_invite(request):
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            person = user_services.user_invite(
+                username=data["username"],
+                email=data["email"],
+                role=data["role"],
+                reason=data["reason"],
+                actor=request.user,
+                site_url=_site_url(request),
+            )
+        except ServiceError as exc:
+            for field, error in exc.errors.items():
+                form.add_error(field if field in form.fields else None, error)
+            if not exc.errors:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                f"{person.get_username()} is invited: an email with a link to set a password "
+                f"went to {person.email}.",
+            )
+            return redirect("subscriptions:people")
+    return _people_page(request, form, status=400)
+
+
+@require_POST
+@require(MANAGE)
+def people_send_password_link(request, pk):
+    person = get_object_or_404(get_user_model(), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, person, "Password of", form)
+    return _change(
+        request,
+        lambda: user_services.user_send_password_link(
+            user=person,
+            actor=request.user,
+            site_url=_site_url(request),
+            reason=form.cleaned_data["reason"],
+        ),
+        f"A link to set a new password went to {person.email}. The current password works "
+        "until the link is used.",
+    )
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """Django's checks of the emailed link (signed, expiring, spent by the password it sets;
+    the token moved into the session so it never reaches a Referer header), with the password
+    set by the service, so it goes on the audit trail. Django marks the view
+    login_not_required: the person has no session yet."""
+
+    template_name = "people/set_password.html"
+    success_url = reverse_lazy("login")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        # A deactivated person's old link must not bring them back.
+        return user if user is not None and user.is_active else None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["link_days"] = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+        return context
+
+    def form_valid(self, form):
+        try:
+            user_services.user_set_password(
+                user=self.user, password=form.cleaned_data["new_password1"], actor=self.user
+            )
+        except ServiceError as exc:
+            for error in exc.errors.get("new_password1", [exc.message]):
+                form.add_error("new_password1", error)
+            return self.form_invalid(form)
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        messages.success(self.request, "Your password is set. Log in with it.")
+        return HttpResponseRedirect(self.get_success_url())
+
+
+password_set = PasswordSetView.as_view()
 
 
 def _change(request, change, success: str):

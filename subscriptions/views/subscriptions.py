@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
@@ -39,10 +40,27 @@ def _detail_context(request, subscription, **extra):
 @require_GET
 @require("view_subscription")
 def subscription_list(request):
-    paginator = Paginator(selectors.subscription_list(), PAGE_SIZE)
+    search = request.GET.get("q", "")[:120]
+    order = request.GET.get("sort", "")
+    if order not in selectors.LIST_ORDERS:
+        order = selectors.DEFAULT_ORDER
+    paginator = Paginator(selectors.subscription_list(search=search, order=order), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)  # one query, read by the health and the rows
+    shared = selectors.shared_credentials(page.object_list)
+    for row in page.object_list:
+        row["shares_credentials"] = (row["account_id"], row["consumer_id"]) in shared
     template = partial_or_page(request, "subscriptions/list.html", "results")
-    return render(request, template, {"nav": "subscriptions", "page": page})
+    context = {
+        "nav": "subscriptions",
+        "page": page,
+        "search": search.strip(),
+        "order": order,
+        # What the pager and the sort links keep of the current view.
+        "query": urlencode({k: v for k, v in (("q", search.strip()), ("sort", order)) if v}),
+        "shared_count": len(shared),
+    }
+    return render(request, template, context)
 
 
 @require_GET
@@ -66,6 +84,40 @@ def _key_form(request, form_id: str, **kwargs):
     return form, token
 
 
+def _sharing(form, exclude_pk=None) -> list[str]:
+    """Other subscriptions on the same Account ID and Consumer ID: a warning, never a refusal
+    (a second subscription of one integration record can be meant, e.g. while migrating)."""
+    if form.is_bound:
+        data = getattr(form, "cleaned_data", {}) or {}
+        account = data.get("account_id") or form.data.get("account_id", "")
+        consumer = data.get("consumer_id") or form.data.get("consumer_id", "")
+        try:
+            account = normalize_account_id(account)
+        except InvalidAccountId:
+            return []
+    else:
+        account = form.instance.account_id if form.instance.pk else ""
+        consumer = form.instance.consumer_id if form.instance.pk else ""
+    return selectors.subscriptions_sharing(
+        account_id=account, consumer_id=(consumer or "").strip(), exclude_pk=exclude_pk
+    )
+
+
+def _warn_if_shared(request, subscription) -> None:
+    others = selectors.subscriptions_sharing(
+        account_id=subscription.account_id,
+        consumer_id=subscription.consumer_id,
+        exclude_pk=subscription.pk,
+    )
+    if others:
+        messages.warning(
+            request,
+            f"{', '.join(others)} use{'s' if len(others) == 1 else ''} the same Account ID and "
+            "Consumer ID: they share one integration record in NetSuite (its token allowance "
+            "and its webhook flags).",
+        )
+
+
 def _refused(request, form, token: str, form_id: str, context: dict, status: int = 200):
     """Render the refused form; a readable key it carried is kept for the next submit."""
     received = form.received_key()
@@ -76,6 +128,7 @@ def _refused(request, form, token: str, form_id: str, context: dict, status: int
         token = kept.keep_key(request, token=token, form_id=form_id, key=received)
     form.note_kept(received)
     context.update(form=form, key_token=token)
+    context["sharing"] = _sharing(form, exclude_pk=form.instance.pk)
     return render(request, "subscriptions/form.html", context, status=status)
 
 
@@ -103,6 +156,7 @@ def subscription_create(request):
             kept.show_once(
                 request, subscription_pk=subscription.pk, webhook_key=key, created=True
             )
+            _warn_if_shared(request, subscription)
             return redirect("subscriptions:detail", pk=subscription.pk)
     return _refused(request, form, token, "create", context)
 
@@ -116,6 +170,7 @@ def subscription_edit(request, pk):
     context = {"nav": "subscriptions", "subscription": subscription}
     if request.method != "POST":
         context["form"] = SubscriptionForm(instance=subscription)
+        context["sharing"] = _sharing(context["form"], exclude_pk=subscription.pk)
         return render(request, "subscriptions/form.html", context)
 
     form_id = f"edit:{subscription.pk}"
@@ -143,6 +198,7 @@ def subscription_edit(request, pk):
         messages.info(request, "Nothing changed, so nothing was saved.")
     else:
         messages.success(request, f"Saved the changes to {saved.name}.")
+        _warn_if_shared(request, saved)
     return redirect("subscriptions:detail", pk=saved.pk)
 
 

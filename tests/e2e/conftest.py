@@ -59,6 +59,50 @@ def live_url(live_server):
     return live_server.url
 
 
+def axe_violations(page) -> list[str]:
+    """axe-core (bundled by axe-playwright-python, nothing fetched) on the page as it is now:
+    one line per violated rule with the elements it found."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.wait_for_load_state()
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in results.response["violations"]
+    ]
+
+
+def assert_accessible(page, state: str = "") -> None:
+    """Fail on any axe-core violation of the page in its current state."""
+    found = axe_violations(page)
+    assert not found, f"axe-core on {page.url} {state}:\n" + "\n".join(found)
+
+
+def assert_described_by_exists(page) -> None:
+    """Every id an aria-describedby (or aria-labelledby, aria-controls) names is on the page."""
+    missing = page.evaluate(
+        """() => [...document.querySelectorAll('[aria-describedby],[aria-labelledby]')]
+            .flatMap(el => ['aria-describedby', 'aria-labelledby']
+              .flatMap(a => (el.getAttribute(a) || '').split(/\\s+/).filter(Boolean))
+              .filter(id => !document.getElementById(id))
+              .map(id => (el.id || el.name || el.tagName) + ' -> ' + id))"""
+    )
+    assert not missing, f"ids named but absent on {page.url}: {missing}"
+
+
+@pytest.fixture
+def axe():
+    """``axe(page, "after a failed post")``: no axe-core violation and no dangling
+    aria-describedby in that state."""
+
+    def check(page, state: str = "") -> None:
+        assert_accessible(page, state)
+        assert_described_by_exists(page)
+
+    return check
+
+
 @pytest.fixture
 def page(browser, live_url):
     context = browser.new_context(base_url=live_url, accept_downloads=True)
@@ -73,9 +117,17 @@ def page(browser, live_url):
         else None,
     )
     yield page
+    # Every browser test ends with axe-core on the page it left: each page and state the
+    # tests reach is checked at least there (tests call axe() on the states in between).
+    final = []
+    if page.url.startswith(live_url) and "text/html" in (
+        page.evaluate("document.contentType") or ""
+    ):
+        final = axe_violations(page)
     context.close()
     # A CSP violation or a script error is a real defect of the page, not noise.
     assert not errors, f"browser reported errors: {errors}"
+    assert not final, f"axe-core on {page.url} at the end of the test:\n" + "\n".join(final)
 
 
 @pytest.fixture

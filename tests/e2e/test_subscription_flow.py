@@ -28,7 +28,7 @@ def test_admin_creates_a_subscription_and_the_auditor_sees_it(
     page.get_by_role("link", name="Audit trail").click()
     row = page.get_by_role("row").filter(has_text="Acme Production").first
     row.wait_for()
-    assert "subscription.created" in row.inner_text()
+    assert "Subscription created" in row.inner_text()
 
     # No byte of the key reached any page the browser loaded.
     html = "\n".join(page_html_collector)

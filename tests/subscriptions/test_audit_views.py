@@ -370,8 +370,15 @@ def test_detail_shows_the_facts_and_the_diff_side_by_side(auditor_client):
         assert text in html, text
     assert parse(response).find(class_="diff") is not None
     rows = response.context["diff"]
-    assert {"field": "api_throttle_limit", "before": "100", "after": "250"} in rows
-    assert {"field": "private_key", "before": "(set)", "after": "***CHANGED***"} in rows
+    assert {
+        "field": "API Throttle Limit", "name": "api_throttle_limit", "before": "100", "after": "250"
+    } in rows
+    assert {
+        "field": "Certificate Private Key",
+        "name": "private_key",
+        "before": "(set)",
+        "after": "***CHANGED***",
+    } in rows
 
 
 def test_detail_of_a_missing_event_is_404(auditor_client):

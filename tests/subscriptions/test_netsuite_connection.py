@@ -74,7 +74,7 @@ def test_an_unregistered_certificate_stops_at_the_token_with_netsuites_code_and_
     assert "Certificate ID" in error["hint"] and "Login Audit Trail" in error["hint"]
     event = AuditEvent.objects.filter(action="connection_test.failed").get()
     assert event.changes["NetSuite code"] == [None, "invalid_grant"]
-    assert event.changes["failed step"] == [None, "Token obtained (a fresh one)"]
+    assert event.changes["failed step"] == [None, "Token"]
 
 
 def test_an_expired_certificate_fails_before_any_call(netsuite_sim, run_test):
@@ -200,7 +200,7 @@ def test_without_javascript_the_test_runs_whole_and_redirects_with_a_message(
     )
     assert response.redirect_chain[-1][0] == detail
     html = response.content.decode()
-    assert "Connection test failed at “Token obtained (a fresh one)”" in html
+    assert "Connection test failed at “Token”" in html
     assert "invalid_grant" in html and "What to do:" in html
     # The panel shows the failed test with its steps, and the history page lists it.
     assert ConnectionTest.objects.get(subscription=subscription).outcome == "failed"
@@ -221,7 +221,7 @@ def test_the_list_shows_health_and_expiry(netsuite_sim, admin_client_, admin_use
     html = response.content.decode()
     ok = parse(response).find_all(class_="badge-ok")
     assert len([b for b in ok if b.get("title", "").startswith("tested")]) == 1
-    assert "Failing: Token obtained" in html
+    assert "Failing: Token" in html
     assert "Not tested" in html
     assert "days left" in html and "not uploaded here" in html
 
@@ -251,10 +251,10 @@ def test_the_command_prints_every_step_and_exits_0_when_all_pass(netsuite_sim, e
 
 def test_the_command_fails_with_the_step_and_netsuites_answer(netsuite_sim, capsys):
     netsuite_sim.subscription("Acme Prod", register=False)
-    with pytest.raises(CommandError, match="failed at step “Token obtained"):
+    with pytest.raises(CommandError, match="failed at step “Token”"):
         call_command("test_connection", "Acme Prod")
     out = capsys.readouterr().out
-    assert "FAIL Token obtained" in out
+    assert "FAIL Token" in out
     assert "NetSuite code invalid_grant" in out and "What to do:" in out
 
 

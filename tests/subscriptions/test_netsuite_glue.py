@@ -7,11 +7,23 @@ import time
 import pytest
 import redis
 from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, transaction
 
 from netsuite.errors import ConcurrencyLimitError
-from subscriptions.integration import DjangoTokenCache, account_scope, client_for
+from subscriptions.integration import account_scope, client_for
 from subscriptions.problems import Problem
-from subscriptions.throttling import CacheConcurrencyLimiter, CacheRateLimiter, LocalWaitError
+from subscriptions.throttling import (
+    CacheStore,
+    ConcurrencyLimiter,
+    DatabaseStore,
+    LocalWaitError,
+    RateLimiter,
+    RedisStore,
+    store_for,
+    store_name,
+)
 from tests.factories import unsaved_subscription
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -31,12 +43,21 @@ def _redis_reachable() -> bool:
         return False
 
 
-@pytest.fixture(params=["default", "redis"])
-def alias(request, settings):
-    """The limiters on the local-memory cache and on Redis, as a deployment shares them."""
-    if request.param == "default":
-        yield "default"
-        return
+@pytest.fixture(params=["cache", "cache-redis", "database", "redis"])
+def store(request, transactional_db):
+    """Each store the limiters can count in: the cache framework (local memory, Redis), the
+    database and Redis's leases. The database store's rows are written by the test's own
+    threads, each on its own connection, so the test cannot sit inside one transaction."""
+    if request.param == "database":
+        return DatabaseStore()
+    if request.param == "cache":
+        return CacheStore("default")
+    alias = request.getfixturevalue("alias_redis")
+    return CacheStore(alias) if request.param == "cache-redis" else RedisStore(alias)
+
+
+@pytest.fixture
+def alias_redis(settings):
     if not _redis_reachable():
         if os.environ.get("CI") == "true":
             pytest.fail(f"Redis is not reachable at {REDIS_URL}; CI needs it for this test.")
@@ -54,56 +75,36 @@ def alias(request, settings):
     caches["redis"].clear()
 
 
-def test_the_token_cache_keeps_tokens_encrypted_and_forgets_expired_ones():
-    tokens = DjangoTokenCache()
-    tokens.set("netsuite-token:abc", "bearer-token-value-123456", time.time() + 600)
-    value, expires_at = tokens.get("netsuite-token:abc")
-    assert value == "bearer-token-value-123456"
-    assert expires_at > time.time()
-    # What the cache backend holds is ciphertext: a shared cache is not a secret store.
-    raw = cache.get("netsuite-token:abc")
-    assert "bearer-token-value-123456" not in repr(raw)
-    tokens.set("netsuite-token:old", "stale-token-value-123456", time.time() - 1)
-    assert tokens.get("netsuite-token:old") is None
-    tokens.delete("netsuite-token:abc")
-    assert tokens.get("netsuite-token:abc") is None
-
-
-def test_the_token_cache_ignores_what_it_cannot_read():
-    cache.set("netsuite-token:junk", ("enc:fernet:deadbeef:not-a-token", time.time() + 60))
-    assert DjangoTokenCache().get("netsuite-token:junk") is None
-    cache.set("netsuite-token:odd", "not a tuple")
-    assert DjangoTokenCache().get("netsuite-token:odd") is None
-
-
-def test_the_concurrency_cap_holds_across_threads(alias):
-    limiter = CacheConcurrencyLimiter("t-slots", 2, hold_seconds=10, wait_seconds=5, alias=alias)
+def test_the_concurrency_cap_holds_across_threads(store):
+    limiter = ConcurrencyLimiter("t-slots", 2, hold_seconds=10, wait_seconds=5, store=store)
     inside = []
     peak = []
     lock = threading.Lock()
 
     def work():
-        with limiter.slot():
-            with lock:
-                inside.append(1)
-                peak.append(len(inside))
-            time.sleep(0.02)
-            with lock:
-                inside.pop()
+        try:
+            with limiter.slot():
+                with lock:
+                    inside.append(1)
+                    peak.append(len(inside))
+                time.sleep(0.02)
+                with lock:
+                    inside.pop()
+        finally:
+            connections.close_all()
 
     threads = [threading.Thread(target=work) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(peak) == 8  # every caller got in, one after another
     assert max(peak) == 2
     assert limiter.in_flight() == 0  # every slot was given back
 
 
-def test_a_busy_cap_gives_up_after_its_wait_with_a_message(alias):
-    limiter = CacheConcurrencyLimiter(
-        "t-busy", 1, hold_seconds=10, wait_seconds=0.05, alias=alias
-    )
+def test_a_busy_cap_gives_up_after_its_wait_with_a_message(store):
+    limiter = ConcurrencyLimiter("t-busy", 1, hold_seconds=10, wait_seconds=0.05, store=store)
     with limiter.slot():
         with pytest.raises(LocalWaitError) as caught:
             with limiter.slot():
@@ -114,36 +115,74 @@ def test_a_busy_cap_gives_up_after_its_wait_with_a_message(alias):
     # Released after the failure: the slot can be taken again.
     with limiter.slot():
         assert limiter.in_flight() == 1
+    assert limiter.in_flight() == 0
 
 
-def test_a_slot_taken_over_after_expiry_is_not_released_by_its_old_owner(alias):
-    limiter = CacheConcurrencyLimiter("t-own", 1, hold_seconds=10, wait_seconds=0.05, alias=alias)
-    with limiter.slot():
-        # Someone else holds the key now (ours expired meanwhile).
-        caches[alias].set("t-own:0", 4242, 10)
-    assert caches[alias].get("t-own:0") == 4242
-    assert limiter.in_flight() == 1
+def test_a_slot_taken_over_after_expiry_is_not_released_by_its_old_owner(store):
+    # The cache framework counts expiry in whole seconds; the lease stores in milliseconds.
+    hold = 1 if store.name == "cache" else 0.2
+    old, _ = store.take("t-own", 1, hold, "old-owner")
+    assert old is not None
+    assert store.take("t-own", 1, 10, "new-owner")[0] is None  # held: nobody else gets in
+    time.sleep(hold + 0.1)
+    new, _ = store.take("t-own", 1, 10, "new-owner")
+    assert new is not None  # the lease ran out: the slot was free again
+    assert store.release("t-own", old, "old-owner") is False
+    assert store.held("t-own", 1) == 1  # the new owner's slot stayed taken
+    assert store.release("t-own", new, "new-owner") is True
+    assert store.held("t-own", 1) == 0
 
 
-def test_a_slot_is_released_by_its_owner_in_one_step(alias):
-    limiter = CacheConcurrencyLimiter("t-rel", 1, hold_seconds=10, wait_seconds=0.05, alias=alias)
+def test_a_lowered_limit_counts_the_slots_still_held_above_it(store):
+    big = ConcurrencyLimiter("t-low", 3, hold_seconds=10, wait_seconds=0.05, store=store)
+    small = ConcurrencyLimiter("t-low", 2, hold_seconds=10, wait_seconds=0.05, store=store)
+    if store.name == "cache":
+        pytest.skip("the cache store counts only the slot keys below its own limit")
+    held = [big.take(f"owner-{i}") for i in range(3)]
+    with pytest.raises(LocalWaitError):
+        small.take("late")
+    store.release("t-low", held[0], "owner-0")
+    store.release("t-low", held[1], "owner-1")
+    small.take("late")  # one held above the new limit plus this one: two
+    assert small.in_flight() == 2
+
+
+def test_the_cache_store_gives_a_slot_back_on_redis_in_one_step(store):
+    if store.name != "cache":
+        pytest.skip("the cache store's own release")
     # On Redis the compare-and-delete runs on the server (a Lua script).
-    assert (limiter._redis is not None) == (alias == "redis")
-    caches[alias].set("t-rel:0", 77, 10)
-    assert limiter._release("t-rel:0", 78) is False  # not ours: left alone
-    assert caches[alias].get("t-rel:0") == 77
-    assert limiter._release("t-rel:0", 77) is True
-    assert caches[alias].get("t-rel:0") is None
+    assert (store._redis is not None) == isinstance(store.cache, RedisCache)
+    key, _ = store.take("t-rel", 1, 10, "owner-a")
+    assert store.release("t-rel", key, "owner-b") is False  # not ours: left alone
+    assert store.held("t-rel", 1) == 1
+    assert store.release("t-rel", key, "owner-a") is True
+    assert store.held("t-rel", 1) == 0
 
 
-def test_the_throttle_allows_its_calls_per_window_then_refuses_with_a_message(alias):
-    limiter = CacheRateLimiter("t-rate", 3, 3600, wait_seconds=0.05, alias=alias)
+def test_the_throttle_allows_its_calls_per_window_then_refuses_with_a_message(store):
+    limiter = RateLimiter("t-rate", 3, 86400, wait_seconds=0.05, store=store)
     for _ in range(3):
         limiter.wait()
     with pytest.raises(LocalWaitError) as caught:
         limiter.wait()
     assert caught.value.code == "LOCAL_API_THROTTLE"
-    assert "3 calls per 3600 seconds" in caught.value.message
+    assert "3 calls per 86400 seconds" in caught.value.message
+    # Without waiting, the refusal says how long until the window ends.
+    pause = limiter.try_take()
+    assert 0 < pause <= 86400
+    # Another scope has its own window.
+    assert RateLimiter("t-rate-2", 3, 86400, wait_seconds=0, store=store).try_take() is None
+
+
+def test_a_full_window_opens_again_when_it_ends(store):
+    limiter = RateLimiter("t-next", 2, 1, wait_seconds=3, store=store)
+    limiter.wait()
+    limiter.wait()
+    # The third waits for the next one-second window (it would raise if none opened) and
+    # starts it: one more fits, then the new window is full too.
+    limiter.wait()
+    assert limiter.try_take() is None
+    assert limiter.try_take() > 0
 
 
 def test_accounts_share_one_pool_whatever_the_spelling():
@@ -182,3 +221,36 @@ def test_error_text_carries_code_detail_and_hint():
     text = Problem.of(ConcurrencyLimitError(code="X1", detail="too many", status=429)).text()
     assert "[HTTP 429, X1]" in text and "NetSuite said: too many" in text
     assert "What to do:" in text
+
+
+def test_the_store_follows_the_cache_unless_a_setting_names_one(settings):
+    settings.NETSUITE_THROTTLE_STORE = "auto"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert store_name() == "database"  # make run: shared by its web process and worker
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    assert store_name() == "redis"
+    settings.NETSUITE_THROTTLE_STORE = "cache"
+    assert store_name() == "cache"
+    assert isinstance(store_for(), CacheStore)
+    settings.NETSUITE_THROTTLE_STORE = "memcached"
+    with pytest.raises(ImproperlyConfigured, match="NETSUITE_THROTTLE_STORE"):
+        store_name()
+
+
+def test_redis_named_without_a_redis_cache_is_refused(settings):
+    settings.NETSUITE_THROTTLE_STORE = "redis"
+    with pytest.raises(ImproperlyConfigured, match="not Redis"):
+        store_for()
+
+
+def test_a_lease_taken_inside_a_transaction_is_reported(db, caplog):
+    store = DatabaseStore()
+    with transaction.atomic():
+        token, _ = store.take("t-inside", 1, 10, "owner")
+    assert token is not None
+    assert "inside a database transaction" in caplog.text
+    caplog.clear()
+    assert store.release("t-inside", token, "owner") is True
+    assert "inside a database transaction" not in caplog.text  # the test's own one is fine

@@ -145,12 +145,17 @@ def test_the_create_page_has_the_seed_labels_help_texts_and_defaults(admin, sett
     )
     assert "Enter 0 for standard inventory polling searches." in helps["inventory_search_days"]
     assert helps["environment"] == 'Current valid value is "Production".'
-    assert helps["consumer_id"] == "Generated during Machine-to-Machine authentication."
+    # The seed's description first, then where NetSuite shows the value.
+    assert helps["consumer_id"].startswith("Generated during Machine-to-Machine authentication.")
+    assert "Setup > Integration > Manage Integrations" in helps["consumer_id"]
     assert helps["account_id"].startswith("Unique identifier for your NetSuite account")
     assert "1234567" in helps["account_id"] and "1234567_SB1" in helps["account_id"]
     assert helps["private_key_pem"].startswith("Key generated during OpenSSL Certificate setup.")
-    assert helps["certificate_id"] == (
+    assert helps["certificate_id"].startswith(
         "Generated during OpenSSL Certificate creation and uploaded in NetSuite."
+    )
+    assert (
+        "Setup > Integration > OAuth 2.0 Client Credentials (M2M) Setup" in helps["certificate_id"]
     )
     assert helps["api_url"].startswith("Base URL for NetSuite API access.")
     # Versions: latest first and chosen; throttling pre-filled from the settings.
