@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_pages import setup_django, throwaway_database  # noqa: E402
+from bench_pages import run_in_throwaway_database  # noqa: E402
 
 ACCOUNT = "1234567"
 GOAL = 1.1
@@ -111,10 +111,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--latencies", type=float, nargs="+", default=[0.0, 0.1])
-    args = parser.parse_args()
-    with throwaway_database() as db_file:
-        setup_django(db_file)
-        return run(args)
+    return run_in_throwaway_database(run, parser.parse_args())
 
 
 if __name__ == "__main__":

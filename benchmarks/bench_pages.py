@@ -79,6 +79,13 @@ def throwaway_database(keep: bool = False):
                 Path(db_file + suffix).unlink(missing_ok=True)
 
 
+def run_in_throwaway_database(run, args) -> int:
+    """``run(args)`` with Django set up on a fresh throwaway database (see above)."""
+    with throwaway_database() as db_file:
+        setup_django(db_file)
+        return run(args)
+
+
 def actions_cycle(n):
     table = [action for action, weight in ACTIONS for _ in range(weight)]
     return [table[(i * 7919) % len(table)] for i in range(n)]

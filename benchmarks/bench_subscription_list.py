@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_pages import setup_django, throwaway_database  # noqa: E402
+from bench_pages import run_in_throwaway_database  # noqa: E402
 
 
 def add_subscriptions(start: int, stop: int):
@@ -93,10 +93,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=20)
-    args = parser.parse_args()
-    with throwaway_database() as db_file:
-        setup_django(db_file)
-        return run(args)
+    return run_in_throwaway_database(run, parser.parse_args())
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 The seed document's prerequisites, in one place for the client, the simulator and the
 dashboard's setup check: the Webhook Manager RESTlet, the user-event deployments per module
-(``restlet.MODULES``), the "iPaaS Auth Details" custom record with its three fields, and the
+(``MODULES``), the "iPaaS Auth Details" custom record with its three fields, and the
 Sales Order tax override fields (header and item lines).
 """
 
@@ -27,3 +27,16 @@ TAX_BODY_FIELDS = (
     "custbody_otg_ipaas_tax_rate",
 )
 TAX_LINE_FIELDS = ("custcol_otg_ipaas_tax_code", "custcol_otg_ipaas_tax_rate")
+
+# The modules the bundle's user-event script is deployed to (the seed's list), by slug and
+# label: the Webhook Manager's deployments, the inbound scopes and the events all use them.
+MODULES: tuple[tuple[str, str], ...] = (
+    ("customer", "Customer"),
+    ("inventory_part", "Inventory Part"),
+    ("kit_item", "Kit Item"),
+    ("location", "Location"),
+    ("payment_method", "Payment Method"),
+    ("sales_order", "Sales Order"),
+    ("shipping_item", "Shipping Item"),
+)
+MODULE_LABELS = dict(MODULES)

@@ -35,18 +35,6 @@ RECORD_TYPES: dict[str, str] = {
     "sales_order": "salesorder",
     "shipping_item": "shipitem",
 }
-# The modules as netsuite.restlet.MODULES names them (a test keeps the two equal); spelled out
-# here because this module is imported by models, which must not reach the HTTP client.
-MODULES: tuple[tuple[str, str], ...] = (
-    ("customer", "Customer"),
-    ("inventory_part", "Inventory Part"),
-    ("kit_item", "Kit Item"),
-    ("location", "Location"),
-    ("payment_method", "Payment Method"),
-    ("sales_order", "Sales Order"),
-    ("shipping_item", "Shipping Item"),
-)
-MODULE_LABELS = dict(MODULES)
 
 # The one table of scopes: one per module and event, e.g. "inventoryitem/updated".
 SCOPES: dict[str, tuple[str, str]] = {

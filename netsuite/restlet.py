@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .bundle import MODULE_LABELS, MODULES
 from .errors import UNREADABLE_JSON, UnexpectedResponseError
 
 if TYPE_CHECKING:
@@ -29,16 +30,6 @@ UPDATE_FLAG = "custscript_otg_ipaas_update_subscription"
 DELETE_FLAG = "custscript_otg_ipaas_delete_subscription"
 CUSTOMER_SCRIPT_ID = "customdeploy_otg_ipaas_customer_sync_ue"
 
-MODULES: tuple[tuple[str, str], ...] = (
-    ("customer", "Customer"),
-    ("inventory_part", "Inventory Part"),
-    ("kit_item", "Kit Item"),
-    ("location", "Location"),
-    ("payment_method", "Payment Method"),
-    ("sales_order", "Sales Order"),
-    ("shipping_item", "Shipping Item"),
-)
-MODULE_LABELS = dict(MODULES)
 
 # Words that say nothing about the module: prefixes, "sync", "ue" (user event), numbers.
 _NOISE = {"customdeploy", "customscript", "otg", "ipaas", "sync", "ue", "userevent", "deploy",

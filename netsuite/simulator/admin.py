@@ -21,6 +21,7 @@ import requests
 
 from ..accounts import normalize_base_url
 from ..errors import UNREADABLE_JSON
+from .shortcuts import SetupShortcuts
 
 DEFAULT_TIMEOUT = (2.0, 10.0)
 
@@ -54,7 +55,7 @@ def _new_session() -> requests.Session:
     return session
 
 
-class SimulatorAdmin:
+class SimulatorAdmin(SetupShortcuts):
     """The ``/_sim/`` endpoints of one running simulator, as methods.
 
     ``base_url`` is the simulator's bare origin (``http://127.0.0.1:8765``), ``timeout`` is
@@ -315,27 +316,6 @@ class SimulatorAdmin:
         return self.request("PATCH", self._account_path(account_id, "setup"), changes,
                             expect="restlet_deployed")
 
-    def set_deployment(self, account_id: str, scriptid: str, state: str) -> dict:
-        return self.configure_setup(account_id, deployments={scriptid: state})
-
-    def set_restlet_deployed(self, account_id: str, deployed: bool) -> dict:
-        return self.configure_setup(account_id, restlet_deployed=deployed)
-
-    def set_record_type_present(self, account_id: str, record_type: str, present: bool) -> dict:
-        return self.configure_setup(account_id, record_types={record_type: present})
-
-    def set_field_present(
-        self,
-        account_id: str,
-        record_type: str,
-        field: str,
-        present: bool,
-        *,
-        sublist: str | None = None,
-    ) -> dict:
-        return self.configure_setup(account_id, fields=[
-            {"record_type": record_type, "field": field, "sublist": sublist, "present": present}
-        ])
 
     # -- faults ----------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from ..accounts import (
 from ..auth import ASSERTION_TYPE, GRANT_TYPE, KNOWN_SCOPES, Credentials
 from ..restlet import CREATE_FLAG, DELETE_FLAG, DEPLOY, SCRIPT, UPDATE_FLAG
 from . import user_events
+from .shortcuts import SetupShortcuts
 from .state import IssuedToken, RegisteredCertificate, SimState, SimulatorError
 
 logger = logging.getLogger("netsuite.simulator")
@@ -1148,7 +1149,7 @@ class _Handler(BaseHTTPRequestHandler):
         return 404, {"error": f"No admin endpoint {method} {path}."}
 
 
-class Simulator:
+class Simulator(SetupShortcuts):
     """A local NetSuite on loopback; usable in-process (tests) or via ``python -m``.
 
     The helper methods mirror the ``/_sim/`` admin endpoints without going through HTTP; a
@@ -1245,33 +1246,6 @@ class Simulator:
     def setup_state(self, account_id: str) -> dict:
         return self.state.setup_state(account_id)
 
-    def set_deployment(self, account_id: str, scriptid: str, state: str) -> dict:
-        """One user-event deployment: "deployed", "not_deployed" (isdeployed "F") or
-        "missing" (not listed by the Webhook Manager)."""
-        return self.configure_setup(account_id, deployments={scriptid: state})
-
-    def set_restlet_deployed(self, account_id: str, deployed: bool) -> dict:
-        """Without the Webhook Manager every call to it answers 400 SSS_INVALID_SCRIPTLET_ID."""
-        return self.configure_setup(account_id, restlet_deployed=deployed)
-
-    def set_record_type_present(self, account_id: str, record_type: str, present: bool) -> dict:
-        """A missing type answers 404 INVALID_RECORD_TYPE on the record API and the catalog."""
-        return self.configure_setup(account_id, record_types={record_type: present})
-
-    def set_field_present(
-        self,
-        account_id: str,
-        record_type: str,
-        field: str,
-        present: bool,
-        *,
-        sublist: str | None = None,
-    ) -> dict:
-        """Hide a body field (from record answers, writes and metadata) or, with ``sublist``,
-        a line field (from the metadata's sublist)."""
-        return self.configure_setup(account_id, fields=[
-            {"record_type": record_type, "field": field, "sublist": sublist, "present": present}
-        ])
 
     def revoke_certificate(self, certificate_id: str) -> None:
         self.state.revoke_certificate(certificate_id)

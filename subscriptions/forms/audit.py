@@ -3,13 +3,10 @@
 from django import forms
 
 from ..selectors.audit import AuditFilters, action_label
-
-# The date inputs always speak ISO (YYYY-MM-DD): that is what <input type="date"> takes and
-# sends, whatever the language of the browser.
-ISO_DATE = "%Y-%m-%d"
+from .dates import DateRangeForm
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(DateRangeForm):
     subscription = forms.TypedChoiceField(
         label="Subscription", required=False, coerce=int, empty_value=None
     )
@@ -20,18 +17,6 @@ class AuditFilterForm(forms.Form):
         help_text="Exact name as recorded, e.g. a username or “system (command line)”.",
     )
     action = forms.ChoiceField(label="Action", required=False)
-    date_from = forms.DateField(
-        label="From",
-        required=False,
-        input_formats=[ISO_DATE],
-        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
-    )
-    date_to = forms.DateField(
-        label="To",
-        required=False,
-        input_formats=[ISO_DATE],
-        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
-    )
 
     def __init__(self, *args, subscriptions, actions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,13 +26,6 @@ class AuditFilterForm(forms.Form):
         self.fields["action"].choices = [("", "All actions")] + [
             (a, action_label(a)) for a in actions
         ]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "“To” must be the same day as “From” or later.")
-        return data
 
     def filters(self) -> AuditFilters:
         data = self.cleaned_data

@@ -5,32 +5,21 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from netsuite.inbound import EVENTS, MODULES
+from netsuite.bundle import MODULES
+from netsuite.inbound import EVENTS
+
+from .dates import DateRangeForm
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_default_timezone())
 
 
-class EventFilterForm(forms.Form):
+class EventFilterForm(DateRangeForm):
     module = forms.ChoiceField(label="Module", required=False,
                                choices=[("", "All modules"), *MODULES])
     event = forms.ChoiceField(label="Event", required=False,
                               choices=[("", "All events"), *((e, e.capitalize()) for e in EVENTS)])
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "“To” must be the same day as “From” or later.")
-        return data
-
     def filters(self) -> dict:
         """Keyword arguments for ``selectors.events.event_list`` (whole days, local time)."""
         data = self.cleaned_data

@@ -7,7 +7,8 @@ itself keeps where it came from (address, request id, user agent) and what arriv
 
 from django.db import models
 
-from netsuite.inbound import EVENTS, MODULES
+from netsuite.bundle import MODULES
+from netsuite.inbound import EVENTS
 
 from .subscription import Subscription
 

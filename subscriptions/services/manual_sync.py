@@ -17,7 +17,8 @@ from typing import Any
 
 from django.db import transaction
 
-from netsuite.inbound import MODULE_LABELS, RECORD_TYPES
+from netsuite.bundle import MODULE_LABELS
+from netsuite.inbound import RECORD_TYPES
 
 from .. import audit
 from ..actors import ActorLike

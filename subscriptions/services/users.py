@@ -61,16 +61,24 @@ def _group(role: str) -> Group:
 def user_create(
     *, username: str, password: str, role: str, actor: ActorLike, email: str = ""
 ) -> AbstractBaseUser:
-    User = get_user_model()
+    changes = {"username": [None, username], "role": [None, Role(role).label]}
+    return _create(username=username, password=password, email=email, role=role, actor=actor,
+                   action="user.created", changes=changes)
+
+
+def _create(
+    *, username: str, password: str | None, email: str, role: str, actor: ActorLike,
+    action: str, changes: dict, reason: str = "",
+) -> AbstractBaseUser:
+    """A person with a role, put on record in the same transaction."""
     with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password, email=email)
+        user = get_user_model().objects.create_user(
+            username=username, password=password, email=email
+        )
         user.groups.set([_group(role)])
         audit.record(
-            actor=actor,
-            action="user.created",
-            target=user,
-            target_type="user",
-            changes={"username": [None, username], "role": [None, Role(role).label]},
+            actor=actor, action=action, target=user, target_type="user", changes=changes,
+            reason=reason,
         )
     return user
 
@@ -219,23 +227,13 @@ def user_invite(
     errors = _check_new_person(username, email)
     if errors:
         raise InvalidInput(errors)
-    Role(role)
-    User = get_user_model()
-    with transaction.atomic():
-        user = User.objects.create_user(username=username, email=email, password=None)
-        user.groups.set([_group(role)])
-        audit.record(
-            actor=actor,
-            action="user.invited",
-            target=user,
-            target_type="user",
-            changes={
-                "username": [None, username],
-                "email": [None, email],
-                "role": [None, Role(role).label],
-            },
-            reason=reason,
-        )
+    changes = {
+        "username": [None, username],
+        "email": [None, email],
+        "role": [None, Role(role).label],
+    }
+    user = _create(username=username, password=None, email=email, role=role, actor=actor,
+                   action="user.invited", changes=changes, reason=reason)
     _send_password_link(user, site_url=site_url, invitation=True)
     return user
 

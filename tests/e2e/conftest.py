@@ -159,3 +159,20 @@ def page_html_collector(page):
 
     page.on("response", on_response)
     return bodies
+
+
+@pytest.fixture
+def sim(settings):
+    """A NetSuite simulator the live server talks to, in simulator mode (read timeout long
+    enough for a loaded machine)."""
+    from django.core.cache import cache
+
+    from netsuite.simulator import Simulator
+    from tests.factories import point_at_simulator
+
+    simulator = Simulator(port=0).start()
+    point_at_simulator(settings, simulator, NETSUITE_TIMEOUT_READ=5.0)
+    cache.clear()
+    yield simulator
+    simulator.stop()
+    cache.clear()

@@ -7,29 +7,17 @@ permission is missing and where, and the manual steps are there instead.
 """
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from netsuite import certificates as nscert
 from netsuite.rotation import PERMISSION
-from netsuite.simulator import Simulator
 from subscriptions.actors import SYSTEM
 from tests import factories
-from tests.factories import pem_body_lines, point_at_simulator
+from tests.factories import pem_body_lines
 
 pytestmark = pytest.mark.browser
 
 ACCOUNT = "1234567"
-
-
-@pytest.fixture
-def sim(settings):
-    simulator = Simulator(port=0).start()
-    point_at_simulator(settings, simulator, NETSUITE_TIMEOUT_READ=5.0)
-    cache.clear()
-    yield simulator
-    simulator.stop()
-    cache.clear()
 
 
 def registered_subscription(sim, name):

@@ -4,30 +4,18 @@ unknown flags, saving state, focus and stale answers, and the confirmation of bu
 import re
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from netsuite import certificates as nscert
-from netsuite.simulator import Simulator
 from subscriptions.actors import SYSTEM
 from tests import factories
-from tests.factories import PASSWORD, point_at_simulator
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 ACCOUNT = "1234567"
 CUSTOMER = 245
 QUIET = ".htmx-request, .htmx-swapping, .htmx-settling"
-
-
-@pytest.fixture
-def sim(settings):
-    simulator = Simulator(port=0).start()
-    point_at_simulator(settings, simulator, NETSUITE_TIMEOUT_READ=5.0)
-    cache.clear()
-    yield simulator
-    simulator.stop()
-    cache.clear()
 
 
 @pytest.fixture

@@ -9,28 +9,16 @@ more token request.
 """
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from netsuite import certificates as nscert
 from netsuite.restlet import MODULES
-from netsuite.simulator import Simulator
-from tests.factories import pem_body_lines, point_at_simulator
+from tests.factories import pem_body_lines
 
 pytestmark = pytest.mark.browser
 
 ACCOUNT = "1234567"
 GUID = "3f2b8c1e-4a5d-4e7f-9a1b-2c3d4e5f6a7b"
-
-
-@pytest.fixture
-def sim(settings):
-    simulator = Simulator(port=0).start()
-    point_at_simulator(settings, simulator, NETSUITE_TIMEOUT_READ=5.0)
-    cache.clear()
-    yield simulator
-    simulator.stop()
-    cache.clear()
 
 
 def click_and_wait(page, locator, url_part: str):
