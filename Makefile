@@ -30,8 +30,11 @@ lint: install
 run: install
 	@PORT=$(PORT) SIM_PORT=$(SIM_PORT) $(PY) scripts/run_dev.py
 
+# make bench: every benchmark in full, figures in benchmarks/RESULTS.md (the audit trail at
+# 1,000,000 events takes most of the time); QUICK=1 for smaller sizes (about 5 minutes);
+# ONLY="pages throttling" for some of them.
 bench: install
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -4,8 +4,8 @@ The floor is what NetSuite itself makes the test wait for: one fresh token and t
 (REST record list, Webhook Manager GET, governanceLimits), made with a client whose key is
 already loaded. The connection test adds what the dashboard does around them: loading the
 subscription, checking its key and certificate, saving each step and the audit event. The
-goal is a test within 1.1x of the floor; before the stored key stopped being re-validated on
-every use, loading an RSA 3072 key twice cost about 300 ms of every test.
+goal (issue 8) is a test within 1.1x of the floor; before the stored key stopped being
+re-validated on every use, loading an RSA 3072 key twice cost about 300 ms of every test.
 
     python benchmarks/bench_connection_test.py [--runs 15] [--latencies 0 0.1]
 """
@@ -23,9 +23,21 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_pages import run_in_throwaway_database  # noqa: E402
+from results import Goal, report  # noqa: E402
 
 ACCOUNT = "1234567"
 GOAL = 1.1
+WITHIN_FLOOR = Goal.at_most(
+    GOAL,
+    f"<= {GOAL}x the floor",
+    why_missed=(
+        "the dashboard's own database work (six step saves, each its own transaction so the "
+        "page can show steps as they finish, the audit event with its chain lock, pruning the "
+        "history): about 25 ms on a quiet machine, more under load, which a 0 ms-latency "
+        "floor of a few ms cannot hide"
+    ),
+)
+QUICK_ARGS = ["--runs", "5"]
 
 
 def floor_once(subscription) -> float:
@@ -97,13 +109,20 @@ def run(args) -> int:
     )
     print("| simulated latency | floor (ms) | connection test (ms) | ratio | goal |")
     print("| ---: | ---: | ---: | ---: | --- |")
+    figures = []
     for latency, floor, full in rows:
-        ratio = full / floor
-        verdict = "met" if ratio <= GOAL else f"missed by {ratio / GOAL - 1:.0%}"
+        figure = WITHIN_FLOOR.figure(
+            f"connection test / floor at {latency * 1000:g} ms latency",
+            full / floor,
+            "x",
+            note=f"floor {floor * 1000:.1f} ms, test {full * 1000:.1f} ms",
+        )
+        figures.append(figure)
         print(
             f"| {latency * 1000:g} ms | {floor * 1000:.1f} | {full * 1000:.1f} "
-            f"| {ratio:.2f}x | {verdict} |"
+            f"| {figure.value:.2f}x | {figure.verdict()} |"
         )
+    report(figures, context=f"RSA 3072 key, median of {args.runs} runs")
     return 0
 
 

@@ -18,6 +18,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_pages import run_in_throwaway_database  # noqa: E402
+from results import Goal, info, report  # noqa: E402
+
+QUICK_ARGS = ["--rows", "10000", "--requests", "5"]
+
+
+def no_more_queries_than(count: int) -> Goal:
+    """Issue 2: the list runs as many queries at 100,000 subscriptions as at 100."""
+    return Goal.at_most(
+        count,
+        f"as at 100 subscriptions ({count})",
+        why_missed="a query per row crept in (a related object or a decryption per row)",
+    )
 
 
 def add_subscriptions(start: int, stop: int):
@@ -29,10 +41,7 @@ def add_subscriptions(start: int, stop: int):
     with transaction.atomic():
         for first in range(start, stop, 5000):
             Subscription.objects.bulk_create(
-                [
-                    unsaved_subscription(i)
-                    for i in range(first, min(first + 5000, stop))
-                ]
+                [unsaved_subscription(i) for i in range(first, min(first + 5000, stop))]
             )
 
 
@@ -86,6 +95,20 @@ def run(args):
     for rows, pages in results.items():
         for page, (count, median, worst) in pages.items():
             print(f"| {rows:,} | {page} | {count} | {median:.1f} | {worst:.1f} |")
+    figures = []
+    for page in ("first page", "last page"):
+        small, large = results[100][page], results[args.rows][page]
+        goal = no_more_queries_than(small[0])
+        figures.append(goal.figure(f"SQL queries, {page}, {args.rows:,} subscriptions", large[0]))
+        figures.append(
+            info(
+                f"{page} at {args.rows:,} subscriptions, median",
+                large[1],
+                "ms",
+                note=f"max {large[2]:.1f} ms",
+            )
+        )
+    report(figures, context=f"{args.requests} requests per page")
     return 0
 
 

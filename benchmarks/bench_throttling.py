@@ -30,8 +30,56 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_pages import setup_django, throwaway_database  # noqa: E402
+from results import Goal, report  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+QUICK_ARGS = ["--calls", "300", "--per-thread", "10"]
+# The issues set no figure for these; the goals below are this bench's own. A throttle that
+# costs more than a twentieth of the call it guards is felt on every call.
+COST_SHARE = 0.05
+WHY = {
+    "database": (
+        "each take is a read plus a write transaction of its own (BEGIN, INSERT ... ON "
+        "CONFLICT, COMMIT), each release and each rate count another, several round trips "
+        "each; on SQLite every commit also waits for the disk. Production with more than one "
+        "process should count in Redis (CACHE_URL)"
+    ),
+    "redis": "a Lua script per take, a ZREM per release: one round trip each to Redis",
+    "cache": "the local-memory cache's lock",
+}
+
+
+def why(label: str) -> str:
+    return next(text for kind, text in WHY.items() if label.startswith(kind))
+
+
+def cost_goal(hold_ms: float, label: str) -> Goal:
+    limit = COST_SHARE * hold_ms * 1000
+    return Goal.at_most(
+        limit,
+        f"<= {COST_SHARE:.0%} of a {hold_ms:g} ms call ({limit:,.0f} µs)",
+        why_missed=why(label),
+    )
+
+
+def throughput_goal(hold_ms: float, label: str) -> Goal:
+    from subscriptions.throttling import MAX_PAUSE
+
+    # Waiters poll: a freed slot may idle up to MAX_PAUSE before one notices, so the design's
+    # own floor is hold / (hold + pause) of the ideal.
+    poll_ms = MAX_PAUSE * 1000
+    share = 100 * hold_ms / (hold_ms + poll_ms)
+    return Goal.at_least(
+        share,
+        f">= {share:.0f} % of cap/hold (hold / (hold + {poll_ms:g} ms poll))",
+        why_missed=f"take and release are slow at this store: {why(label)}",
+    )
+
+
+def peak_goal(cap: int) -> Goal:
+    return Goal.at_most(
+        cap, f"<= the cap ({cap})", why_missed="the store let more callers in than the cap"
+    )
 
 
 def stores():
@@ -126,6 +174,7 @@ def run(args) -> int:
         "| of ideal | peak in flight |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    figures = []
     for label, store in found:
         slot_us, rate_us = per_call(store, args.calls)
         rate, peak = at_the_cap(store, args.cap, hold, args.threads, args.per_thread)
@@ -133,6 +182,26 @@ def run(args) -> int:
             f"| {label} | {slot_us:.0f} | {rate_us:.0f} | {rate:.0f} | {rate / ideal:.0%} "
             f"| {peak} |"
         )
+        figures += [
+            cost_goal(args.hold_ms, label).figure(
+                f"{label}: slot take+release + rate count, per call",
+                slot_us + rate_us,
+                "µs",
+                note=f"slot {slot_us:.0f} µs, rate count {rate_us:.0f} µs",
+            ),
+            throughput_goal(args.hold_ms, label).figure(
+                f"{label}: throughput at the cap",
+                100 * rate / ideal,
+                "% of ideal",
+                note=f"{rate:.0f} of {ideal:.0f} calls/s",
+            ),
+            peak_goal(args.cap).figure(f"{label}: peak in flight", peak),
+        ]
+    report(
+        figures,
+        context=f"{args.threads} threads x {args.per_thread} calls, {args.cap} slots held "
+        f"{args.hold_ms:g} ms",
+    )
     client = redis.Redis.from_url(REDIS_URL)
     try:
         for key in client.scan_iter(f"bench-{os.getpid()}:*"):

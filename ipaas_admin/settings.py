@@ -174,7 +174,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "subscriptions:list"
+# Each role lands on its daily page (views/landing.py); an explicit, safe ?next= wins.
+LOGIN_REDIRECT_URL = "subscriptions:landing"
 LOGOUT_REDIRECT_URL = "login"
 # Invitations and password links (services/users.py). Development prints them on the console;
 # production never does (a set-password link in a log is a way in), so it sends through
@@ -266,6 +267,9 @@ STORAGES = {
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="locmemcache://ipaas-admin"),
 }
+# Deployments (and test runs) sharing one Redis keep their keys apart by this prefix; a
+# CACHE_URL cannot carry it for Django's Redis backend (django-environ lower-cases it there).
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
 
 TASKS = {
     "default": {
@@ -338,6 +342,14 @@ WEBHOOK_LIST_CACHE_SECONDS = env.int("WEBHOOK_LIST_CACHE_SECONDS", default=60)
 # A connection test whose last step is older than this can no longer finish (the page that
 # drove it was left): it is shown as interrupted and never continued.
 CONNECTION_TEST_STALE_SECONDS = env.int("CONNECTION_TEST_STALE_SECONDS", default=120)
+# Monitoring (services/monitoring.py, run by the scheduler): administrators are emailed once
+# a subscription's connection tests failed this many times in a row.
+MONITORING_FAILURES_BEFORE_NOTICE = env.int("MONITORING_FAILURES_BEFORE_NOTICE", default=3)
+# The dashboard's address in the links of monitoring emails: DASHBOARD_PUBLIC_URL when set
+# (a scheduler has no request to take it from), else this.
+DASHBOARD_URL = (
+    DASHBOARD_PUBLIC_URL or env.str("DASHBOARD_URL", default="http://127.0.0.1:8000").rstrip("/")
+)
 NETSUITE_TIMEOUT_READ = env.float("NETSUITE_TIMEOUT_READ", default=30.0)
 
 # Defaults pre-filled in every new subscription's throttling fields.

@@ -14,16 +14,20 @@ turned back into the ID.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlencode, urlsplit
 
 from .errors import ConfigurationError
 
+# Checked with fullmatch: "$" would also match before a final newline ("customer\n").
 _ACCOUNT_RE = re.compile(r"^[A-Z0-9]+(?:_[A-Z0-9]+)?$")
 _SCRIPT_RE = re.compile(r"^(?:[a-z0-9_]+|[0-9]+)$", re.IGNORECASE)
 _RECORD_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RECORD_ID_RE = re.compile(r"^(?:eid:)?[A-Za-z0-9_-]+$")
 _MAX_ACCOUNT_LEN = 40
+_HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_RE = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
 
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 RECORD_PATH = "/services/rest/record/v1"
@@ -62,7 +66,7 @@ def normalize_account_id(value: str) -> str:
         candidate = candidate.replace("-", "_", 1)
     if not candidate:
         raise InvalidAccountId("The Account ID is empty; it looks like 1234567 or 1234567_SB1.")
-    if len(candidate) > _MAX_ACCOUNT_LEN or not _ACCOUNT_RE.match(candidate):
+    if len(candidate) > _MAX_ACCOUNT_LEN or not _ACCOUNT_RE.fullmatch(candidate):
         raise InvalidAccountId(
             "That is not a NetSuite Account ID: it holds only letters, digits and one "
             "underscore, like 1234567 or 1234567_SB1."
@@ -107,20 +111,32 @@ def normalize_base_url(base_url: str) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment or "#" in base_url:
         raise InvalidBaseUrl("The base URL must be only scheme, host and port, without a path.")
     host = parts.hostname
+    # Only plain host names and IP literals: on anything else the parsers disagree (urlsplit
+    # reads "http://evil.example\.sim" as one host, urllib3, which requests connects with,
+    # as evil.example).
     if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise InvalidBaseUrl("The base URL's host is not a valid IPv6 address.") from None
         host = f"[{host}]"
+    elif not _HOST_RE.fullmatch(host):
+        raise InvalidBaseUrl(
+            "The base URL's host must be a host name or an IP address: letters, digits, dots, "
+            "hyphens and underscores only (an international name in its xn-- form)."
+        )
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def check_record_type(record_type: str) -> str:
-    if not isinstance(record_type, str) or not _RECORD_TYPE_RE.match(record_type):
+    if not isinstance(record_type, str) or not _RECORD_TYPE_RE.fullmatch(record_type):
         raise ConfigurationError(f"{record_type!r} is not a NetSuite record type name.")
     return record_type
 
 
 def check_record_id(record_id: str | int) -> str:
     text = str(record_id)
-    if not _RECORD_ID_RE.match(text):
+    if not _RECORD_ID_RE.fullmatch(text):
         raise ConfigurationError(f"{text!r} is not a NetSuite record ID.")
     return text
 
@@ -182,7 +198,7 @@ class AccountUrls:
         """The rotation endpoint: ``.../clients/<ClientID>/certificates[/<id>/revoke]``."""
         for label, value in (("Consumer ID", client_id), ("Certificate ID", certificate_id)):
             if value is not None and (
-                not isinstance(value, str) or not _CLIENT_ID_RE.match(value)
+                not isinstance(value, str) or not _CLIENT_ID_RE.fullmatch(value)
             ):
                 raise ConfigurationError(f"{value!r} is not a NetSuite {label}.")
         url = f"{self.restlets_origin}{CLIENTS_PATH}/{client_id}/certificates"
@@ -192,7 +208,7 @@ class AccountUrls:
 
     def restlet_url(self, script: str, deploy: str) -> str:
         for value in (script, deploy):
-            if not isinstance(value, str) or not _SCRIPT_RE.match(value):
+            if not isinstance(value, str) or not _SCRIPT_RE.fullmatch(value):
                 raise ConfigurationError(f"{value!r} is not a NetSuite script or deployment ID.")
         query = urlencode({"script": script, "deploy": deploy})
         return f"{self.restlets_origin}{RESTLET_PATH}?{query}"

@@ -338,6 +338,11 @@ def load_certificate(pem: str | bytes, *, check_key: bool = True) -> x509.Certif
         )
     try:
         cert = x509.load_pem_x509_certificate(cert_blocks[0])
+        # cryptography parses names and extensions only when they are read: a damaged issuer
+        # would otherwise pass here and fail later, in describe_certificate.
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+        cert.extensions  # noqa: B018
     except ValueError:
         raise NotPemError(
             "The certificate is damaged or incomplete; paste the whole file again, including "

@@ -16,6 +16,7 @@ as NetSuite requires.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -62,6 +63,21 @@ def ordered_by_unique_key(query: str, unique_columns: tuple[str, ...] = UNIQUE_C
     last = _DIRECTION.sub("", _NULLS.sub("", last)).strip()
     column = last.rsplit(".", 1)[-1].strip().strip('"').lower()
     return column in {c.lower() for c in unique_columns}
+
+
+# SuiteQL is Oracle SQL underneath: a bare string is no datetime, and a datetime without a
+# zone would be read in the session's time zone (the integration role's preference). An
+# explicit UTC offset compares the same whatever that preference is.
+SUITEQL_TIMESTAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS TZH:TZM"
+
+
+def suiteql_timestamp(moment: dt.datetime) -> str:
+    """``moment`` as a SuiteQL expression, in UTC and whole seconds (rounded down, so a
+    ``>=`` comparison also finds what changed within that second)."""
+    if moment.tzinfo is None:
+        raise ValueError("moment must be timezone-aware.")
+    utc = moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S +00:00")
+    return f"TO_TIMESTAMP_TZ('{utc}', '{SUITEQL_TIMESTAMP_FORMAT}')"
 
 
 def _check_page_size(page_size: int) -> int:

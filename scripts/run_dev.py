@@ -1,4 +1,5 @@
-"""`make run`: migrate, make a first admin, start the NetSuite simulator, serve the dashboard.
+"""`make run`: migrate, make a first admin, start the NetSuite simulator, serve the dashboard
+with one job worker and the scheduler beside it.
 
 Everything a newcomer needs to try every feature within a minute, with nothing to configure.
 """
@@ -111,7 +112,8 @@ def main():
         record_simulator(env["NETSUITE_BASE_URL"])
         manage("demo_setup", env=env)
 
-    print(f"\nDashboard: http://127.0.0.1:{port}/  (Ctrl-C stops it and the simulator)\n")
+    print(f"\nDashboard: http://127.0.0.1:{port}/  (Ctrl-C stops it, the simulator, the worker "
+          "and the scheduler)\n")
     server = subprocess.Popen(
         [PY, "manage.py", "runserver", f"127.0.0.1:{port}"], cwd=ROOT, env=env
     )
@@ -121,6 +123,9 @@ def main():
         [PY, "manage.py", "db_worker", "--no-reload"], cwd=ROOT, env=env
     )
     children.append(worker)
+    # The scheduler: queues due inventory polls, recovers stale jobs, runs monitoring.
+    scheduler = subprocess.Popen([PY, "manage.py", "run_scheduler"], cwd=ROOT, env=env)
+    children.append(scheduler)
 
     def stop(*_):
         for child in children:

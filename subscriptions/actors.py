@@ -33,6 +33,7 @@ class Actor:
 SYSTEM = Actor("system")
 COMMAND_LINE = Actor("system (command line)")
 WORKER = Actor("system (worker)")
+SCHEDULER = Actor("system (scheduler)")
 
 # A person or the system; ``None`` stands for the system.
 ActorLike = Union["AbstractBaseUser", Actor, None]

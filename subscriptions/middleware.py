@@ -46,12 +46,22 @@ class RequestIdMiddleware:
         return response
 
 
+def reads_own_body(view):
+    """Mark a view that reads and checks its own body, and only once it may: the inbound
+    webhook answers a caller without its key 401 before reading a byte, so nothing before
+    it (:class:`Utf8FormMiddleware`) may read the body either."""
+    view.reads_own_body = True
+    return view
+
+
 class Utf8FormMiddleware:
     """A form post whose fields are not UTF-8 is a 400 before anything reads it.
 
     Django decodes such fields with replacement characters (so a reason or a name would be
     saved as mojibake), and refuses a form labelled with another charset only when something
-    reads ``request.POST``, which was the CSRF check, whose error then became a 500.
+    reads ``request.POST``, which was the CSRF check, whose error then became a 500. Checked
+    once the URL is resolved (before the CSRF check, which comes later in MIDDLEWARE), so a
+    view marked :func:`reads_own_body` is left alone.
     """
 
     FORM = "application/x-www-form-urlencoded"
@@ -60,6 +70,11 @@ class Utf8FormMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "reads_own_body", False):
+            return None
         if request.method == "POST" and request.content_type == self.FORM:
             charset = (request.content_params.get("charset") or "utf-8").lower()
             if charset != "utf-8":
@@ -68,7 +83,7 @@ class Utf8FormMiddleware:
                 unquote_to_bytes(request.body.replace(b"+", b" ")).decode("utf-8")
             except UnicodeDecodeError:
                 raise BadRequest("A form post must be UTF-8.") from None
-        return self.get_response(request)
+        return None
 
 
 class RequestIdLogFilter(logging.Filter):

@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.tasks import task
 
 from .models import Job
-from .services import initialization, jobs
+from .services import initialization, jobs, polling
 
 RUNNERS: dict[str, jobs.Runner] = {
     Job.Kind.INITIALIZATION: initialization.initialization_run,
+    Job.Kind.INVENTORY_POLL: polling.polling_run,
 }
 
 

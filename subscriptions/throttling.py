@@ -33,6 +33,7 @@ import secrets
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -216,6 +217,10 @@ return (window + 1) * per - now
 )
 
 
+# Per cache object (Django keeps one per alias and thread): its client and scripts.
+_REDIS_SCRIPTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 class RedisStore:
     """Leases in a sorted set per scope and a window hash per scope, on the cache's Redis."""
 
@@ -223,16 +228,19 @@ class RedisStore:
 
     def __init__(self, alias: str = CACHE_ALIAS) -> None:
         self.cache = caches[alias]
-        client = _redis_client(self.cache)
-        if client is None:
-            raise ImproperlyConfigured(
-                f"NETSUITE_THROTTLE_STORE is redis but the {alias!r} cache is not Redis "
-                "(CACHE_URL=redis://...)."
-            )
-        self._take = client.register_script(_TAKE)
-        self._held = client.register_script(_HELD)
-        self._count = client.register_script(_COUNT)
-        self._client = client
+        # A store is made per call (and per inbound webhook); building a redis-py client and
+        # its scripts each time cost more CPU than the call to Redis itself.
+        scripts = _REDIS_SCRIPTS.get(self.cache)
+        if scripts is None:
+            client = _redis_client(self.cache)
+            if client is None:
+                raise ImproperlyConfigured(
+                    f"NETSUITE_THROTTLE_STORE is redis but the {alias!r} cache is not Redis "
+                    "(CACHE_URL=redis://...)."
+                )
+            scripts = (client, *(client.register_script(s) for s in (_TAKE, _HELD, _COUNT)))
+            _REDIS_SCRIPTS[self.cache] = scripts
+        self._client, self._take, self._held, self._count = scripts
 
     def _key(self, scope: str) -> str:
         # The cache's KEY_PREFIX keeps deployments (and test runs) sharing a server apart.

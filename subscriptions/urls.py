@@ -13,8 +13,11 @@ from .views import (
     connection,
     events,
     governance,
+    history,
     inbound,
     jobs,
+    landing,
+    monitoring,
     people,
     records,
     setup_check,
@@ -34,6 +37,8 @@ def route(pattern: str, view):
 
 
 urlpatterns = [
+    # Where a login without a "next" leads (LOGIN_REDIRECT_URL), by role
+    route("start/", landing.landing),
     # Subscriptions
     path("subscriptions/", subscriptions.subscription_list, name="list"),
     path("subscriptions/new/", subscriptions.subscription_create, name="create"),
@@ -42,10 +47,15 @@ urlpatterns = [
     path(S + "edit/", subscriptions.subscription_edit, name="edit"),
     path(S + "delete/", subscriptions.subscription_delete, name="delete"),
     route(S + "webhook-key/", subscriptions.webhook_key_regenerate),
+    # A subscription's History section: its entries of the audit trail
+    route(S + "history/", history.subscription_history),
     # Connection tests
     route(S + "connection-test/", connection.connection_test),
     route(S + "connection-test/<int:test_pk>/next/", connection.connection_test_step),
     route(S + "connection-tests/", connection.connection_tests),
+    # Monitoring: scheduled connection tests and the notices they raise
+    route(S + "connection-tests/schedule/", monitoring.connection_test_schedule),
+    route(S + "notices/<int:notice_pk>/acknowledge/", monitoring.notice_acknowledge),
     # Certificates
     route(S + "certificates/", certificates.certificates),
     route(S + "certificates/generate/", certificates.certificate_generate),
@@ -81,6 +91,8 @@ urlpatterns = [
     # Jobs and initialization
     route(S + "jobs/", jobs.subscription_jobs),
     route(S + "initialize/", jobs.initialization_start),
+    route(S + "poll-inventory/", jobs.polling_start),
+    route(S + "polling/", jobs.polling_settings),
     route(S + "records/<str:record_type>/", records.records),
     route("jobs/", jobs.jobs),
     route("jobs/<int:job_pk>/", jobs.job_detail),
@@ -89,6 +101,7 @@ urlpatterns = [
     # Audit trail
     route("audit/", audit.audit_list),
     route("audit/export.csv", audit.audit_export),
+    route("audit/verify/", audit.audit_verify),
     route("audit/<int:pk>/", audit.audit_detail),
     # People
     path("people/", people.people_list, name="people"),

@@ -29,9 +29,16 @@ from ..accounts import (
 )
 from ..auth import ASSERTION_TYPE, GRANT_TYPE, KNOWN_SCOPES, Credentials
 from ..restlet import CREATE_FLAG, DELETE_FLAG, DEPLOY, SCRIPT, UPDATE_FLAG
-from . import user_events
+from . import suiteql, user_events
 from .shortcuts import SetupShortcuts
-from .state import IssuedToken, RegisteredCertificate, SimState, SimulatorError
+from .state import (
+    ITEM_TABLE,
+    IssuedToken,
+    RegisteredCertificate,
+    SimState,
+    SimulatorError,
+    _record_fields,
+)
 
 logger = logging.getLogger("netsuite.simulator")
 
@@ -61,6 +68,7 @@ _SORT_KEY = r"[a-z_][a-z0-9_]*(?:\s+(?:asc|desc))?"
 _SUITEQL = re.compile(
     r"^\s*select\s+(?P<cols>\*|[a-z_][a-z0-9_]*(?:\s*,\s*[a-z_][a-z0-9_]*)*)"
     r"\s+from\s+(?P<table>[a-z_][a-z0-9_]*)"
+    r"(?:\s+where\s+(?P<where>.+?))?"
     rf"(?:\s+order\s+by\s+(?P<order>{_SORT_KEY}(?:\s*,\s*{_SORT_KEY})*))?\s*;?\s*$",
     re.IGNORECASE,
 )
@@ -128,6 +136,13 @@ def _sortable(value: Any) -> tuple:
         return (1, 0, text)
 
 
+def _lower_get(row: dict, name: str) -> Any:
+    """A row's value of a SuiteQL (lower-case) column name; the REST names are camelCase."""
+    if name in row:
+        return row[name]
+    return next((v for k, v in row.items() if k.lower() == name), None)
+
+
 def _suiteql_value(value: Any) -> Any:
     # SuiteQL answers checkboxes as "T"/"F".
     if isinstance(value, bool):
@@ -144,7 +159,20 @@ class _Server(ThreadingHTTPServer):
         self.state = state
         self.sockets: set[socket.socket] = set()
         self.sockets_lock = threading.Lock()
+        # (account, table) -> (the IDs it held, those IDs in order): SuiteQL's ORDER BY id
+        # sorted only when a record was added or removed since (an ID never changes).
+        self._id_orders: dict[tuple[str, str], tuple[frozenset, list[str]]] = {}
         super().__init__(address, _Handler)
+
+    def ids_in_order(self, account_id: str, table: str, stored: dict) -> list[str]:
+        with self.state.lock:
+            kept = self._id_orders.get((account_id, table))
+            if kept is not None and stored.keys() == kept[0]:
+                return kept[1]
+            members = frozenset(stored)
+            ordered = sorted(members, key=lambda i: _sortable(stored[i].get("id", i)))
+            self._id_orders[(account_id, table)] = (members, ordered)
+            return ordered
 
     def get_request(self):
         conn, addr = super().get_request()
@@ -736,24 +764,29 @@ class _Handler(BaseHTTPRequestHandler):
             return 400, envelope(
                 400, "INVALID_PARAMETER",
                 "Invalid search query. The simulator understands SELECT <columns> FROM <type> "
-                "[ORDER BY <column> [ASC|DESC], ...].",
+                "[WHERE <column> <op> <value> [AND ...]] [ORDER BY <column> [ASC|DESC], ...].",
             ), {}
         table = match["table"].lower()
         account = self.state.accounts[token.account_id]
         with self.state.lock:
             stored = account.records.get(table)
-            # SuiteQL names fields in lower case where REST uses camelCase (isInactive).
-            rows = (
-                [{k.lower(): v for k, v in r.items()} for r in stored.values()]
-                if stored is not None else None
-            )
+            if table == ITEM_TABLE:
+                stored = self.state.item_table(account)
+            # The rows themselves, not copies: only the page's rows are copied, below. Copying
+            # every row of a large table for each page made the simulator, not the client,
+            # what a paging benchmark measured.
+            rows = list(stored.values()) if stored is not None else None
         if rows is None:
             return 400, envelope(
                 400, "INVALID_PARAMETER",
                 f"Invalid search query. Search error occurred: Record '{match['table']}' was not "
                 "found.",
             ), {}
-        known = set(rows[0]) if rows else {"id"}
+        # An empty table still has its fields: NetSuite answers no rows, not "field not found".
+        known = (
+            {k.lower() for k in rows[0]} if rows
+            else {"id", *(k.lower() for k in _record_fields(table, 0))}
+        )
         columns = (
             None if match["cols"] == "*"
             else [c.strip().lower() for c in match["cols"].split(",")]
@@ -770,20 +803,43 @@ class _Handler(BaseHTTPRequestHandler):
                     f"Invalid search query. Search error occurred: Field '{column}' for record "
                     f"'{match['table']}' was not found.",
                 ), {}
-        if sort_keys:
+        try:
+            conditions = (
+                suiteql.parse_where(match["where"], match["table"], known) if match["where"] else []
+            )
+        except suiteql.QueryRefused as exc:
+            return 400, envelope(400, "INVALID_PARAMETER", str(exc)), {}
+        if len(sort_keys) == 1 and sort_keys[0][0] == "id":
+            # What paging clients ask for: the order by id is kept between pages.
+            ordered = self.server.ids_in_order(token.account_id, table, stored)
+            rows = ordered[::-1] if sort_keys[0][1] else ordered
+        elif sort_keys:
             for name, descending in reversed(sort_keys):
-                rows.sort(key=lambda r, n=name: _sortable(r.get(n)), reverse=descending)
+                rows.sort(key=lambda r, n=name: _sortable(_lower_get(r, n)), reverse=descending)
         else:
             # Without ORDER BY NetSuite promises no order, and pages of one query may come from
             # differently ordered runs: each request gets its own order, so a client paging
             # such a query loses and repeats rows, as it would against NetSuite.
             random.Random(self.state.next_seed()).shuffle(rows)
+        if conditions:
+            with self.state.lock:
+                rows = [
+                    r for r in rows
+                    if all(c.matches(_lower_get(stored[r] if isinstance(r, str) else r, c.column))
+                           for c in conditions)
+                ]
         if offset >= MAX_SUITEQL_ROWS:
             return 400, envelope(
                 400, "INVALID_PARAMETER", "SuiteQL returns at most 100,000 rows per query."
             ), {}
         total = min(len(rows), MAX_SUITEQL_ROWS)
-        page = rows[offset:min(offset + limit, total)]
+        with self.state.lock:
+            # SuiteQL names fields in lower case where REST uses camelCase (isInactive).
+            page = [
+                {k.lower(): v for k, v in (stored[r] if isinstance(r, str) else r).items()}
+                for r in rows[offset:min(offset + limit, total)]
+                if not isinstance(r, str) or r in stored
+            ]
         items = []
         for row in page:
             picked = row if columns is None else {c: row.get(c) for c in columns}

@@ -23,7 +23,11 @@ DEFAULT_RECORD_COUNTS = {
     "location": 12,
     "paymentmethod": 10,
     "shipitem": 8,
+    "inventoryitem": 30,
 }
+# Item record types and the ``itemtype`` SuiteQL's one ``item`` table gives each of them.
+ITEM_TYPES = {"inventoryitem": "InvtPart"}
+ITEM_TABLE = "item"
 MAX_ACTIVE_CERTIFICATES = 5
 # NetSuite documents no status for governanceLimits asked by a non-administrator role.
 GOVERNANCE_REFUSAL_STATUSES = (400, 401, 403, 404)
@@ -195,8 +199,18 @@ class Fault:
         return not (self.method and self.method != method)
 
 
+def rest_datetime(moment: dt.datetime) -> str:
+    """A datetime as REST web services send it: ISO 8601 in UTC, in whole seconds (as
+    NetSuite keeps ``lastModifiedDate``)."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _record_fields(record_type: str, n: int) -> dict:
     # REST field names are camelCase (isInactive); SuiteQL answers the same fields lower-cased.
+    if record_type in ("inventoryitem", ITEM_TABLE):
+        fields = {"itemId": f"ITEM-{n:05d}", "displayName": f"Inventory item {n}",
+                  "isInactive": False, "lastModifiedDate": ""}
+        return fields if record_type != ITEM_TABLE else {**fields, "itemType": "InvtPart"}
     if record_type == "shipitem":
         return {"itemId": f"Ship method {n}", "displayName": f"Ship method {n}",
                 "isInactive": False}
@@ -325,10 +339,17 @@ class SimState:
             }
         account.records[AUTH_DETAILS] = details
         account.next_id[AUTH_DETAILS] = len(details) + 1
+        created = dt.datetime.now(dt.UTC)
         for record_type, count in self.record_counts.items():
             rows = {}
             for n in range(1, count + 1):
                 rows[str(n)] = {"id": str(n), **_record_fields(record_type, n)}
+                if record_type in ITEM_TYPES:
+                    # Item n was last changed n days and an hour before the account was
+                    # made, so a window of the last N days holds items 1 to N - 1.
+                    rows[str(n)]["lastModifiedDate"] = rest_datetime(
+                        created - dt.timedelta(days=n, hours=1)
+                    )
             account.records[record_type.lower()] = rows
             account.next_id[record_type.lower()] = count + 1
         for n, scriptid in enumerate(DEPLOYMENT_SCRIPT_IDS, start=1):
@@ -683,6 +704,15 @@ class SimState:
                 listed.append({**deployment, "isdeployed": "F" if state == "not_deployed"
                                else deployment["isdeployed"]})
             return listed
+
+    def item_table(self, account: Account) -> dict[str, dict]:
+        """SuiteQL's ``item`` table: every item record type in one, with its ``itemType``
+        (the caller holds the lock; the rows are copies)."""
+        rows = {}
+        for record_type, item_type in ITEM_TYPES.items():
+            for key, row in account.records.get(record_type, {}).items():
+                rows[key] = {**row, "itemType": item_type}
+        return rows
 
     def record_type_present(self, account: Account, record_type: str) -> bool:
         key = record_type.lower()

@@ -18,6 +18,7 @@ returned, since a script in NetSuite would only log it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ import requests
 
 from ..inbound import RECORD_TYPES, scope_for
 from ..restlet import module_for_scriptid
-from .state import AUTH_DETAILS, SimState, SimulatorError
+from .state import AUTH_DETAILS, ITEM_TYPES, SimState, SimulatorError, rest_datetime
 
 WEBHOOK_FIELD = "custrecord_otg_ipaas_webhook"
 TOKEN_FIELD = "custrecord_otg_ipaas_access_token"
@@ -62,6 +63,11 @@ def _apply(state: SimState, account_id: str, record_type: str, event: str,
                 rows[record_id].update({k: v for k, v in fields.items() if k != "id"})
             else:
                 del rows[record_id]
+        if record_type in ITEM_TYPES and event != "deleted":
+            # NetSuite stamps every save; a given value lets a test or demo date a change.
+            rows[record_id]["lastModifiedDate"] = fields.get("lastModifiedDate") or rest_datetime(
+                dt.datetime.now(dt.UTC)
+            )
         enabled = False
         for deployment in account.deployments:
             if module_for_scriptid(deployment["scriptid"]) == module:

@@ -142,3 +142,19 @@
     if (target && target.querySelector) focusFirstError(target);
   });
 })();
+
+// A subscription's section tabs (hx-boost, templates/subscriptions/_section_tabs.html) swap
+// only the section: focus goes to the new section's heading and the change is announced, as a
+// page load would tell a screen-reader user.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // Fired on the swapped-in section itself (a tab's hx-target).
+    if (!event.target || event.target.id !== "subscription-section") return;
+    var heading = document.getElementById("section-heading");
+    if (!heading || document.activeElement === heading) return;
+    heading.focus();
+    var live = document.getElementById("section-announce");
+    if (live) live.textContent = heading.textContent.trim() + " section";
+  });
+})();

@@ -42,5 +42,11 @@ class ManualSyncForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        # The events filter on the same page has a Module field too: with the same id, its
+        # label would name this form's control and the filter's select would have none.
+        kwargs.setdefault("auto_id", "id_sync_%s")
+        super().__init__(*args, **kwargs)
+
     def clean_internal_id(self):
         return self.cleaned_data["internal_id"].strip()

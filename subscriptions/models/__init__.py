@@ -11,12 +11,19 @@ from .certificates import (
 from .connection_tests import ConnectionTest
 from .events import InboundEvent
 from .jobs import Job
+from .monitoring import (
+    EXPIRY_NOTICE_DAYS,
+    MONITORING_MINUTES_LIMITS,
+    MonitoringNotice,
+    MonitoringSettings,
+)
 from .records import Record
 from .roles import Role
 from .subscription import (
     ENVIRONMENT_CHOICES,
     NUMBER_LIMITS,
     PLAIN_FIELDS,
+    POLLING_MINUTES_LIMITS,
     SECRET_FIELDS,
     Subscription,
 )
@@ -27,16 +34,21 @@ __all__ = [
     "DEFAULT_KEY_TYPE",
     "DEFAULT_VALIDITY_DAYS",
     "ENVIRONMENT_CHOICES",
+    "EXPIRY_NOTICE_DAYS",
     "EXPIRY_WARNING_DAYS",
     "GENERATE_KEY_TYPES",
+    "MONITORING_MINUTES_LIMITS",
     "NUMBER_LIMITS",
     "PLAIN_FIELDS",
+    "POLLING_MINUTES_LIMITS",
     "SECRET_FIELDS",
     "AppendOnlyError",
     "AuditEvent",
     "Certificate",
     "ConnectionTest",
     "Job",
+    "MonitoringNotice",
+    "MonitoringSettings",
     "Record",
     "InboundEvent",
     "Role",

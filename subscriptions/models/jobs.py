@@ -1,4 +1,4 @@
-"""One row per run of background work (initialization now; polling and monitoring later).
+"""One row per run of background work (initialization, inventory polls).
 
 A job outlives the worker that runs it: its heartbeat says a worker is still on it, its
 checkpoint what is already stored, so a job whose worker died is resumed by another from
@@ -6,6 +6,8 @@ there rather than restarted. ``attempts`` counts the starts and fences them: a w
 only while the job is running under its own attempt number, so one declared lost that wakes
 up again cannot overwrite the worker that took over.
 """
+
+import datetime as dt
 
 from django.db import models
 from django.utils import timezone
@@ -20,6 +22,7 @@ LOG_KEPT = 50
 class Job(models.Model):
     class Kind(models.TextChoices):
         INITIALIZATION = "initialization", "Initialization"
+        INVENTORY_POLL = "inventory_poll", "Inventory poll"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -76,3 +79,20 @@ class Job(models.Model):
     @property
     def types(self) -> list[str]:
         return list(self.params.get("types") or [])
+
+    @property
+    def window(self) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+        """An inventory poll's (from, to); from ``None`` is every item. ``None`` for others."""
+        window = self.params.get("window")
+        if not isinstance(window, dict):
+            return None
+
+        def moment(value):
+            return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+        return moment(window.get("from")), moment(window.get("to"))
+
+    @property
+    def poll_counts(self) -> dict:
+        """An inventory poll's read / created / updated / unchanged (its one part)."""
+        return next(iter(self.counts.values()), {}) if self.counts else {}

@@ -2,12 +2,20 @@
 
 import hashlib
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
 from ..fields import EncryptedTextField
 
-__all__ = ["ENVIRONMENT_CHOICES", "NUMBER_LIMITS", "PLAIN_FIELDS", "SECRET_FIELDS", "Subscription"]
+__all__ = [
+    "ENVIRONMENT_CHOICES",
+    "NUMBER_LIMITS",
+    "PLAIN_FIELDS",
+    "POLLING_MINUTES_LIMITS",
+    "SECRET_FIELDS",
+    "Subscription",
+]
 
 ENVIRONMENT_CHOICES = [("Production", "Production")]
 
@@ -21,6 +29,10 @@ NUMBER_LIMITS = {
     # NetSuite's largest accounts allow a few dozen; 100 leaves room without allowing typos.
     "concurrent_connections": (1, 100),
 }
+
+# Inventory polling interval, in minutes: more often than every 5 minutes would spend the
+# account's concurrency on little; once a week is the longest that still reads as "polling".
+POLLING_MINUTES_LIMITS = (5, 7 * 24 * 60)
 
 
 # Fields compared and recorded in the audit trail, in form order.
@@ -80,6 +92,21 @@ class Subscription(models.Model):
     webhook_api_key_digest = models.CharField(max_length=64, blank=True, default="", db_index=True)
     webhook_api_key_set_at = models.DateTimeField(null=True, blank=True)
 
+    # Inventory polling: its own small audited setting (services/polling.py), not part of the
+    # revisioned form, so switching it never conflicts with someone editing the subscription.
+    inventory_polling_enabled = models.BooleanField("Inventory polling", default=False)
+    inventory_polling_minutes = models.PositiveIntegerField(
+        "Polling interval (minutes)",
+        default=60,
+        validators=[
+            MinValueValidator(POLLING_MINUTES_LIMITS[0]),
+            MaxValueValidator(POLLING_MINUTES_LIMITS[1]),
+        ],
+    )
+    # The end of the window of the last successful poll: the next poll with Inventory Search
+    # Days 0 reads what changed since then.
+    inventory_polled_until = models.DateTimeField(null=True, blank=True)
+
     # Optimistic locking: every save increments it; a form posted against an older
     # revision is refused instead of overwriting someone else's change.
     revision = models.PositiveIntegerField(default=1)
@@ -92,6 +119,13 @@ class Subscription(models.Model):
         ordering = [Lower("name")]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="subscription_name_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    inventory_polling_minutes__gte=POLLING_MINUTES_LIMITS[0],
+                    inventory_polling_minutes__lte=POLLING_MINUTES_LIMITS[1],
+                ),
+                name="subscription_polling_minutes_range",
+            ),
         ]
         permissions = [
             ("view_secrets_metadata", "See key type and fingerprint of secrets"),

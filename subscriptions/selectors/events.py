@@ -37,7 +37,9 @@ class InboundTarget:
 def inbound_target(subscription_id: int) -> InboundTarget | None:
     """One query by primary key; ``None`` for an unknown subscription."""
     row = (
+        # No ORDER BY: one row by its key needs none (the model orders by LOWER(name)).
         Subscription.objects.filter(pk=subscription_id)
+        .order_by()
         .values_list(
             "id", "webhook_api_key_digest", "ipaas_throttle_limit", "ipaas_throttle_seconds"
         )

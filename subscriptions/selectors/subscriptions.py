@@ -5,11 +5,12 @@ columns beside it (key type, fingerprint, digest, date), so no page ever decrypt
 and a key that cannot be decrypted any more does not break a page.
 """
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from ..models import PLAIN_FIELDS, AuditEvent, Subscription
+from .health import with_certificate_expiry, with_health_rank
 
 LIST_COLUMNS = (
     "id",
@@ -25,13 +26,20 @@ LIST_COLUMNS = (
 
 
 # The list's sort orders (the ?sort= value -> ORDER BY), the id last so pages never overlap.
-# By name the case-insensitive unique index yields the rows already sorted; by update time
-# the database sorts the matching rows (no index: a few thousand subscriptions at most).
+# By name the case-insensitive unique index yields the rows already sorted; by update time,
+# health or certificate expiry the database sorts the matching rows (a few thousand
+# subscriptions at most). Health sorts worst first (failing, interrupted, not tested,
+# healthy), expiry soonest first; subscriptions without an active certificate come last
+# either way.
 LIST_ORDERS = {
     "name": (Lower("name").asc(), "id"),
     "-name": (Lower("name").desc(), "-id"),
     "updated": ("updated_at", "id"),
     "-updated": ("-updated_at", "-id"),
+    "health": ("health_rank", Lower("name").asc(), "id"),
+    "-health": ("-health_rank", Lower("name").asc(), "id"),
+    "expiry": (F("certificate_expires").asc(nulls_last=True), Lower("name").asc(), "id"),
+    "-expiry": (F("certificate_expires").desc(nulls_last=True), Lower("name").asc(), "id"),
 }
 DEFAULT_ORDER = "name"
 
@@ -45,8 +53,22 @@ def subscription_list(*, search: str = "", order: str = DEFAULT_ORDER):
     search = search.strip()
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(account_id__icontains=search))
-    return rows.order_by(*LIST_ORDERS.get(order, LIST_ORDERS[DEFAULT_ORDER])).values(
-        *LIST_COLUMNS
+    if order not in LIST_ORDERS:
+        order = DEFAULT_ORDER
+    # Only the order asked for pays for its subquery.
+    if order.lstrip("-") == "health":
+        rows = with_health_rank(rows)
+    elif order.lstrip("-") == "expiry":
+        rows = with_certificate_expiry(rows)
+    return rows.order_by(*LIST_ORDERS[order]).values(*LIST_COLUMNS)
+
+
+def first_subscription_pk() -> int | None:
+    """The subscription the list shows first (by name), for a landing page."""
+    return (
+        Subscription.objects.order_by(*LIST_ORDERS[DEFAULT_ORDER])
+        .values_list("pk", flat=True)
+        .first()
     )
 
 

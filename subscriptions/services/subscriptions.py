@@ -26,6 +26,7 @@ from ..locks import locked_subscription
 from ..models import ENVIRONMENT_CHOICES, NUMBER_LIMITS, PLAIN_FIELDS, Subscription
 from ..selectors.subscriptions import subscription_snapshot
 from .errors import ConflictError, InvalidInput
+from .inbound import inbound_forget
 
 
 def _label(field: str) -> str:
@@ -153,6 +154,8 @@ def save_new_revision(
         subscription.save()
     else:
         subscription.save(update_fields=[*fields, "revision", "updated_at"])
+    # Its key or its rates may have changed: this process's inbound endpoint asks again.
+    inbound_forget(subscription_id=subscription.pk)
     audit.record(
         actor=actor, action=action, target=subscription, changes=changes, reason=reason
     )
@@ -224,6 +227,7 @@ def subscription_delete(
             changes=snapshot,
             reason=reason,
         )
+        inbound_forget(subscription_id=current.pk)
         current.delete()
 
 

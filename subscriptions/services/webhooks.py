@@ -15,6 +15,8 @@ the page can refuse to swap in a table answer older than a row it has just saved
 
 from __future__ import annotations
 
+import contextlib
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,13 +35,15 @@ from netsuite.restlet import (
     UPDATE_FLAG,
     Deployment,
 )
+from netsuite.transport import default_deadline
 
 from .. import audit
 from ..actors import ActorLike, actor_name
-from ..integration import client_for
+from ..integration import client_for, timeouts
 from ..models import Subscription, WebhookState
 from ..problems import REMOTE_ERRORS, Problem, Success, audit_answer
 from ..selectors.webhooks import webhook_state, webhook_states, webhook_version
+from ..throttling import ConcurrencyLimiter, LocalWaitError
 
 FLAGS = ("create", "update", "delete")
 _ANSWER_KEYS = {"create": CREATE_FLAG, "update": UPDATE_FLAG, "delete": DELETE_FLAG}
@@ -58,6 +62,9 @@ class WebhookRow:
     problem: Problem | None = None
     listed: bool = True  # False when NetSuite's GET was unavailable or no longer lists it
     version: int = 0  # the subscription's webhook version when this row was read
+    # The module's newest inbound event per event type, for the page: set by the view from
+    # selectors.events.last_events (one query for the whole table), never by NetSuite.
+    received: list[dict] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -408,7 +415,73 @@ def _unknown_deployment(scriptdeploymentid: int) -> Problem:
     )
 
 
+class _WritesBusy(Exception):
+    """Another webhook write of the subscription kept its turn for NETSUITE_SLOT_WAIT."""
+
+
+_BUSY = Problem(
+    message="Another change to these webhooks was still being sent to NetSuite; this one was "
+    "not sent.",
+    code="WEBHOOK_WRITE_BUSY",
+    hint="Wait a moment and try again: the checkboxes show what NetSuite last confirmed.",
+)
+
+
+@contextlib.contextmanager
+def _taking_turns(subscription: Subscription, calls: int):
+    """Webhook writes of one subscription one at a time, across every process and machine.
+
+    Each POST carries all three flags, computed from the recorded state: two writes at once
+    (two people, or two quick clicks in one row) would each send the other's flag back as it
+    was, and the last answer would win in NetSuite and in the record alike. The turn is a
+    lease in the throttle store that outlasts the write's ``calls`` (so a killed process
+    holds it no longer than that); a write that waits longer than NETSUITE_SLOT_WAIT for
+    it is refused with :data:`_BUSY` and sends nothing."""
+    limiter = ConcurrencyLimiter(
+        f"webhook-write:{subscription.pk}",
+        1,
+        hold_seconds=calls * default_deadline(timeouts()) + 5,
+        wait_seconds=settings.NETSUITE_SLOT_WAIT,
+    )
+    with contextlib.ExitStack() as turn:
+        try:
+            turn.enter_context(limiter.slot())
+        except LocalWaitError:
+            raise _WritesBusy from None
+        yield
+
+
 def _set(
+    *,
+    subscription: Subscription,
+    scriptdeploymentid: int,
+    change: Callable[[dict[str, bool]], dict[str, bool]],
+    actor: ActorLike,
+    reason: str,
+) -> WebhookRow:
+    try:
+        # The deployment list (when not cached) and the POST.
+        with _taking_turns(subscription, calls=2):
+            return _set_in_turn(
+                subscription=subscription,
+                scriptdeploymentid=scriptdeploymentid,
+                change=change,
+                actor=actor,
+                reason=reason,
+            )
+    except _WritesBusy:
+        _audit_unreachable(subscription, actor, "webhook.set_failed", _BUSY, reason)
+        state = webhook_state(subscription, scriptdeploymentid)
+        return WebhookRow(
+            module=state.module if state else None,
+            scriptdeploymentid=scriptdeploymentid,
+            scriptid=state.scriptid if state else "",
+            state=state,
+            problem=_BUSY,
+        )
+
+
+def _set_in_turn(
     *,
     subscription: Subscription,
     scriptdeploymentid: int,
@@ -486,17 +559,21 @@ def _bulk(
     choose,
     what: str,
 ) -> BulkResult:
+    # The list, then every deployment (one per module and maybe one more) in rounds of
+    # Concurrent Connections.
+    rounds = math.ceil((len(MODULES) + 1) / max(1, subscription.concurrent_connections or 1))
     try:
-        with client_for(subscription) as client:
-            deployments = client.webhooks.list_deployments()
-            states = webhook_states(subscription)
-            outcomes, missing = choose(deployments, states)
-            _push(client, subscription, outcomes)
-    except REMOTE_ERRORS as exc:
-        problem = Problem.of(exc)
+        with _taking_turns(subscription, calls=1 + rounds):
+            with client_for(subscription) as client:
+                deployments = client.webhooks.list_deployments()
+                states = webhook_states(subscription)
+                outcomes, missing = choose(deployments, states)
+                _push(client, subscription, outcomes)
+            _record(subscription, outcomes, actor, reason or what)
+    except (_WritesBusy, *REMOTE_ERRORS) as exc:
+        problem = _BUSY if isinstance(exc, _WritesBusy) else Problem.of(exc)
         _audit_unreachable(subscription, actor, "webhook.bulk_failed", problem, reason or what)
         return BulkResult(table=_build_table(subscription, None, problem))
-    _record(subscription, outcomes, actor, reason or what)
     webhook_list_forget(subscription=subscription)
     # The list was asked for just now: it is the freshest there is.
     listed_at = _cache_deployments(subscription, deployments)

@@ -1,38 +1,25 @@
-"""Template tags that put the NetSuite actions on pages other views own.
+"""Template tags that put NetSuite facts on pages other views own.
 
-``{% netsuite_panel subscription %}`` renders the panel of the subscription page with its own
-context (the detail view need not know about it); ``{% netsuite_health subscriptions as h %}``
-fetches the health of a whole list in two queries, and ``h|health_of:subscription`` picks one.
+``{% netsuite_panel subscription %}`` renders the NetSuite summary of a subscription's Overview
+(connection health, certificate expiry) with its own context, so the detail view need not know
+about it; ``{% netsuite_health subscriptions as h %}`` fetches the health of a whole list in
+two queries, and ``h|health_of:subscription`` picks one.
 """
 
 from django import template
-from django.conf import settings
 from django.template.loader import render_to_string
 
-from ..forms.certificates import CertificateIdForm, GenerateCertificateForm, UploadCertificateForm
 from ..problems import hint_parts
-from ..selectors.certificates import certificate_overview
-from ..selectors.connection_tests import latest_own_test
-from ..selectors.health import health_map, object_pk
+from ..selectors.health import health_map, object_pk, subscription_health
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def netsuite_panel(context, subscription):
-    """The NetSuite panel of the subscription page (local data only: NetSuite is not asked)."""
-    request = context["request"]
-    panel = {
-        "subscription": subscription,
-        "test": latest_own_test(subscription),
-        "overview": certificate_overview(subscription),
-        "generate_form": GenerateCertificateForm(),
-        "upload_form": UploadCertificateForm(),
-        "id_form": CertificateIdForm(),
-        "return_to": request.get_full_path(),
-        "simulator": settings.NETSUITE_SIMULATOR,
-    }
-    return render_to_string("subscriptions/actions/panel.html", panel, request=request)
+    """The NetSuite summary of the Overview (local data only: NetSuite is not asked)."""
+    panel = {"subscription": subscription, "health": subscription_health(subscription)}
+    return render_to_string("subscriptions/actions/panel.html", panel, request=context["request"])
 
 
 @register.simple_tag

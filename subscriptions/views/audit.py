@@ -6,6 +6,7 @@ something can be set off from another site by a link or an image.
 
 import csv
 import json
+from dataclasses import replace
 
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import audit
 from ..forms.audit import AuditFilterForm
 from ..permissions import require
+from ..problems import Problem, Success
 from ..selectors import audit as selectors
 from .htmx import partial_or_page
 
@@ -49,10 +51,12 @@ def _filter_params(form: AuditFilterForm) -> dict[str, str]:
     }
 
 
-@require_GET
-@require("view_auditevent")
-def audit_list(request):
+def trail_context(request, *, subscription=None) -> dict:
+    """The filtered, keyset-paged trail: of every subscription (the audit trail), or of one
+    (its History section, where the subscription is no filter to choose)."""
     form = _filter_form(request.GET)
+    if subscription is not None:
+        del form.fields["subscription"]
     before, bad_before = _cursor(request, "before")
     after, bad_after = _cursor(request, "after")
     page = None
@@ -61,24 +65,39 @@ def audit_list(request):
         if bad_before or bad_after:
             notice = "The page link was not valid; showing the newest events."
             before = after = None
-        page = selectors.audit_page(form.filters(), before=before, after=after)
+        filters = form.filters()
+        if subscription is not None:
+            filters = replace(filters, subscription_id=subscription.pk)
+        page = selectors.audit_page(filters, before=before, after=after)
         if page.cursor_unknown:
             notice = "The page link points at no event; showing the newest events."
         for event in page.events:
             event.action_label = selectors.action_label(event.action)
             event.field_labels = [selectors.field_label(name) for name in event.changes or {}]
-    context = {
+    # The export and the way back from an event keep the subscription as their filter.
+    given = _filter_params(form)
+    params, back = dict(given), _back_params(request.GET)
+    if subscription is not None:
+        params["subscription"] = back["subscription"] = str(subscription.pk)
+    return {
         "nav": "audit",
         "form": form,
         "page": page,
         "notice": notice,
-        "filter_query": urlencode(_filter_params(form)),
-        "filter_params": _filter_params(form),
+        "list_url": request.path,
+        "filter_query": urlencode(given),
+        "filter_params": params,
         # The list as it is now (filters and page), for the way back from an event.
-        "back_query": urlencode(_back_params(request.GET)),
+        "back_query": urlencode(back),
         "people_names": selectors.audit_person_names(),
         "can_export": request.user.has_perm("subscriptions.export_auditevent"),
     }
+
+
+@require_GET
+@require("view_auditevent")
+def audit_list(request):
+    context = trail_context(request)
     return render(request, partial_or_page(request, "audit/list.html", "results"), context)
 
 
@@ -139,6 +158,30 @@ def audit_detail(request, pk):
         "subscription_exists": selectors.subscription_exists(event.subscription_id),
     }
     return render(request, "audit/detail.html", context)
+
+
+def _chain_notice(report: audit.ChainReport) -> Problem | Success:
+    if report.intact:
+        keyed = f", {report.legacy} of them from before it was keyed" if report.legacy else ""
+        return Success(
+            f"The chain is intact: {report.count} events checked{keyed}; none was edited, "
+            "inserted or deleted."
+        )
+    return Problem(
+        message=f"The chain is broken at event {report.broken_at}: {report.problem}.",
+        hint="Open that event and compare it with the last export or a backup of the trail. "
+        "Tell the administrators: the trail was changed outside the dashboard, and nothing "
+        "from that event on can be trusted until it is explained.",
+    )
+
+
+@require_GET
+@require("view_auditevent")
+def audit_verify(request):
+    """Walk the whole chain now, as ``manage.py verify_audit_chain`` does; changes nothing."""
+    report = audit.verify_chain()
+    context = {"nav": "audit", "report": report, "notice": _chain_notice(report)}
+    return render(request, partial_or_page(request, "audit/verify.html", "result"), context)
 
 
 # CSV export ------------------------------------------------------------------------------
@@ -214,6 +257,7 @@ def audit_export(request):
             "nav": "audit",
             "form": form,
             "page": None,
+            "list_url": reverse("subscriptions:audit_list"),
             "filter_query": "",
             "filter_params": {},
             "people_names": selectors.audit_person_names(),

@@ -11,11 +11,11 @@ from django_htmx.http import trigger_client_event
 from ..models import Certificate, ConnectionTest
 from ..permissions import has_perm, require
 from ..problems import Problem, Success
-from ..selectors.connection_tests import connection_history
+from ..selectors.connection_tests import connection_history, latest_own_test
 from ..selectors.health import subscription_health
 from ..selectors.subscriptions import subscription_get
 from ..services import connection as connection_service
-from .htmx import back, flash, is_partial
+from .htmx import back, flash, is_partial, return_to
 
 CONNECTION_TEMPLATE = "subscriptions/actions/connection.html"
 TEST_FINISHED_EVENT = "netsuite-test-finished"
@@ -28,9 +28,7 @@ def _staged_from_post(request, subscription) -> Certificate | None:
     if not has_perm(request.user, "manage_certificates"):
         raise PermissionDenied
     try:
-        return Certificate.objects.defer("private_key").get(
-            pk=int(raw), subscription=subscription
-        )
+        return Certificate.objects.defer("private_key").get(pk=int(raw), subscription=subscription)
     except (ValueError, Certificate.DoesNotExist):
         raise Http404("No such certificate on this subscription.") from None
 
@@ -43,9 +41,7 @@ def _test_summary(test: ConnectionTest) -> Problem | Success:
         )
     failed = test.failed_step or {"label": "?", "error": None}
     problem = Problem.from_dict(failed.get("error")) or Problem("failed")
-    return problem.with_message(
-        f"Connection test failed at “{failed['label']}”: {problem.message}"
-    )
+    return problem.with_message(f"Connection test failed at “{failed['label']}”: {problem.message}")
 
 
 def _render_test(request, test: ConnectionTest):
@@ -98,11 +94,14 @@ def connection_test_step(request, pk, test_pk):
 @require_GET
 @require("view_subscription")
 def connection_tests(request, pk):
+    """The Connection section: the test to run, the setup check, the last tests."""
     subscription = subscription_get(pk)
     context = {
         "subscription": subscription,
+        "test": latest_own_test(subscription),
         "tests": connection_history(subscription, limit=connection_service.HISTORY_KEPT),
         "health": subscription_health(subscription),
+        "return_to": return_to(request),
         "nav": "subscriptions",
     }
     return render(request, CONNECTION_TEMPLATE, context)

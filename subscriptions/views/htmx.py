@@ -1,7 +1,8 @@
 """The one place that decides how an action answers: a partial for HTMX, a page otherwise.
 
 Every view that serves both asks :func:`is_partial` (an HTMX request that is not a boosted
-navigation), names its template with :func:`partial_or_page`, returns plain form posts to
+navigation, such as a subscription's section tabs, nor htmx reloading a page for the back
+button), names its template with :func:`partial_or_page`, returns plain form posts to
 where they came from with :func:`back`, and shows outcomes with :func:`flash` (pages without
 JavaScript) or the ``includes/notice.html`` template (partials).
 """
@@ -17,7 +18,8 @@ from ..problems import Problem, Success
 
 
 def is_partial(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def partial_or_page(request: HttpRequest, template: str, partial: str) -> str:

@@ -1,5 +1,6 @@
-"""Jobs: the Jobs section of a subscription (Initialize per type, Initialize all), the jobs
-page for all subscriptions, one job with its self-updating progress, cancel and retry."""
+"""Jobs: the Jobs section of a subscription (Initialize per type, Initialize all, inventory
+polling: poll now and its settings), the jobs page for all subscriptions, one job with its
+self-updating progress, cancel and retry."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from ..forms.polling import PollingSettingsForm
 from ..models import Job
 from ..permissions import require
-from ..problems import Success
+from ..problems import Problem, Success
 from ..selectors.jobs import active_initialization, job_get, job_list, latest_jobs
+from ..selectors.polling import polling_overview
 from ..selectors.records import record_counts
 from ..selectors.subscriptions import subscription_get
 from ..services import initialization as initialization_service
 from ..services import jobs as jobs_service
+from ..services import polling as polling_service
 from ..services.errors import ServiceError
 from .htmx import back, flash, is_partial, partial_or_page, return_to
 
@@ -25,21 +29,24 @@ DETAIL_TEMPLATE = "jobs/detail.html"
 POLL_EVERY = "1s"
 
 
-def _types(subscription):
+def _stored(counts, data_type):
+    mine = counts.get(data_type.key) or {}
+    return {"key": data_type.key, "label": data_type.label, "stored": mine.get("stored", 0),
+            "newest": mine.get("newest")}
+
+
+def _section(request, subscription, *, notice=None, status=200, polling_form=None,
+             polling_notice=None):
     counts = record_counts(subscription)
-    return [
-        {"key": t.key, "label": t.label, "stored": (counts.get(t.key) or {}).get("stored", 0),
-         "newest": (counts.get(t.key) or {}).get("newest")}
-        for t in initialization_service.DATA_TYPES.values()
-    ]
-
-
-def _section(request, subscription, *, notice=None, status=200):
     context = {
         "subscription": subscription,
-        "types": _types(subscription),
+        "types": [_stored(counts, t) for t in initialization_service.DATA_TYPES.values()],
         "jobs": latest_jobs(subscription),
         "active": active_initialization(subscription),
+        "polling": polling_overview(subscription),
+        "inventory": _stored(counts, polling_service.INVENTORY_ITEM),
+        "polling_form": polling_form or PollingSettingsForm.of(subscription),
+        "polling_notice": polling_notice,
         "notice": notice,
         "return_to": return_to(request),
         "poll_every": POLL_EVERY,
@@ -72,6 +79,72 @@ def initialization_start(request, pk):
         status = 200
     if is_partial(request):
         return _section(request, subscription, notice=notice, status=status)
+    flash(request, notice)
+    return back(request, "subscriptions:subscription_jobs", pk=subscription.pk)
+
+
+@require_POST
+@require("start_jobs")
+def polling_start(request, pk):
+    subscription = subscription_get(pk)
+    try:
+        job = polling_service.polling_start(subscription=subscription, actor=request.user)
+    except ServiceError as exc:
+        notice, status = exc.problem, 409
+    else:
+        notice = Success(
+            f"Inventory poll queued as job {job.pk}: "
+            f"{polling_service.describe_window(job.params)}."
+        )
+        status = 200
+    if is_partial(request):
+        return _section(request, subscription, polling_notice=notice, status=status)
+    flash(request, notice)
+    return back(request, "subscriptions:subscription_jobs", pk=subscription.pk)
+
+
+def _settings_refused(form) -> Problem:
+    errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+    return Problem(
+        "The polling settings were not saved; nothing changed.",
+        hint=errors or "Check the marked fields and save again.",
+    )
+
+
+@require_POST
+@require("start_jobs")
+def polling_settings(request, pk):
+    subscription = subscription_get(pk)
+    form = PollingSettingsForm(request.POST)
+    status = 400
+    if not form.is_valid():
+        notice = _settings_refused(form)
+    else:
+        try:
+            subscription, changes = polling_service.polling_settings_set(
+                subscription=subscription,
+                actor=request.user,
+                enabled=form.cleaned_data["inventory_polling_enabled"],
+                minutes=form.cleaned_data["inventory_polling_minutes"],
+            )
+        except ServiceError as exc:
+            for name, message in exc.errors.items():
+                form.add_error(name if name in form.fields else None, message)
+            notice = _settings_refused(form)
+        else:
+            status, form = 200, None
+            if not changes:
+                notice = Success("Nothing to save: the polling settings were already these.")
+            elif subscription.inventory_polling_enabled:
+                notice = Success(
+                    f"Inventory polling is on, every {subscription.inventory_polling_minutes} "
+                    "minutes."
+                )
+            else:
+                notice = Success("Inventory polling is off; “Poll inventory now” still works.")
+    if is_partial(request):
+        return _section(request, subscription, polling_form=form, polling_notice=notice,
+                        status=status)
     flash(request, notice)
     return back(request, "subscriptions:subscription_jobs", pk=subscription.pk)
 

@@ -5,9 +5,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms.people import ActiveForm, InviteForm, ReasonForm, RoleForm
@@ -100,6 +102,15 @@ class PasswordSetView(auth_views.PasswordResetConfirmView):
 
     template_name = "people/set_password.html"
     success_url = reverse_lazy("login")
+    # Django's view shows a spent link's page whatever the method (its dispatch answers before
+    # the method is looked at): a wrong method is a 405 here as on every other page.
+    http_method_names = ["get", "post", "head", "options"]
+
+    @method_decorator(login_not_required)
+    def dispatch(self, request, *args, **kwargs):
+        if request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)

@@ -1,4 +1,5 @@
-"""The records initialization stored, one data type of one subscription at a time, searched."""
+"""The records initialization and inventory polling stored, one data type of one subscription
+at a time, searched."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from django.views.decorators.http import require_GET
 from ..permissions import require
 from ..selectors.records import PAGE_SIZE, record_search
 from ..selectors.subscriptions import subscription_get
-from ..services.initialization import DATA_TYPES
+from ..services.polling import RECORD_TYPES
 
 
 @require_GET
 @require("view_jobs")
 def records(request, pk, record_type):
     subscription = subscription_get(pk)
-    data_type = DATA_TYPES.get(record_type)
+    data_type = RECORD_TYPES.get(record_type)
     if data_type is None:
         raise Http404("No such data type.")
     query = request.GET.get("q", "")[:200]
@@ -27,7 +28,7 @@ def records(request, pk, record_type):
     context = {
         "subscription": subscription,
         "data_type": data_type,
-        "types": DATA_TYPES.values(),
+        "types": RECORD_TYPES.values(),
         "page": page,
         "q": query,
         "nav": "subscriptions",

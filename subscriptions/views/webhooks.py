@@ -8,15 +8,20 @@ in place of the table when ``confirmed`` is missing. Nothing is sent to NetSuite
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from netsuite.inbound import EVENTS
 from netsuite.restlet import MODULE_LABELS
 
-from ..permissions import require
+from ..permissions import has_perm, require
+from ..selectors.events import last_events
 from ..selectors.subscriptions import subscription_get
 from ..services import webhooks as webhook_service
 from .htmx import back, flash, is_partial, partial_or_page, return_to
@@ -25,7 +30,28 @@ WEBHOOKS_TEMPLATE = "subscriptions/actions/webhooks.html"
 SAVED_EVENT = "webhook-saved"
 
 
+def _with_last_events(subscription, rows) -> None:
+    """Each row's "last event received" per event type, from one query for all the rows."""
+    newest = last_events(subscription)
+    events_url = reverse("subscriptions:events", args=[subscription.pk])
+    for row in rows:
+        row.received = (
+            [
+                {
+                    "event": event,
+                    "at": newest.get((row.module, event)),
+                    "url": f"{events_url}?{urlencode({'module': row.module, 'event': event})}",
+                }
+                for event in EVENTS
+            ]
+            if row.module
+            else []
+        )
+
+
 def _table(request, subscription, table):
+    if table is not None:
+        _with_last_events(subscription, table.rows)
     context = {
         "subscription": subscription,
         "table": table,
@@ -39,6 +65,14 @@ def _table(request, subscription, table):
 @require("view_subscription")
 def webhooks(request, pk):
     subscription = subscription_get(pk)
+    if not (
+        is_partial(request)
+        or has_perm(request.user, "toggle_webhooks")
+        or request.GET.get("show") == "1"
+        or request.GET.get("refresh") == "1"
+    ):
+        # The section of a read-only role: NetSuite is asked only when they ask (a button).
+        return _table(request, subscription, None)
     table = webhook_service.webhook_table(
         subscription=subscription, refresh=request.GET.get("refresh") == "1"
     )
@@ -86,6 +120,7 @@ def webhook_toggle(request, pk):
             actor=request.user,
         )
     if is_partial(request):
+        _with_last_events(subscription, [row])
         response = render(
             request,
             f"{WEBHOOKS_TEMPLATE}#row",

@@ -6,6 +6,7 @@ tests skip, naming the package; under CI=true a missing Chromium fails the run i
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -57,6 +58,29 @@ def browser():
 @pytest.fixture
 def live_url(live_server):
     return live_server.url
+
+
+def settled(page) -> None:
+    """Wait until htmx has no request, swap or settle in progress on the page."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
+def point_at_dashboard(subscription, live_url: str):
+    """Point the subscription's Production Auth Details entry at this live server, as an
+    administrator's "Use this dashboard" does (through the same service)."""
+    from subscriptions.actors import COMMAND_LINE
+    from subscriptions.services.auth_details import auth_details_use_dashboard
+
+    return auth_details_use_dashboard(
+        subscription=subscription,
+        entry_id="1",
+        confirm_name="Production",
+        allow_http=True,
+        inbound_url=f"{live_url}/hooks/netsuite/{subscription.pk}/",
+        actor=COMMAND_LINE,
+    )
 
 
 def axe_violations(page) -> list[str]:
@@ -112,9 +136,11 @@ def page(browser, live_url):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "console",
-        lambda msg: errors.append(msg.text)
-        if msg.type == "error" and "Content Security Policy" in msg.text
-        else None,
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
     )
     yield page
     # Every browser test ends with axe-core on the page it left: each page and state the
@@ -140,7 +166,8 @@ def login():
         page.get_by_label("Username").fill(user.get_username())
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/subscriptions/**")
+        # Each role lands on its own page (views/landing.py): wait for leaving the login page.
+        page.wait_for_url(lambda url: "/login/" not in url)
 
     return do_login
 
@@ -176,3 +203,75 @@ def sim(settings):
     yield simulator
     simulator.stop()
     cache.clear()
+
+
+@pytest.fixture
+def subscription(sim):
+    """A subscription "Acme" on account 1234567, its EC certificate registered in ``sim``
+    (every NetSuite action works), with the active Certificate row an upload here leaves."""
+    from netsuite import certificates as nscert
+    from subscriptions.actors import SYSTEM
+    from tests import factories
+
+    key_pem, cert_pem = nscert.generate_key_and_certificate("ec-p256")
+    account = "1234567"
+    consumer_id = sim.create_integration(account)
+    certificate_id = sim.register_certificate(account, consumer_id, cert_pem)
+    subscription, _key = factories.make_subscription(
+        SYSTEM,
+        name="Acme",
+        consumer_id=consumer_id,
+        account_id=account,
+        certificate_id=certificate_id,
+        api_url=factories.api_url(account),
+        api_throttle_limit=1000,
+        private_key=key_pem,
+    )
+    factories.active_certificate(subscription, cert_pem, certificate_id)
+    return subscription
+
+
+@pytest.fixture
+def job_worker(live_server, sim, tmp_path):
+    """A real ``manage.py db_worker`` process on the live server's database, talking to the
+    ``sim`` simulator, for pages that start jobs; stopped (with its process group) after the
+    test. Its caps and the live server's meet in the database store, the default."""
+    from tests.processes import ProcessGroup, db_worker, django_env
+
+    group = ProcessGroup(tmp_path / "worker-logs")
+    env = django_env(
+        NETSUITE_BASE_URL=sim.base_url,
+        NETSUITE_SIMULATOR="1",
+        NETSUITE_TIMEOUT_READ="5",
+        JOB_HEARTBEAT_SECONDS="0.5",
+    )
+    group.start("db_worker", db_worker("e2e-worker"), env)
+    try:
+        yield group
+    finally:
+        group.stop()
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def screenshot():
+    """``screenshot(page, "phone/admin-list")``: the whole page as it is now (or only what
+    the window shows, ``full_page=False``), written to
+    artifacts/screenshots/<name>-<viewport width>.png (git-ignored), for people to look at
+    after a run; returns the file's path."""
+
+    def take(page, name: str, *, full_page: bool = True) -> Path:
+        path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=full_page)
+        # A full-page screenshot leaves empty style attributes behind; htmx would copy them
+        # onto swapped elements, which the page's CSP (no inline styles) then reports.
+        page.evaluate(
+            "document.querySelectorAll('[style=\"\"]').forEach(e => e.removeAttribute('style'))"
+        )
+        return path
+
+    return take

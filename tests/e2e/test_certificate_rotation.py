@@ -13,6 +13,7 @@ from netsuite import certificates as nscert
 from netsuite.rotation import PERMISSION
 from subscriptions.actors import SYSTEM
 from tests import factories
+from tests.e2e.conftest import settled
 from tests.factories import pem_body_lines
 
 pytestmark = pytest.mark.browser
@@ -35,8 +36,6 @@ def registered_subscription(sim, name):
     return subscription, key_pem
 
 
-def settled(page):
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def listed(sim, consumer_id):
@@ -44,20 +43,22 @@ def listed(sim, consumer_id):
 
 
 def test_rotate_through_netsuite_then_revoke_the_previous_one(
-    page, login, admin_user, sim, page_html_collector
+    page, login, admin_user, sim, page_html_collector, axe
 ):
     from subscriptions.models import Certificate, Subscription
 
     subscription, old_key = registered_subscription(sim, "Acme Rotation")
     old_id = subscription.certificate_id
     login(page, admin_user)
-    page.goto(f"/subscriptions/{subscription.pk}/")
+    page.goto(f"/subscriptions/{subscription.pk}/certificates/")
     certificates = page.locator("#certificates")
 
     # -- confirm, then rotate ------------------------------------------------------------
     certificates.get_by_role("link", name="Rotate through NetSuite").click()
     page.get_by_role("heading", name="Rotate the certificate through NetSuite?").wait_for()
     assert not Certificate.objects.filter(subscription=subscription, status="staged").exists()
+    settled(page)
+    axe(page, "the rotation's confirmation")
     certificates.get_by_label("Key type").select_option("ec-p256")
     certificates.get_by_role("button", name="Rotate now").click()
     page.get_by_text("Rotated through NetSuite").wait_for()
@@ -66,6 +67,7 @@ def test_rotate_through_netsuite_then_revoke_the_previous_one(
     expect(steps).to_have_count(6)
     for i in range(6):
         expect(steps.nth(i).locator(".badge")).to_have_text("done")
+    axe(page, "rotated: every step shown")
 
     stored = Subscription.objects.get(pk=subscription.pk)
     new = Certificate.objects.get(subscription=subscription, status="active")
@@ -76,6 +78,8 @@ def test_rotate_through_netsuite_then_revoke_the_previous_one(
     page.get_by_role("link", name="Revoke the previous certificate in NetSuite").click()
     page.get_by_role("heading", name="Revoke the certificate in NetSuite?").wait_for()
     assert listed(sim, subscription.consumer_id)[old_id]["revoked"] is False
+    settled(page)
+    axe(page, "the revocation's confirmation")
     page.get_by_role("button", name="Revoke in NetSuite").click()
     page.get_by_text("NetSuite revoked the certificate").wait_for()
     settled(page)
@@ -93,6 +97,8 @@ def test_rotate_through_netsuite_then_revoke_the_previous_one(
     expect(new_row).to_contain_text("Administrator / Entity -5")
     old_row = table.locator(f'tr[data-certificate-id="{old_id}"]')
     expect(old_row.locator("td").nth(4)).to_have_text("yes")
+    settled(page)
+    axe(page, "NetSuite's certificates beside ours")
 
     # -- no private key on any page --------------------------------------------------------
     html = "\n".join(page_html_collector)
@@ -102,14 +108,14 @@ def test_rotate_through_netsuite_then_revoke_the_previous_one(
 
 
 def test_without_the_permission_the_page_names_it_and_keeps_the_manual_steps(
-    page, login, admin_user, sim
+    page, login, admin_user, sim, axe
 ):
     from subscriptions.models import Certificate, Subscription
 
     subscription, _key = registered_subscription(sim, "Acme Manual")
     sim.update_integration(subscription.consumer_id, can_manage_certificates=False)
     login(page, admin_user)
-    page.goto(f"/subscriptions/{subscription.pk}/")
+    page.goto(f"/subscriptions/{subscription.pk}/certificates/")
     page.locator("#certificates").get_by_role("link", name="Rotate through NetSuite").click()
     page.get_by_role("button", name="Rotate now").click()
     alert = page.locator("#certificates .msg-error")
@@ -117,6 +123,7 @@ def test_without_the_permission_the_page_names_it_and_keeps_the_manual_steps(
     expect(alert).to_contain_text(PERMISSION)
     expect(alert).to_contain_text("Permissions > Setup")
     settled(page)
+    axe(page, "the missing permission named, the manual steps below")
 
     # The manual steps: the staged certificate to download, the Certificate ID to paste.
     certificates = page.locator("#certificates")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from netsuite import certificates as nscert
 from netsuite.restlet import MODULES
+from tests.e2e.conftest import settled
 from tests.factories import pem_body_lines
 
 pytestmark = pytest.mark.browser
@@ -29,8 +30,20 @@ def click_and_wait(page, locator, url_part: str):
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
+
+
+def open_section(page, label: str):
+    """A section tab of the subscription's page (htmx swaps the section in)."""
+    tabs = page.get_by_role("navigation", name="Subscription sections")
+    tabs.get_by_role("link", name=label, exact=True).click()
+    expect(tabs.get_by_role("link", name=label, exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def test_the_netsuite_actions_for_each_role(
-    page, login, admin_user, support_user, auditor_user, sim, page_html_collector
+    page, login, admin_user, support_user, auditor_user, sim, page_html_collector, axe
 ):
     from subscriptions.models import Subscription
 
@@ -50,16 +63,25 @@ def test_the_netsuite_actions_for_each_role(
     subscription = Subscription.objects.get(name="Acme NetSuite")
 
     # -- generate, download, register in the "NetSuite", paste the Certificate ID ---------
+    open_section(page, "Certificate")
     certificates = page.locator("#certificates")
     assert certificates.get_by_label("Key type").input_value() == "rsa3072"
     certificates.get_by_label("Validity (days)").fill("365")
     certificates.get_by_role("button", name="Generate certificate").click()
     page.get_by_text("A new RSA 3072 certificate is staged").wait_for()
+    settled(page)
+    axe(page, "a staged certificate, waiting for its Certificate ID")
     with page.expect_download() as download_info:
         page.locator("#certificates").get_by_role("link", name="Download certificate").click()
     pem = open(download_info.value.path()).read()
     assert pem.startswith("-----BEGIN CERTIFICATE-----")
     certificate_id = sim.register_certificate(ACCOUNT, consumer_id, pem)
+    # Copied with a space in it: refused, saying why, and nothing saved.
+    page.get_by_label("Certificate ID from NetSuite").fill("copied badly")
+    page.get_by_role("button", name="Save Certificate ID").click()
+    page.get_by_text("A Certificate ID has no spaces").wait_for()
+    settled(page)
+    axe(page, "a refused Certificate ID")
     page.get_by_label("Certificate ID from NetSuite").fill(certificate_id)
     page.get_by_role("button", name="Save Certificate ID").click()
     page.get_by_text("Certificate ID saved").wait_for()
@@ -76,21 +98,29 @@ def test_the_netsuite_actions_for_each_role(
     page.get_by_text("certificate is now active").wait_for()
 
     # -- the connection test, every step shown as it completes ----------------------------
-    # The finished test refreshes the webhook table: wait for that too, so the toggle below is
-    # not answered before a refresh that was asked for earlier.
-    with page.expect_response(
-        lambda r: r.url.endswith("/webhooks/") and r.request.method == "GET"
-    ):
-        page.get_by_role("button", name="Test connection").click()
-        result = page.locator("#connection-test")
-        result.get_by_text("Passed").wait_for()
+    open_section(page, "Connection")
+    page.get_by_role("button", name="Test connection").click()
+    result = page.locator("#connection-test")
+    result.get_by_text("Passed").wait_for()
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     steps = result.locator("ol.steps > li")
     assert steps.count() == 6
     assert "Governance limits" in steps.nth(5).inner_text()
     assert " ms" in steps.nth(2).inner_text()
+    page.get_by_role("button", name="Run the setup check").click()
+    expect(page.locator("#setup-check")).to_contain_text("Every prerequisite is in place")
+    settled(page)
+    axe(page, "the connection test and the setup check finished")
+
+    # -- governance: what NetSuite reports, before anything is applied --------------------
+    open_section(page, "Governance")
+    page.get_by_role("button", name="Detect from NetSuite").click()
+    expect(page.locator("#governance")).to_contain_text("Proposed Concurrent Connections")
+    settled(page)
+    axe(page, "the governance values NetSuite reported")
 
     # -- toggling "Customer create" (and then all 21) costs at most one token -------------
+    open_section(page, "Webhooks")
     sim.reset_stats()
     customer_create = page.get_by_label("Customer create")
     customer_create.wait_for()
@@ -110,8 +140,13 @@ def test_the_netsuite_actions_for_each_role(
     assert sim.stats()["token_requests"] <= 1
 
     # -- iPaaS Auth Details ---------------------------------------------------------------
-    page.get_by_role("button", name="Show the entries from NetSuite").click()
+    open_section(page, "Auth Details")
     production = page.locator("#auth-entry-1")
+    production.get_by_label("Webhook URL").fill("hooks.example.com/netsuite/acme/")
+    production.get_by_role("button", name="Save Production").click()
+    expect(page.locator("#auth-entry-1")).to_contain_text("Enter a full URL")
+    settled(page)
+    axe(page, "the Auth Details form with an error")
     production.get_by_label("Webhook URL").fill("https://hooks.example.com/netsuite/acme/")
     production.get_by_label("Tracking GUID").fill(GUID)
     production.get_by_role("button", name="Save Production").click()
@@ -121,10 +156,22 @@ def test_the_netsuite_actions_for_each_role(
             "customrecord_otg_ipaas_auth_details"]["1"])
     assert record["custrecord_otg_ipaas_webhook"] == "https://hooks.example.com/netsuite/acme/"
     assert record["custrecord_otg_ipaas_tracking_guid"] == GUID
+    # "Use this dashboard" asks first, showing what changes; cancelled, nothing is sent.
+    production.get_by_role("button", name="Use this dashboard for Production").click()
+    page.get_by_role("heading", name="Point Production at this dashboard?").wait_for()
+    settled(page)
+    axe(page, "the Use-this-dashboard confirmation")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Use this dashboard for Production").wait_for()
+    settled(page)
+    with sim.state.lock:
+        kept = sim.state.accounts[ACCOUNT].records["customrecord_otg_ipaas_auth_details"]["1"]
+        assert kept["custrecord_otg_ipaas_webhook"] == "https://hooks.example.com/netsuite/acme/"
 
     # -- support staff toggle a webhook ---------------------------------------------------
+    # Their page after login is the Webhooks section of the only subscription.
     login(page, support_user)
-    page.get_by_role("link", name="Acme NetSuite").click()
+    page.wait_for_url(f"**/subscriptions/{subscription.pk}/webhooks/")
     location_update = page.get_by_label("Location update")
     location_update.wait_for()
     assert location_update.is_checked()
@@ -134,13 +181,13 @@ def test_the_netsuite_actions_for_each_role(
     ).wait_for()
     expect(page.get_by_label("Location update")).not_to_be_checked()
     assert sim.webhook_flags(ACCOUNT)[248]["update"] is False
+    open_section(page, "Certificate")
     assert page.get_by_role("button", name="Generate certificate").count() == 0
 
     # -- the auditor sees all of it in the audit trail, and no buttons --------------------
+    # Their page after login is the audit trail.
     login(page, auditor_user)
-    page.get_by_role("link", name="Audit trail").click()
-    # Read the trail only once the audit page has replaced the one before it.
-    page.wait_for_url("**/audit/**")
+    page.wait_for_url("**/audit/")
     page.get_by_role("heading", name="Audit trail").wait_for()
     trail = page.locator("main").inner_text()
     # The trail names actions as people speak (selectors.audit.ACTION_LABELS).
@@ -154,11 +201,12 @@ def test_the_netsuite_actions_for_each_role(
     ):
         assert action in trail, action
     assert support_user.username in trail
-    page.goto(f"/subscriptions/{subscription.pk}/")
+    page.goto(f"/subscriptions/{subscription.pk}/webhooks/")
     # A read-only role asks for the table instead of loading it on every page view.
     page.get_by_role("button", name="Show the webhook deployments from NetSuite").click()
     page.get_by_label("Customer create").wait_for()
     assert page.get_by_label("Customer create").is_disabled()
+    open_section(page, "Connection")
     assert page.get_by_role("button", name="Test connection").count() == 0
 
     # -- no secret on any page the browser loaded -----------------------------------------

@@ -214,7 +214,7 @@ def test_a_stale_running_job_is_resumed_from_its_checkpoint(
     IDs and customer categories is queued again and finishes without reading those again."""
     job = start(subscription, capture=django_capture_on_commit_callbacks)
     run = jobs._claim(job.pk, "dead-worker")
-    transfer = initialization._Transfer(run)
+    transfer = initialization.Transfer(run)
     transfer.alternate_ids()
     # Not stale yet: nothing is recovered.
     assert jobs.job_recover_stale() == []

@@ -7,29 +7,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.db import connection
 
 from subscriptions.actors import COMMAND_LINE
 from subscriptions.models import AuditEvent, Job, Record
 from subscriptions.services import initialization
+from tests.processes import database_url, db_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 SIM_TYPES = ("customercategory", "location", "paymentmethod", "shipitem")
-
-
-def database_url() -> str:
-    """The URL of the test database this process uses, for the worker processes."""
-    name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def worker_env(netsuite_sim) -> dict:
@@ -54,9 +43,7 @@ def worker_env(netsuite_sim) -> dict:
 
 def start_worker(env, name):
     return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload",
-         "--interval", "0.1", "--worker-id", name, "--verbosity", "0"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        db_worker(name), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
 
 

@@ -192,7 +192,7 @@ def test_without_javascript_the_test_runs_whole_and_redirects_with_a_message(
     netsuite_sim, admin_client_, ec_pair
 ):
     subscription = netsuite_sim.subscription(pair=ec_pair, register=False)
-    detail = reverse("subscriptions:detail", args=[subscription.pk])
+    detail = reverse("subscriptions:connection_tests", args=[subscription.pk])
     response = admin_client_.post(
         reverse("subscriptions:connection_test", args=[subscription.pk]),
         {"next": detail},

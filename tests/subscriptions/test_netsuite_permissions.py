@@ -8,7 +8,7 @@ from subscriptions.models import AuditEvent, Certificate, ConnectionTest, Role, 
 from subscriptions.services import certificates as certificate_service
 from subscriptions.services.connection import connection_test_start
 from tests.factories import pem_body_lines
-from tests.html import parse, urls
+from tests.html import forms, parse, urls
 
 pytestmark = pytest.mark.django_db
 
@@ -188,11 +188,17 @@ def test_every_role_may_read_the_results(setup, clients, role):
 
 def test_auditors_see_results_without_buttons(setup, clients):
     pk = setup["subscription"].pk
-    html = clients[AUDITOR].get(reverse("subscriptions:detail", args=[pk])).content.decode()
-    assert "Connection to NetSuite" in html and "Certificate SHA-256" in html
-    for button in ("Test connection", "Generate certificate", "Detect from NetSuite"):
-        assert button not in html
-    table = clients[AUDITOR].get(reverse("subscriptions:webhooks", args=[pk]))
+    sections = {
+        name: clients[AUDITOR].get(reverse(f"subscriptions:{name}", args=[pk])).content.decode()
+        for name in ("detail", "connection_tests", "certificates")
+    }
+    assert "Connection to NetSuite" in sections["connection_tests"]
+    assert "Certificate SHA-256" in sections["certificates"]
+    for html in sections.values():
+        for button in ("Test connection", "Generate certificate", "Detect from NetSuite"):
+            assert button not in html
+    # The Webhooks section asks NetSuite only when the auditor asks (show=1).
+    table = clients[AUDITOR].get(reverse("subscriptions:webhooks", args=[pk]), {"show": "1"})
     assert table.status_code == 200
     assert "Customer create" in table.content.decode()
     boxes = parse(table).find_all("input", type="checkbox")
@@ -265,16 +271,24 @@ def test_no_secret_reaches_any_page(setup, clients, admin_user, netsuite_sim):
 def test_only_roles_that_act_on_webhooks_load_them_from_netsuite_on_every_page_view(
     setup, clients
 ):
-    url = reverse("subscriptions:detail", args=[setup["subscription"].pk])
-    webhooks_url = reverse("subscriptions:webhooks", args=[setup["subscription"].pk])
+    # The Webhooks section: its table for people who may toggle, a button for the others.
+    url = reverse("subscriptions:webhooks", args=[setup["subscription"].pk])
+    sim = setup["sim"]
 
-    def loads_webhooks(response):
-        triggers = [e.get("hx-trigger") for e in parse(response).find_all(hx_get=webhooks_url)]
-        return "load" in triggers
-
-    assert loads_webhooks(clients[SUPPORT].get(url))
-    auditor_page = clients[AUDITOR].get(url)
-    assert not loads_webhooks(auditor_page)
-    assert "Show the webhook deployments from NetSuite" in auditor_page.content.decode()
+    support_page = clients[SUPPORT].get(url)
+    assert parse(support_page).by_id("webhook-table").find("tr", data_webhook_version=True)
+    assert sim.stats()["calls"].get("restlet", 0) == 1
+    sim.sim.reset_stats()
+    tab = {"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "subscription-section"}
+    for page in (clients[AUDITOR].get(url), clients[AUDITOR].get(url, headers=tab)):
+        assert parse(page).by_id("webhook-table").find("tr") is None
+        (ask,) = [f for f in forms(page) if f.action == url]
+        assert ask.fields == {"show": "1"}
+        assert ask.buttons == ["Show the webhook deployments from NetSuite"]
+    assert sim.stats()["calls"].get("restlet", 0) == 0
     # Asking is still allowed: reading what NetSuite has is part of viewing a subscription.
-    assert clients[AUDITOR].get(webhooks_url).status_code == 200
+    shown = clients[AUDITOR].get(url, {"show": "1"})
+    assert parse(shown).by_id("webhook-table").find("tr", data_webhook_version=True)
+    asked = clients[AUDITOR].get(url, headers={"HX-Request": "true"})
+    assert asked.status_code == 200 and "<html" not in asked.content.decode()
+    assert parse(asked).by_id("webhook-table").find("tr", data_webhook_version=True)

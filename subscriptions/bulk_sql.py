@@ -1,0 +1,165 @@
+"""Many rows stored by ``INSERT ... ON CONFLICT``, the statement built once per shape.
+
+What ``bulk_create(ignore_conflicts=True)`` and ``bulk_create(update_conflicts=True, ...)``
+send, without compiling the statement through the ORM for every call: for the hot writes
+(an inbound webhook per delivery, a thousand records per page of an initialization) the
+compilation cost more than the database's own work. SQLite and PostgreSQL both understand
+the statement. Values still go through each field's own preparation (dates, JSON) where a
+field has one, and always as parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterable, Sequence
+
+from django.db import connections, models, router, transaction
+
+
+class JsonText(str):
+    """A JSON field's value already encoded (by a caller that needed the text anyway, for a
+    digest): stored as it is instead of being encoded again."""
+
+
+def _json_param(connection, text: JsonText):
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        # psycopg encodes a Jsonb's object with ``dumps``: here the text is the encoding.
+        return Jsonb(text, dumps=str)
+    return str(text)
+
+
+# Fields whose Python value is already what the database driver takes.
+_PLAIN = (
+    models.CharField,
+    models.TextField,
+    models.BooleanField,
+    models.IntegerField,
+    models.ForeignKey,
+)
+
+
+def _needs_prep(field: models.Field) -> bool:
+    return not isinstance(field, _PLAIN) or isinstance(field, models.JSONField)
+
+
+@functools.lru_cache(maxsize=128)
+def _statement(
+    alias: str,
+    model: type[models.Model],
+    names: tuple[str, ...],
+    rows: int,
+    conflict: tuple[str, ...],
+    update: tuple[str, ...],
+) -> str:
+    ops = connections[alias].ops
+    meta = model._meta
+    columns = [ops.quote_name(meta.get_field(name).column) for name in names]
+    table = ops.quote_name(meta.db_table)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * rows)
+    # Only quoted names are formatted in; every value is a parameter.
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT"  # noqa: S608
+    if not update:
+        return sql + " DO NOTHING"
+    target = ", ".join(ops.quote_name(meta.get_field(name).column) for name in conflict)
+    sets = ", ".join(
+        f"{column} = excluded.{column}"
+        for column in (ops.quote_name(meta.get_field(name).column) for name in update)
+    )
+    return f"{sql} ({target}) DO UPDATE SET {sets}"
+
+
+def _prepared(connection, fields: list[models.Field], rows: Iterable[Sequence]) -> list[list]:
+    prep = [(i, f) for i, f in enumerate(fields) if _needs_prep(f)]
+    prepared = []
+    # The same value in every row (a page's one fetch time) is prepared once.
+    last: dict[int, tuple[object, object]] = {}
+    for row in rows:
+        row = list(row)
+        for i, field in prep:
+            value = row[i]
+            seen = last.get(i)
+            if seen is not None and seen[0] is value:
+                row[i] = seen[1]
+                continue
+            if isinstance(value, JsonText):
+                row[i] = _json_param(connection, value)
+            else:
+                row[i] = field.get_db_prep_save(value, connection)
+            last[i] = (value, row[i])
+        prepared.append(row)
+    return prepared
+
+
+def insert_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    conflict: Sequence[str] = (),
+    update: Sequence[str] = (),
+) -> None:
+    """Insert ``rows`` (value tuples in ``names`` order, attribute names such as
+    ``subscription_id``), all of them or none.
+
+    A row that conflicts is skipped, or with ``update`` has those columns overwritten from
+    the new row (``conflict`` names the unique columns). Each database gets the form it runs
+    fastest: SQLite one row's statement run for every row (``executemany``, a loop in C),
+    PostgreSQL one short statement taking an array per column (one parse and one round
+    trip, where psycopg's ``executemany`` sends and parses a statement per row), its values
+    bound on the server (psycopg sends them as they are; the client-side binding of Django's
+    cursors writes each as a quoted literal into the statement). Those PostgreSQL statements
+    go through psycopg's own cursor, so they are not in Django's query log.
+    """
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    fields = [model._meta.get_field(name) for name in names]
+    prepared = _prepared(connection, fields, rows)
+    if not prepared:
+        return
+    shape = (alias, model, tuple(names), tuple(conflict), tuple(update))
+    postgres = connection.vendor == "postgresql"
+    # One statement is atomic by itself: no BEGIN and COMMIT round trips around a single row.
+    atomic = (
+        transaction.atomic(using=alias, savepoint=False)
+        if len(prepared) > 1
+        else contextlib.nullcontext()
+    )
+    with atomic, connection.cursor() as cursor:
+        if not postgres:
+            if len(prepared) == 1:
+                cursor.execute(_statement(*shape[:3], 1, *shape[3:]), prepared[0])
+            else:
+                cursor.executemany(_statement(*shape[:3], 1, *shape[3:]), prepared)
+            return
+        from psycopg import Cursor
+
+        with Cursor(connection.connection) as raw:
+            if len(prepared) == 1:
+                sql = _statement(*shape[:3], 1, *shape[3:])
+                raw.execute(sql.replace("%s", "%b"), prepared[0])
+            else:
+                columns = [list(column) for column in zip(*prepared, strict=True)]
+                raw.execute(_unnest_statement(*shape).replace("%s", "%b"), columns)
+
+
+@functools.lru_cache(maxsize=128)
+def _unnest_statement(
+    alias: str,
+    model: type[models.Model],
+    names: tuple[str, ...],
+    conflict: tuple[str, ...],
+    update: tuple[str, ...],
+) -> str:
+    """PostgreSQL: every row in one array per column, whatever their number (a short
+    statement, parsed once; a statement with a placeholder per value is parsed again by
+    psycopg and by the server for every page)."""
+    connection = connections[alias]
+    fields = [model._meta.get_field(name) for name in names]
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    single = _statement(alias, model, names, 1, conflict, update)
+    head, _values, tail = single.partition(" VALUES ")
+    # The row placeholders replaced by the arrays, unnested into rows of the same columns.
+    return f"{head} SELECT * FROM unnest({arrays}) {tail[tail.index(' ON CONFLICT') + 1 :]}"  # noqa: S608
