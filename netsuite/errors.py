@@ -31,8 +31,9 @@ TOKEN_REFUSAL_CAUSES = (
     "a sandbox refresh cleared the certificate mapping: create the mapping again in the "
     "refreshed account",
     "the mapped role lacks permissions: it needs 'Log in using OAuth 2.0 Access Tokens' and "
-    "'REST Web Services' (Setup > Users/Roles > Manage Roles, Permissions > Setup), plus the "
-    "record permissions it reads or writes, such as the custom record 'iPaaS Auth Details'",
+    "'REST Web Services' (Setup > Users/Roles > Manage Roles, Permissions > Setup), "
+    "'SuiteAnalytics Workbook' for SuiteQL (Permissions > Reports), plus the record "
+    "permissions it reads or writes, such as the custom record 'iPaaS Auth Details'",
     "this server's clock is off: the assertion's iat/exp are checked against NetSuite's time",
 )
 
@@ -114,10 +115,11 @@ class ScopeError(NetSuiteError):
     default_hint = (
         "On the integration record (Setup > Integration > Manage Integrations) tick the "
         "'REST Web Services' and 'RESTlets' scopes. The mapped role needs the permissions "
-        "'Log in using OAuth 2.0 Access Tokens' and 'REST Web Services', the record permissions "
-        "it reads or writes (such as the custom record 'iPaaS Auth Details'), and, for the "
-        "RESTlet, a place in the deployment's Audience (a 'Web Services Only' role cannot call "
-        "RESTlets). NetSuite has no 'RESTlets' permission."
+        "'Log in using OAuth 2.0 Access Tokens' and 'REST Web Services', 'SuiteAnalytics "
+        "Workbook' for SuiteQL, the record permissions it reads or writes (such as the "
+        "custom record 'iPaaS Auth Details'), and, for the RESTlet, a place in the "
+        "deployment's Audience (a 'Web Services Only' role cannot call RESTlets). NetSuite "
+        "has no 'RESTlets' permission."
     )
 
 
