@@ -33,12 +33,16 @@ ACTIVATED_EVENT = "netsuite-certificate-activated"
 
 
 def _section(request, subscription, *, notice=None, status=200, extra=None, **forms):
+    overview = certificate_overview(subscription)
+    staged_id = overview.staged.certificate_id if overview.staged is not None else ""
     context = {
         "subscription": subscription,
-        "overview": certificate_overview(subscription),
+        "overview": overview,
         "generate_form": forms.get("generate_form") or GenerateCertificateForm(),
         "upload_form": forms.get("upload_form") or UploadCertificateForm(),
-        "id_form": forms.get("id_form") or CertificateIdForm(),
+        # The field shows the ID saved (by hand or by "Register in the simulator"); a refused
+        # one stays in the bound form with its error, and the saved one is named beside it.
+        "id_form": forms.get("id_form") or CertificateIdForm(initial={"certificate_id": staged_id}),
         "notice": notice,
         "return_to": return_to(request),
         "simulator": settings.NETSUITE_SIMULATOR,
@@ -86,14 +90,26 @@ def _staged_certificate(subscription, cert_pk) -> Certificate:
 
 
 def _staged_action(
-    request, pk, cert_pk, act, success: Callable[[Certificate], str], event: str | None = None
+    request,
+    pk,
+    cert_pk,
+    act,
+    success: Callable[[Certificate], str],
+    event: str | None = None,
+    confirm: str = "",
 ):
     """An action on the staged certificate that takes no input: refusals become notices.
 
-    ``event`` is sent to the page (HTMX) when the action succeeded.
+    With ``confirm`` (the name of its confirmation step) a post without ``confirmed=1``
+    changes nothing and shows that step instead. ``event`` is sent to the page (HTMX) when
+    the action succeeded.
     """
     subscription = subscription_get(pk)
     cert = _staged_certificate(subscription, cert_pk)
+    if confirm and request.POST.get("confirmed") != "1":
+        return _confirm(
+            request, subscription, confirm, cert=cert, overview=certificate_overview(subscription)
+        )
     try:
         cert = act(certificate=cert, actor=request.user)
     except certificate_service.CertificateActionError as exc:
@@ -204,14 +220,16 @@ def certificate_register_in_simulator(request, pk, cert_pk):
 @require("manage_certificates")
 def certificate_activate(request, pk, cert_pk):
     act = certificate_service.certificate_activate
-    return _staged_action(request, pk, cert_pk, act, _activated, event=ACTIVATED_EVENT)
+    return _staged_action(
+        request, pk, cert_pk, act, _activated, event=ACTIVATED_EVENT, confirm="activate"
+    )
 
 
 @require_POST
 @require("manage_certificates")
 def certificate_discard(request, pk, cert_pk):
     act = certificate_service.certificate_discard
-    return _staged_action(request, pk, cert_pk, act, _discarded)
+    return _staged_action(request, pk, cert_pk, act, _discarded, confirm="discard")
 
 
 @require_GET

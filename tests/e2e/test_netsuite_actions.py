@@ -95,6 +95,12 @@ def test_the_netsuite_actions_for_each_role(
         page.locator(":enabled")
     ).wait_for()
     page.get_by_role("button", name="Activate").click()
+    # Activating is confirmed on a step that shows the Certificate ID now and after.
+    confirm = page.locator("#certificates")
+    confirm.get_by_role("heading", name="Activate the staged certificate?").wait_for()
+    assert certificate_id in confirm.inner_text()
+    axe(page, "the activation's confirmation step")
+    confirm.get_by_role("button", name="Activate now").click()
     page.get_by_text("certificate is now active").wait_for()
 
     # -- the connection test, every step shown as it completes ----------------------------

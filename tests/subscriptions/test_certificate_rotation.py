@@ -180,7 +180,9 @@ def test_a_failed_staged_test_leaves_the_active_certificate_in_use(
     assert connection_test_run(
         subscription=after, actor=admin_user, certificate=staged
     ).outcome == "passed"
-    admin_client_.post(url("certificate_activate", subscription, staged.pk), **htmx_headers)
+    admin_client_.post(
+        url("certificate_activate", subscription, staged.pk), {"confirmed": "1"}, **htmx_headers
+    )
     staged.refresh_from_db()
     assert staged.status == "active"
 

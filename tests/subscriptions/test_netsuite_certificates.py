@@ -13,6 +13,8 @@ from subscriptions.services.connection import connection_test_run
 from tests.html import badges, buttons, ids, parse
 
 pytestmark = pytest.mark.django_db
+# What the confirmation step of Activate and Discard posts.
+CONFIRMED = {"confirmed": "1"}
 
 
 def url(name, subscription, *args):
@@ -95,7 +97,7 @@ def test_rotation_stage_register_paste_test_activate(
     assert buttons(admin_client_.get(url("certificates", subscription)))["Activate"].has(
         "disabled"
     )
-    response = admin_client_.post(activate, **htmx_headers)
+    response = admin_client_.post(activate, CONFIRMED, **htmx_headers)
     assert "Paste the Certificate ID" in response.content.decode()
     assert staged(subscription).pk == cert.pk
 
@@ -106,7 +108,7 @@ def test_rotation_stage_register_paste_test_activate(
         **htmx_headers,
     )
     assert "Certificate ID saved" in response.content.decode()
-    response = admin_client_.post(activate, **htmx_headers)
+    response = admin_client_.post(activate, CONFIRMED, **htmx_headers)
     assert "must pass" in response.content.decode()
 
     # The staged test signs with the staged pair while the active one keeps working.
@@ -119,7 +121,7 @@ def test_rotation_stage_register_paste_test_activate(
         "disabled"
     )
 
-    response = admin_client_.post(activate, **htmx_headers)
+    response = admin_client_.post(activate, CONFIRMED, **htmx_headers)
     assert "is now active" in response.content.decode()
     subscription_after = Subscription.objects.get(pk=subscription.pk)
     assert subscription_after.certificate_id == certificate_id
@@ -241,7 +243,7 @@ def test_a_second_generation_retires_the_first_staged_certificate(
 def test_discard_wipes_the_staged_key(netsuite_sim, admin_client_, ec_pair):
     subscription = netsuite_sim.subscription(pair=ec_pair)
     cert = service.certificate_generate(subscription=subscription, actor=None, key_type="ec-p256")
-    admin_client_.post(url("certificate_discard", subscription, cert.pk))
+    admin_client_.post(url("certificate_discard", subscription, cert.pk), CONFIRMED)
     cert.refresh_from_db()
     assert cert.status == "retired" and cert.private_key == ""
     assert AuditEvent.objects.filter(action="certificate.discarded").count() == 1
@@ -283,6 +285,9 @@ def test_in_simulator_mode_the_staged_certificate_can_be_registered_from_the_pag
     assert "Registered in the simulator" in response.content.decode()
     cert.refresh_from_db()
     assert cert.certificate_id
+    # The field shows the ID it saved, not an empty box under "Saved".
+    field = parse(response.content.decode()).find("input", name="certificate_id")
+    assert field["value"] == cert.certificate_id
     test = connection_test_run(subscription=subscription, actor=admin_user, certificate=cert)
     assert test.outcome == "passed"
     event = AuditEvent.objects.get(action="certificate.id_set")
@@ -305,3 +310,69 @@ def test_outside_simulator_mode_there_is_no_registration(
     assert "Only in simulator mode" in response.content.decode()
     cert.refresh_from_db()
     assert cert.certificate_id == ""
+
+
+def test_a_refused_certificate_id_is_named_unsaved_and_the_staged_test_waits_for_a_good_one(
+    netsuite_sim, admin_client_, ec_pair, htmx_headers
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    cert = service.certificate_generate(subscription=subscription, actor=None, key_type="ec-p256")
+    certificate_id = netsuite_sim.register(subscription.consumer_id, cert.certificate_pem)
+    service.certificate_set_id(certificate=cert, certificate_id=certificate_id, actor=None)
+    page = admin_client_.get(url("certificates", subscription)).content.decode()
+    assert "Test with the staged certificate" in page
+    field = parse(page).find("input", name="certificate_id")
+    assert field["value"] == certificate_id
+
+    response = admin_client_.post(
+        url("certificate_set_id", subscription, cert.pk),
+        {"certificate_id": "copied badly"},
+        **htmx_headers,
+    )
+    html = response.content.decode()
+    assert "A Certificate ID has no spaces" in html
+    assert f"keeps the ID <code>{certificate_id}</code>" in html
+    # No button that would silently test the previous ID beside the refused one.
+    assert "Test with the staged certificate" not in html
+    assert parse(html).find("input", name="certificate_id")["value"] == "copied badly"
+    cert.refresh_from_db()
+    assert cert.certificate_id == certificate_id
+
+
+@pytest.mark.parametrize("action", ["certificate_activate", "certificate_discard"])
+def test_activate_and_discard_ask_first_and_change_nothing_until_confirmed(
+    netsuite_sim, admin_client_, admin_user, ec_pair, htmx_headers, action
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    cert = service.certificate_generate(subscription=subscription, actor=None, key_type="ec-p256")
+    certificate_id = netsuite_sim.register(subscription.consumer_id, cert.certificate_pem)
+    cert = service.certificate_set_id(certificate=cert, certificate_id=certificate_id, actor=None)
+    assert connection_test_run(
+        subscription=subscription, actor=admin_user, certificate=cert
+    ).outcome == "passed"
+    before = (Subscription.objects.get(pk=subscription.pk).revision, AuditEvent.objects.count())
+
+    for headers in (htmx_headers, {}):
+        response = admin_client_.post(url(action, subscription, cert.pk), **headers)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "Nothing has changed yet" in html
+        assert certificate_id in html
+        (form,) = [f for f in parse(html).find_all("form") if f.find("input", name="confirmed")]
+        assert form["action"] == url(action, subscription, cert.pk)
+        cert.refresh_from_db()
+        assert cert.status == "staged"
+        assert (
+            Subscription.objects.get(pk=subscription.pk).revision,
+            AuditEvent.objects.count(),
+        ) == before
+
+    response = admin_client_.post(url(action, subscription, cert.pk), CONFIRMED, **htmx_headers)
+    cert.refresh_from_db()
+    if action == "certificate_activate":
+        assert "is now active" in response.content.decode()
+        assert cert.status == "active"
+        assert Subscription.objects.get(pk=subscription.pk).certificate_id == certificate_id
+    else:
+        assert "was discarded" in response.content.decode()
+        assert cert.status == "retired"

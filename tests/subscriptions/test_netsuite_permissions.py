@@ -86,8 +86,18 @@ def actions(s):
             {},
             {ADMIN},
         ),
-        ("activate", reverse("subscriptions:certificate_activate", args=[pk, cert]), {}, {ADMIN}),
-        ("discard", reverse("subscriptions:certificate_discard", args=[pk, cert]), {}, {ADMIN}),
+        (
+            "activate",
+            reverse("subscriptions:certificate_activate", args=[pk, cert]),
+            {"confirmed": "1"},
+            {ADMIN},
+        ),
+        (
+            "discard",
+            reverse("subscriptions:certificate_discard", args=[pk, cert]),
+            {"confirmed": "1"},
+            {ADMIN},
+        ),
         ("upload", reverse("subscriptions:certificate_upload", args=[pk]), {}, {ADMIN}),
         (
             "toggle",
