@@ -30,6 +30,7 @@ from .errors import (
     NotFoundError,
     RecordPermissionError,
     ScopeError,
+    SuiteQLRecordNotFoundError,
     UnexpectedResponseError,
 )
 from .records import FieldPresence
@@ -75,6 +76,7 @@ __all__ = [
     "RecordPermissionError",
     "RetryPolicy",
     "ScopeError",
+    "SuiteQLRecordNotFoundError",
     "TokenCache",
     "UnexpectedResponseError",
     "WebhookManager",

@@ -212,6 +212,20 @@ class BadRequestError(NetSuiteError):
     )
 
 
+class SuiteQLRecordNotFoundError(BadRequestError):
+    """A SuiteQL query's table NetSuite says it cannot find: absent from the account, or
+    hidden from the role (NetSuite answers both the same way)."""
+
+    default_message = "NetSuite's SuiteQL cannot find the record type the query reads."
+    default_hint = (
+        "Either the record type is not used in this NetSuite account (its feature is off) or "
+        "the integration's role may not read it. Give the role View on the record type "
+        "(Setup > Users/Roles > Manage Roles > Permissions > Lists) and 'SuiteAnalytics "
+        "Workbook' (Permissions > Reports), and check that the feature is enabled (Setup > "
+        "Company > Enable Features)."
+    )
+
+
 class NetSuiteUnavailableError(NetSuiteError):
     default_message = "NetSuite could not be reached or answered with a server error."
     default_hint = (

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
+    BadRequestError,
     GovernanceNotPermittedError,
     NetSuiteError,
     RecordPermissionError,
     ScopeError,
+    SuiteQLRecordNotFoundError,
     UnexpectedResponseError,
     UnstablePagingError,
 )
@@ -40,6 +42,9 @@ UNIQUE_COLUMNS = ("id",)
 # NetSuite documents no status for "only administrators may read governanceLimits".
 GOVERNANCE_REFUSALS = frozenset({400, 401, 403, 404})
 
+# NetSuite's words for a SuiteQL table it cannot find (absent, or hidden from the role).
+# Not "Field 'x' for record 'y' was not found", which names a column.
+_MISSING_TABLE = re.compile(r"(?:^|: )Record '(?P<table>[^']{1,100})' was not found")
 _STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
 _ORDER_BY = re.compile(r"\border\s+by\s+", re.IGNORECASE)
 _NULLS = re.compile(r"\s+nulls\s+(?:first|last)$", re.IGNORECASE)
@@ -267,13 +272,23 @@ class RecordsAPI:
         return location.rstrip("/").rsplit("/", 1)[-1] or None
 
     def suiteql_page(self, query: str, *, limit: int = MAX_PAGE_SIZE, offset: int = 0) -> dict:
-        data = self.client.request_json(
-            "POST",
-            self.client.urls.suiteql_url,
-            json={"q": query},
-            params={"limit": _check_page_size(limit), "offset": int(offset)},
-            headers={"Prefer": "transient"},
-        )
+        try:
+            data = self.client.request_json(
+                "POST",
+                self.client.urls.suiteql_url,
+                json={"q": query},
+                params={"limit": _check_page_size(limit), "offset": int(offset)},
+                headers={"Prefer": "transient"},
+            )
+        except BadRequestError as exc:
+            found = _MISSING_TABLE.search(exc.detail or "")
+            if found is None:
+                raise
+            raise SuiteQLRecordNotFoundError(
+                f"NetSuite's SuiteQL cannot find the record type {found['table']}: it is not "
+                "in this account or the integration's role may not read it.",
+                code=exc.code, detail=exc.detail, status=exc.status,
+            ) from None
         return _page(data, "SuiteQL")
 
     def suiteql(

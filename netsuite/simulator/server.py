@@ -769,7 +769,11 @@ class _Handler(BaseHTTPRequestHandler):
         table = match["table"].lower()
         account = self.state.accounts[token.account_id]
         with self.state.lock:
-            stored = account.records.get(table)
+            integration = self.state.integrations.get(token.consumer_id)
+            # NetSuite answers a table the role may not read as it answers one that does not
+            # exist: the query names a record it cannot find.
+            hidden = integration is not None and table in integration.denied_records
+            stored = None if hidden else account.records.get(table)
             if table == ITEM_TABLE:
                 stored = self.state.item_table(account)
             # The rows themselves, not copies: only the page's rows are copied, below. Copying
