@@ -158,3 +158,80 @@
     if (live) live.textContent = heading.textContent.trim() + " section";
   });
 })();
+
+// After an in-page update the person started (a form posted, a link followed in place), or
+// one that replaced the part of the page they were in (the Certificate section refreshing
+// itself when the staged test finished), the control they used is gone and focus would fall
+// back to the page's start: it goes to the updated part's message (success or problem) or,
+// without one, to its heading. It is left alone when it is somewhere else by then (moved by
+// the person meanwhile, kept by htmx on a field of the same id, put on an error above), and
+// on polls and other updates nobody asked for.
+(function () {
+  "use strict";
+  var asked = typeof WeakMap === "function" ? new WeakMap() : null;
+  if (!asked) return;
+  function focusLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || active === document.documentElement;
+  }
+  function headingOf(region) {
+    var named = region.getAttribute("aria-labelledby");
+    var heading = named && document.getElementById(named.split(/\s+/)[0]);
+    if (heading && region.contains(heading)) return heading;
+    return region.querySelector("h1, h2, h3, h4, h5, h6");
+  }
+  function landingIn(root) {
+    var notice = ".notice, .msg[role=status], .msg[role=alert]";
+    if (root.matches(notice)) return root;
+    var found = root.querySelector(notice) || headingOf(root);
+    if (found) return found;
+    // A part without a heading of its own (a test's result): the heading of its card.
+    var card = root.parentElement && root.parentElement.closest("[aria-labelledby]");
+    return card ? headingOf(card) : null;
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail || {};
+    var trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
+    var target = detail.target;
+    // No triggering event: a poll, a "load" trigger, a request made from a script.
+    if (!detail.xhr || !trigger || !target) return;
+    // The section tabs move the focus to the section's heading themselves.
+    if (target.id === "subscription-section") return;
+    var inside = !focusLost() && target.contains(document.activeElement);
+    if (inside || (focusLost() && trigger.isTrusted)) {
+      asked.set(detail.xhr, { byPerson: trigger.isTrusted });
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var detail = event.detail || {};
+    var wanted = detail.xhr && asked.get(detail.xhr);
+    var root = detail.elt;
+    if (!wanted || !root || root.nodeType !== 1 || !document.body.contains(root)) return;
+    asked.delete(detail.xhr); // one landing per answer, even when it swapped in several parts
+    if (!focusLost()) return;
+    var landing = landingIn(root);
+    if (!landing) return;
+    if (!landing.hasAttribute("tabindex") && landing.tabIndex < 0) {
+      landing.setAttribute("tabindex", "-1");
+    }
+    // An update the person did not ask for does not scroll the page away from where they are.
+    landing.focus({ preventScroll: !wanted.byPerson });
+  });
+})();
+
+// htmx keeps a copy of each page left through a section tab, for the back button. A change
+// made in place (any request but a GET: an activation, a saved Auth Details entry) leaves
+// those copies out of date (the Overview would show the Certificate ID before the
+// activation), so they are dropped and going back asks the server for the page again.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    if (!config || String(config.verb).toLowerCase() === "get") return;
+    try {
+      window.sessionStorage.removeItem("htmx-history-cache");
+    } catch (e) {
+      // Storage refused (a private window): htmx keeps no copies either.
+    }
+  });
+})();
