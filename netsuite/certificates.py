@@ -343,7 +343,8 @@ def load_certificate(pem: str | bytes, *, check_key: bool = True) -> x509.Certif
         cert.subject.rfc4514_string()
         cert.issuer.rfc4514_string()
         cert.extensions  # noqa: B018
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
+        # InvalidVersion (a version field other than v1 or v3) is not a ValueError.
         raise NotPemError(
             "The certificate is damaged or incomplete; paste the whole file again, including "
             "the BEGIN and END lines."

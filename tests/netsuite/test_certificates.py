@@ -1,3 +1,4 @@
+import base64
 import datetime as dt
 import re
 
@@ -235,3 +236,17 @@ def test_fingerprint_is_sha256_of_the_public_key(ec_pair):
     expected = ":".join(f"{b:02x}" for b in hashlib.sha256(der).digest())
     assert c.describe_key(key).fingerprint == expected
     assert c.describe_key(key.public_key()).fingerprint == expected
+
+
+def test_a_certificate_with_an_invalid_version_is_refused_as_damaged(ec_pair):
+    # Found by tests/property: cryptography raises InvalidVersion, not a ValueError, for a
+    # version field other than v1 or v3, and the paste became a 500.
+    der = bytearray(x509.load_pem_x509_certificate(ec_pair[1].encode()).public_bytes(
+        serialization.Encoding.DER
+    ))
+    assert der[8:12] == b"\xa0\x03\x02\x01" and der[12] == 2  # [0] EXPLICIT INTEGER 2 (v3)
+    der[12] = 1
+    body = base64.encodebytes(bytes(der)).decode()
+    pem = f"-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n"
+    with pytest.raises(c.NotPemError, match="damaged or incomplete"):
+        c.load_certificate(pem)
