@@ -75,6 +75,34 @@ def subscription_count() -> int:
     return Subscription.objects.count()
 
 
+@pytest.fixture
+def response_bodies(page):
+    """Every response body the browser received: pages, partials, JSON, CSV, files."""
+    bodies = []
+
+    def on_response(response):
+        try:
+            bodies.append(response.body().decode(errors="replace"))
+        except Exception:  # noqa: BLE001 (a redirect has no body; one already gone is not kept)
+            pass
+
+    page.on("response", on_response)
+    return bodies
+
+
+def assert_no_token_or_webhook_key(bodies, sim, webhook_keys, shown: int = 0) -> None:
+    """No access token the simulator issued in any body; each Webhook API Key in ``shown``
+    bodies (the page that shows a new key once), no more."""
+    with sim.state.lock:
+        tokens = list(sim.state.tokens)
+    assert tokens, "the journey got no access token to look for"
+    text = "\n".join(bodies)
+    for token in tokens:
+        assert token not in text, "an access token reached the browser"
+    for key in webhook_keys:
+        assert sum(key in body for body in bodies) == shown, "the Webhook API Key was shown"
+
+
 # --- the administrator -------------------------------------------------------------------
 
 
@@ -101,7 +129,8 @@ def refused(page, message: str, before: int) -> None:
 
 
 def test_administrator_journey(
-    page, login, admin_user, sim, job_worker, axe, screenshot, mailoutbox, page_html_collector
+    page, login, admin_user, sim, job_worker, axe, screenshot, mailoutbox, page_html_collector,
+    response_bodies,
 ):
     from subscriptions.models import Subscription
 
@@ -294,6 +323,7 @@ def test_administrator_journey(
         assert secret not in html
     shown = [body for body in page_html_collector if stored.webhook_api_key in body]
     assert len(shown) == 1
+    assert_no_token_or_webhook_key(response_bodies, sim, [stored.webhook_api_key], shown=1)
 
 
 # --- support ---------------------------------------------------------------------------------
@@ -338,7 +368,9 @@ def refused_changes(subscription) -> dict[str, dict]:
     }
 
 
-def test_support_journey(page, login, support_user, sim, live_url, axe, screenshot):
+def test_support_journey(
+    page, login, support_user, sim, live_url, axe, screenshot, response_bodies
+):
     from subscriptions.models import AuditEvent, InboundEvent
 
     subscription = journey_subscription(sim, live_url)
@@ -442,6 +474,7 @@ def test_support_journey(page, login, support_user, sim, live_url, axe, screensh
     assert auth_entry(sim, "1")["custrecord_otg_ipaas_webhook"].endswith(
         f"/hooks/netsuite/{subscription.pk}/"
     )
+    assert_no_token_or_webhook_key(response_bodies, sim, [subscription.webhook_api_key])
 
 
 # --- the auditor -----------------------------------------------------------------------------
@@ -464,7 +497,9 @@ def support_day(subscription, support_user):
     assert connection_test_run(subscription=subscription, actor=support_user).outcome == "passed"
 
 
-def test_auditor_journey(page, login, auditor_user, support_user, sim, live_url, axe, screenshot):
+def test_auditor_journey(
+    page, login, auditor_user, support_user, sim, live_url, axe, screenshot, response_bodies
+):
     from subscriptions.models import AuditEvent
 
     subscription = journey_subscription(sim, live_url)
@@ -566,3 +601,4 @@ def test_auditor_journey(page, login, auditor_user, support_user, sim, live_url,
         assert crafted_post(page, path, form) == 403, path
     assert AuditEvent.objects.count() == audited
     assert sim.webhook_flags(ACCOUNT)[245] == {"create": True, "update": True, "delete": False}
+    assert_no_token_or_webhook_key(response_bodies, sim, [subscription.webhook_api_key])

@@ -128,11 +128,38 @@ def windows(pem: str, size: int = 16) -> set[str]:
     return {body[i : i + size] for i in range(0, max(1, len(body) - size + 1))}
 
 
+def secret_windows(pem: str, size: int = 16) -> set[str]:
+    """The windows of a key's PEM body that are not also windows of its public key.
+
+    The public half (an EC key's curve and point, an RSA modulus) is in the key file and in
+    its certificate alike, and pages show certificates: the same bytes at the same base64
+    alignment there are not a leak. Which windows line up depended on the length of the
+    certificate's subject, so a check on every window failed for some names and not others.
+    A PEM that does not load as a key (a mutated paste) keeps every window.
+    """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    every = {w for w in windows(pem, size) if len(w) == size}
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        public = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    except (ValueError, TypeError, UnicodeError, UnsupportedAlgorithm):
+        return every
+    shown: set[str] = set()
+    for shift in range(3):
+        shown |= windows(base64.b64encode(bytes(shift) + public).decode(), size)
+    return every - shown
+
+
 def leaked_window(text: str, pem: str, size: int = 16) -> str | None:
-    """The first window of ``pem``'s body found in ``text`` (lines joined too), else None."""
+    """The first secret window of ``pem`` (see :func:`secret_windows`) found in ``text``
+    (lines joined too), else None."""
     flat = "".join(text.split())
-    for window in windows(pem, size):
-        if len(window) == size and (window in text or window in flat):
+    for window in secret_windows(pem, size):
+        if window in text or window in flat:
             return window
     return None
 

@@ -136,6 +136,35 @@ def test_pages_of_1000_in_parallel_cover_every_record_once(
     }
 
 
+@pytest.mark.parametrize(
+    ("connections", "most"),
+    [pytest.param(4, range(2, 5), id="4 connections"), pytest.param(1, [1], id="1 connection")],
+)
+def test_pages_are_in_flight_together_up_to_the_concurrent_connections(
+    netsuite_sim, django_capture_on_commit_callbacks, connections, most
+):
+    """The simulator counts the calls it holds at once: with every call slowed down, the job's
+    pages overlap (never more than Concurrent Connections); with one connection they never
+    do. A job that fetched its pages one by one would show 1 in both cases."""
+    state = netsuite_sim.sim.state
+    state.record_counts.update(customercategory=3000, location=3000)
+    subscription = netsuite_sim.subscription(concurrent_connections=connections)
+    job = start(subscription, ["customercategory", "location"],
+                capture=django_capture_on_commit_callbacks)
+    state.latency = 0.25
+    netsuite_sim.sim.reset_stats()
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.log
+    stats = netsuite_sim.stats()
+    assert stats["calls"]["suiteql"] == 6  # three pages of each type
+    assert stats["rejected_429"] == 0
+    assert stats["accounts"]["1234567"]["in_flight"] == 0
+    assert stats["max_in_flight"] in most, stats
+    assert len(stored(subscription, "customercategory")) == 3000
+    assert len(stored(subscription, "location")) == 3000
+
+
 def test_a_changed_record_is_updated_and_the_rest_left_alone(
     netsuite_sim, subscription, django_capture_on_commit_callbacks
 ):
