@@ -78,7 +78,7 @@ class Goal:
             text,
             lambda value: value >= limit,
             why_missed,
-            lambda value: f"by {1 - value / limit:.0%}" if limit else "",
+            lambda value: f"by {_percent(1 - value / limit)}" if limit else "",
         )
 
     def figure(self, name: str, value: float, unit: str = "", note: str = "") -> Result:
@@ -95,7 +95,12 @@ def _over(value: float, limit: float) -> str:
     if not limit:
         return f"by {value:g}"
     ratio = value / limit
-    return f"{ratio:.1f}x the limit" if ratio >= 2 else f"by {ratio - 1:.0%}"
+    return f"{ratio:.1f}x the limit" if ratio >= 2 else f"by {_percent(ratio - 1)}"
+
+
+def _percent(share: float) -> str:
+    """A shortfall as a percentage, never "0%" for one that is there (1.103 against 1.1)."""
+    return f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
 
 
 def info(name: str, value: float | int | str, unit: str = "", note: str = "") -> Result:
