@@ -67,6 +67,18 @@ def settled(page) -> None:
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
+def create_in_browser(page, *, name, consumer_id, account_id, key_pem, certificate_id):
+    """Fill the new-subscription form's required fields, submit it and wait for the new
+    subscription's page (the form is already open)."""
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Consumer ID").fill(consumer_id)
+    page.get_by_label("Account ID").fill(account_id)
+    page.get_by_label("Certificate Private Key").fill(key_pem)
+    page.get_by_label("Certificate ID").fill(certificate_id)
+    page.get_by_role("button", name="Create subscription").click()
+    page.get_by_role("heading", name=name).wait_for()
+
+
 def point_at_dashboard(subscription, live_url: str):
     """Point the subscription's Production Auth Details entry at this live server, as an
     administrator's "Use this dashboard" does (through the same service)."""

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from netsuite import certificates as nscert
-from tests.e2e.conftest import settled
+from tests.e2e.conftest import create_in_browser, settled
 
 pytestmark = pytest.mark.browser
 
@@ -186,13 +186,10 @@ def test_after_creating_the_address_is_the_subscription_and_a_reload_shows_no_ke
     key_pem, _cert = nscert.generate_key_and_certificate("ec-p256")
     login(page, admin_user)
     page.goto("/subscriptions/new/")
-    page.get_by_label("Name", exact=True).fill("Acme Reload")
-    page.get_by_label("Consumer ID").fill(consumer_id)
-    page.get_by_label("Account ID").fill(ACCOUNT)
-    page.get_by_label("Certificate Private Key").fill(key_pem)
-    page.get_by_label("Certificate ID").fill("cert-reload-1")
-    page.get_by_role("button", name="Create subscription").click()
-    page.get_by_role("heading", name="Acme Reload").wait_for()
+    create_in_browser(
+        page, name="Acme Reload", consumer_id=consumer_id, account_id=ACCOUNT,
+        key_pem=key_pem, certificate_id="cert-reload-1",
+    )
 
     subscription = Subscription.objects.get(name="Acme Reload")
     key = subscription.webhook_api_key

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from netsuite import certificates as nscert
 from netsuite.restlet import MODULES
-from tests.e2e.conftest import settled
+from tests.e2e.conftest import create_in_browser, settled
 from tests.factories import pem_body_lines
 
 pytestmark = pytest.mark.browser
@@ -53,13 +53,10 @@ def test_the_netsuite_actions_for_each_role(
     # -- administrator: create the subscription ------------------------------------------
     login(page, admin_user)
     page.get_by_role("link", name="New subscription").first.click()
-    page.get_by_label("Name", exact=True).fill("Acme NetSuite")
-    page.get_by_label("Consumer ID").fill(consumer_id)
-    page.get_by_label("Account ID").fill(ACCOUNT)
-    page.get_by_label("Certificate Private Key").fill(typed_key)
-    page.get_by_label("Certificate ID").fill("to-be-replaced")
-    page.get_by_role("button", name="Create subscription").click()
-    page.get_by_role("heading", name="Acme NetSuite").wait_for()
+    create_in_browser(
+        page, name="Acme NetSuite", consumer_id=consumer_id, account_id=ACCOUNT,
+        key_pem=typed_key, certificate_id="to-be-replaced",
+    )
     subscription = Subscription.objects.get(name="Acme NetSuite")
 
     # -- generate, download, register in the "NetSuite", paste the Certificate ID ---------
