@@ -538,25 +538,3 @@ class RateLimiter:
                     "Throttle Limit if NetSuite allows more calls.",
                 )
             time.sleep(pause + random.uniform(0, 0.05))
-
-
-class CacheConcurrencyLimiter(ConcurrencyLimiter):
-    """:class:`ConcurrencyLimiter` on the cache framework's ``alias`` (the ``cache`` store)."""
-
-    def __init__(self, scope, max_in_flight, *, hold_seconds, wait_seconds, alias=CACHE_ALIAS):
-        super().__init__(
-            scope,
-            max_in_flight,
-            hold_seconds=hold_seconds,
-            wait_seconds=wait_seconds,
-            store=CacheStore(alias),
-        )
-
-
-class CacheRateLimiter(RateLimiter):
-    """:class:`RateLimiter` on the cache framework's ``alias`` (the ``cache`` store)."""
-
-    def __init__(self, scope, calls, per_seconds, *, wait_seconds, alias=CACHE_ALIAS):
-        super().__init__(
-            scope, calls, per_seconds, wait_seconds=wait_seconds, store=CacheStore(alias)
-        )

@@ -81,7 +81,3 @@ def event_list(
     if until is not None:
         events = events.filter(received_at__lt=until)
     return events.order_by("-received_at", "-id").values(*EVENT_COLUMNS)
-
-
-def event_count(subscription: Subscription) -> int:
-    return InboundEvent.objects.filter(subscription=subscription).count()
