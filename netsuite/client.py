@@ -8,6 +8,11 @@ the caller's concurrency and rate limiters (see :mod:`netsuite.transport`).
 Requests only ever go to the hosts derived from the validated account ID, or to the one base URL
 the operator set; :meth:`NetSuiteClient.request` refuses any other URL so that neither the
 assertion nor the bearer token can be pointed elsewhere.
+
+The API modules it builds (:attr:`NetSuiteClient.records`, ``webhooks``, ``certificates``) see
+it only as :class:`netsuite.api.NetSuiteAPI` and never import this module, so the imports
+point one way. Whether a call may be repeated after an uncertain failure is the transport's
+rule (``idempotent``), see :mod:`netsuite.transport`.
 """
 
 from __future__ import annotations
@@ -275,6 +280,8 @@ class NetSuiteClient:
                 "client_assertion": assertion,
             },
             governed=False,
+            # Repeating it only mints another token; NetSuite stores nothing twice.
+            idempotent=True,
         )
         if response.status_code != 200:
             error = error_for_token_response(
@@ -346,11 +353,14 @@ class NetSuiteClient:
         params: dict | None = None,
         headers: dict[str, str] | None = None,
         renew_on_401: bool = True,
+        idempotent: bool | None = None,
     ) -> requests.Response:
         """One authenticated call with retries; raises a typed error for any non-2xx answer.
 
         ``renew_on_401=False`` takes a 401 as the answer (governanceLimits uses a 401 to say
         "not for this role", where minting a new token would only repeat the refusal).
+        ``idempotent`` is the transport's (default: every method but POST): a request that is
+        not is never repeated once NetSuite may have done it.
         """
         if not self.urls.owns(url):
             raise ConfigurationError(
@@ -363,7 +373,7 @@ class NetSuiteClient:
         def call_headers() -> dict[str, str]:
             return {**extra, "Authorization": f"Bearer {current['token'].value}"}
 
-        kwargs: dict[str, Any] = {"params": params}
+        kwargs: dict[str, Any] = {"params": params, "idempotent": idempotent}
         if json is not None:
             kwargs["data"] = jsonlib.dumps(json)
             extra.setdefault("Content-Type", "application/json")

@@ -234,6 +234,26 @@ class NetSuiteUnavailableError(NetSuiteError):
     )
 
 
+class OutcomeUnknownError(NetSuiteUnavailableError):
+    """A write that reached NetSuite but whose answer never arrived: it may have been done."""
+
+    default_message = "The connection to NetSuite broke after the request was sent."
+    default_hint = (
+        "NetSuite may have carried out the request before the connection broke. Look in "
+        "NetSuite whether it took effect before trying again, so nothing is created twice."
+    )
+
+
+class UploadNotDoneError(NetSuiteUnavailableError):
+    """A certificate upload that failed, and NetSuite's list shows it did not happen."""
+
+    default_message = "The certificate was not uploaded."
+    default_hint = (
+        "Nothing was added in NetSuite, so the upload can simply be tried again; if NetSuite "
+        "keeps failing, check status.netsuite.com and try again in a few minutes."
+    )
+
+
 class NetSuiteTimeoutError(NetSuiteError):
     default_message = "NetSuite did not answer in time."
     default_hint = (
@@ -278,6 +298,35 @@ class ResponseTooLargeError(UnexpectedResponseError):
         "Ask for less per call (a smaller page size or fewer columns), or raise the client's "
         "maximum response size if such answers are expected."
     )
+
+
+class MetadataReferenceError(UnexpectedResponseError):
+    """A ``$ref`` in the metadata catalog the client will not follow (see the subclasses)."""
+
+    default_message = "NetSuite's metadata catalog refers to a schema the client will not follow."
+    default_hint = (
+        "The fields behind this reference could not be checked. Check that the base URL points "
+        "at NetSuite (or the simulator); meanwhile look for the fields in NetSuite under "
+        "Customization > Lists, Records, & Fields."
+    )
+
+
+class MetadataReferenceRefusedError(MetadataReferenceError):
+    """A ``$ref`` outside the account's own metadata catalog: following it would send the
+    bearer token to whatever host or path the answer names."""
+
+    default_message = (
+        "NetSuite's metadata catalog refers to a schema outside this account's own catalog; "
+        "the client does not follow it."
+    )
+
+
+class MetadataReferenceCycleError(MetadataReferenceError):
+    default_message = "NetSuite's metadata catalog refers back to a schema it already named."
+
+
+class MetadataReferenceLimitError(MetadataReferenceError):
+    default_message = "NetSuite's metadata catalog nests more references than the client follows."
 
 
 class UnstablePagingError(ConfigurationError):

@@ -18,23 +18,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+from .accounts import METADATA_PATH, api_url_for
+from .api import NetSuiteAPI
 from .errors import (
     BadRequestError,
     GovernanceNotPermittedError,
+    MetadataReferenceCycleError,
+    MetadataReferenceError,
+    MetadataReferenceLimitError,
+    MetadataReferenceRefusedError,
     NetSuiteError,
+    NotFoundError,
     RecordPermissionError,
     ScopeError,
     SuiteQLRecordNotFoundError,
     UnexpectedResponseError,
     UnstablePagingError,
 )
-
-if TYPE_CHECKING:
-    from .client import NetSuiteClient
 
 MAX_PAGE_SIZE = 1000
 MAX_SUITEQL_ROWS = 100_000
@@ -118,6 +124,45 @@ def _item_id(item: Any) -> str:
 
 
 SCHEMA_JSON = "application/schema+json"
+# Oracle's help ("Sending an Asynchronous Request Using an Idempotency Key") shows the header
+# with Prefer: respond-async; whether a synchronous create honours it is not documented, so
+# the client sends it as a safeguard and never relies on it: a create is not repeated anyway.
+IDEMPOTENCY_HEADER = "X-NetSuite-Idempotency-Key"
+# A sales order's line fields sit two references deep (sublist -> collection -> element); ten
+# leaves room for NetSuite nesting more while a looping or endless chain still ends quickly.
+MAX_METADATA_REFERENCES = 10
+_CATALOG_ENTRY = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,199}")
+
+
+def metadata_reference_url(client: NetSuiteAPI, ref: str, base: str) -> str:
+    """Where a ``$ref`` found in the document at ``base`` points, if that is an entry of the
+    account's own metadata catalog; refused otherwise.
+
+    The bearer token goes with every catalog read, so an answer must not choose where it goes:
+    only the account's SuiteTalk origin (or its real NetSuite host, re-rooted there when a base
+    URL is set) and only ``…/metadata-catalog/<name>``. A relative reference is read against
+    the document it came from, as JSON Schema does.
+    """
+    try:
+        target = urlsplit(urljoin(base, ref.strip()))
+    except ValueError:  # an unreadable address ("http://[x"): nothing to follow
+        raise MetadataReferenceRefusedError(detail=f"$ref {ref[:200]!r}") from None
+    own = {client.urls.suitetalk_origin.lower(),
+           "{0.scheme}://{0.netloc}".format(urlsplit(api_url_for(client.urls.account_id)))}
+    name = target.path.removeprefix(METADATA_PATH + "/")
+    if (
+        f"{target.scheme}://{target.netloc}".lower() not in own
+        or target.username is not None
+        or not target.path.startswith(METADATA_PATH + "/")
+        or not _CATALOG_ENTRY.fullmatch(name)
+        or target.query
+        or target.fragment
+    ):
+        where = target.hostname or "no host"
+        raise MetadataReferenceRefusedError(
+            detail=f"$ref to {where}{target.path[:200]}",
+        )
+    return f"{client.urls.suitetalk_origin}{METADATA_PATH}/{name}"
 
 
 @dataclass(frozen=True)
@@ -159,7 +204,7 @@ def _permission(exc: ScopeError, record_type: str) -> RecordPermissionError:
 
 
 class RecordsAPI:
-    def __init__(self, client: NetSuiteClient) -> None:
+    def __init__(self, client: NetSuiteAPI) -> None:
         self.client = client
 
     def _read(self, record_type: str, url: str, **kwargs) -> Any:
@@ -187,21 +232,52 @@ class RecordsAPI:
             )
         return data
 
-    def _line_properties(self, schema: dict, sublist: str) -> dict | None:
-        spec = (_properties(schema) or {}).get(sublist)
+    def _resolve(self, record_type: str, spec: Any, chain: list[str]) -> Any:
+        """``spec`` with its ``$ref``s followed until one without. ``chain`` holds the catalog
+        documents read so far, the record type's own first and the one ``spec`` comes from
+        last, so a cycle or an endless chain ends in a typed error instead of a hang."""
+        while isinstance(spec, dict) and isinstance(spec.get("$ref"), str):
+            url = metadata_reference_url(self.client, spec["$ref"], chain[-1])
+            name = url.rsplit("/", 1)[-1]
+            # Catalog names are case-insensitive, as record types are (salesOrder = salesorder).
+            if url.lower() in (seen.lower() for seen in chain):
+                raise MetadataReferenceCycleError(
+                    detail=f"{chain[-1].rsplit('/', 1)[-1]} refers back to {name}",
+                )
+            if len(chain) > MAX_METADATA_REFERENCES:
+                raise MetadataReferenceLimitError(
+                    detail=f"more than {MAX_METADATA_REFERENCES} references from {record_type}",
+                )
+            chain.append(url)
+            try:
+                spec = self._read(record_type, url, headers={"Accept": SCHEMA_JSON})
+            except NotFoundError as exc:
+                raise MetadataReferenceError(
+                    f"NetSuite's metadata catalog refers to {name}, which it does not have.",
+                    code=exc.code, detail=exc.detail, status=exc.status,
+                ) from None
+            if not isinstance(spec, dict):
+                raise UnexpectedResponseError(
+                    f"NetSuite's metadata catalog entry {name} is not a JSON Schema."
+                )
+        return spec
+
+    def _line_properties(self, record_type: str, schema: dict, sublist: str) -> dict | None:
+        # NetSuite answers a sublist by reference (item -> salesOrder-itemCollection, whose
+        # items.items -> salesOrder-itemElement); the same shape may also come nested in place
+        # (sublist.properties.items.items.properties), or the element schema directly.
+        chain = [self.client.urls.metadata_url(record_type)]
+        spec = self._resolve(record_type, (_properties(schema) or {}).get(sublist), chain)
         if not isinstance(spec, dict):
             return None
-        # Inline (sublist.properties.items.items.properties), an element schema directly,
-        # or a $ref to a separate catalog entry such as salesOrder-itemElement.
         element: Any = spec
         inner = _properties(spec)
         if inner is not None and isinstance(inner.get("items"), dict):
-            element = inner["items"].get("items", inner["items"])
+            array = self._resolve(record_type, inner["items"], chain)
+            element = array.get("items", array)
         elif isinstance(spec.get("items"), dict):
             element = spec["items"]
-        if isinstance(element, dict) and isinstance(element.get("$ref"), str):
-            element = self.metadata(element["$ref"].rstrip("/").rsplit("/", 1)[-1])
-        return _properties(element)
+        return _properties(self._resolve(record_type, element, chain))
 
     def fields_present(
         self,
@@ -210,13 +286,15 @@ class RecordsAPI:
         sublist_fields: Mapping[str, Iterable[str]] | None = None,
     ) -> FieldPresence:
         """Which of ``body_fields`` and ``sublist_fields`` (``{"item": ["custcol_..."]}``)
-        the record type has, read from its metadata (errors as :meth:`metadata`)."""
+        the record type has, read from its metadata (errors as :meth:`metadata`; a sublist's
+        references that leave the account's catalog, loop or nest too deep raise a
+        :class:`~netsuite.errors.MetadataReferenceError`)."""
         schema = self.metadata(record_type)
         properties = _properties(schema) or {}
         body = {name: name in properties for name in body_fields}
         sublists = {}
         for sublist, names in (sublist_fields or {}).items():
-            line = self._line_properties(schema, sublist) or {}
+            line = self._line_properties(record_type, schema, sublist) or {}
             sublists[sublist] = {name: name in line for name in names}
         return FieldPresence(record_type=record_type, body=body, sublists=sublists)
 
@@ -264,10 +342,23 @@ class RecordsAPI:
                 status=response.status_code,
             )
 
-    def create(self, record_type: str, fields: dict) -> str | None:
-        """Create a record; returns its ID from the ``Location`` header when NetSuite gives it."""
+    def create(
+        self, record_type: str, fields: dict, *, idempotency_key: str | None = None
+    ) -> str | None:
+        """Create a record; returns its ID from the ``Location`` header when NetSuite gives it.
+
+        The POST carries ``X-NetSuite-Idempotency-Key`` (a fresh UUID unless the caller
+        repeats one logical create with its own key) and is never repeated by the transport
+        once NetSuite may have stored it: a 5xx or a broken connection raises instead. NetSuite
+        answers a key it has already seen with 400 ``IDEMPOTENCY_ERROR``
+        (:class:`~netsuite.errors.BadRequestError`), never with a second record.
+        """
         url = self.client.urls.record_url(record_type)
-        response = self.client.request("POST", url, json=fields)
+        response = self.client.request(
+            "POST", url, json=fields,
+            headers={IDEMPOTENCY_HEADER: idempotency_key or str(uuid.uuid4())},
+            idempotent=False,
+        )
         location = response.headers.get("Location", "")
         return location.rstrip("/").rsplit("/", 1)[-1] or None
 
@@ -279,6 +370,8 @@ class RecordsAPI:
                 json={"q": query},
                 params={"limit": _check_page_size(limit), "offset": int(offset)},
                 headers={"Prefer": "transient"},
+                # A read sent as POST: repeating it changes nothing.
+                idempotent=True,
             )
         except BadRequestError as exc:
             found = _MISSING_TABLE.search(exc.detail or "")

@@ -15,13 +15,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .api import NetSuiteAPI
 from .bundle import MODULE_LABELS, MODULES
 from .errors import UNREADABLE_JSON, UnexpectedResponseError
-
-if TYPE_CHECKING:
-    from .client import NetSuiteClient
 
 SCRIPT = "customscript_otg_ipaas_webhook_manager"
 DEPLOY = "customdeploy_otg_ipaas_webhook_manager"
@@ -148,7 +146,7 @@ class WebhookManager:
     DEPLOY = DEPLOY
     MODULES = MODULES
 
-    def __init__(self, client: NetSuiteClient) -> None:
+    def __init__(self, client: NetSuiteAPI) -> None:
         self.client = client
 
     @property
@@ -189,7 +187,11 @@ class WebhookManager:
     ) -> dict:
         """POST all three subscription flags of one deployment."""
         body = self._flags_body(scriptdeploymentid, create, update, delete)
-        return self._answer(self.client.request_json("POST", self.url, json=body))
+        # All three flags are set to given values, never toggled: repeating the POST after an
+        # uncertain failure leaves the deployment as one POST would.
+        return self._answer(
+            self.client.request_json("POST", self.url, json=body, idempotent=True)
+        )
 
     def put_flags(
         self, scriptdeploymentid: int, *, create: bool, update: bool, delete: bool

@@ -15,6 +15,12 @@ not documented. So :meth:`CertificateRotation.upload` lists before and after whe
 carries no ``certificate_id``, and picks the new entry whose dates, role and entity match the
 uploaded certificate (the list carries no fingerprint). Dates are read in any of the forms seen
 (ISO date-time, ISO date, ``M/D/YYYY``, epoch milliseconds).
+
+The endpoint documents no idempotency key, so an upload is never sent twice: the transport
+does not repeat it after a 5xx or a connection that broke after sending, and :meth:`upload`
+then lists the certificates and looks for its own the same way. Found, it carries on as if
+NetSuite had answered; not found, :class:`~netsuite.errors.UploadNotDoneError` says the upload
+did not happen and can be tried again.
 """
 
 from __future__ import annotations
@@ -22,22 +28,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import certificates
+from .api import NetSuiteAPI
 from .errors import (
     UNREADABLE_JSON,
     BadRequestError,
     CertificateIdUnknownError,
     CertificatePermissionError,
     CertificateUploadRefusedError,
+    NetSuiteError,
+    NetSuiteTimeoutError,
+    NetSuiteUnavailableError,
     NotFoundError,
+    OutcomeUnknownError,
     ScopeError,
     UnexpectedResponseError,
+    UploadNotDoneError,
 )
-
-if TYPE_CHECKING:
-    from .client import NetSuiteClient
 
 REQUIRED_SCOPE = "rest_webservices"
 MAX_ACTIVE_CERTIFICATES = 5
@@ -161,6 +170,14 @@ def _same_moment(listed: dt.datetime | None, expected: dt.datetime) -> bool:
     return abs((listed - expected).total_seconds()) < 1.0
 
 
+def _maybe_done(failure: NetSuiteError) -> bool:
+    """Whether NetSuite may have acted on a request that failed this way: it answered with a
+    server error, or the answer did not come; not when the connection was never made."""
+    if isinstance(failure, OutcomeUnknownError | NetSuiteTimeoutError):
+        return True
+    return failure.status is not None and failure.status >= 500
+
+
 def _id_value(value: int | str, name: str) -> int | str:
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a NetSuite internal ID.")
@@ -176,7 +193,7 @@ def _id_value(value: int | str, name: str) -> int | str:
 class CertificateRotation:
     """``client.certificates``: list, upload and revoke the integration's certificates."""
 
-    def __init__(self, client: NetSuiteClient) -> None:
+    def __init__(self, client: NetSuiteAPI) -> None:
         self.client = client
 
     @property
@@ -305,6 +322,11 @@ class CertificateRotation:
             raise CertificateUploadRefusedError(
                 code=exc.code, detail=exc.detail, status=exc.status
             ) from None
+        except (NetSuiteUnavailableError, NetSuiteTimeoutError) as exc:
+            return self._look_after_failed_upload(
+                exc, certificate_pem, role=role_value, entity=entity_value,
+                client_id=client_id, before=before,
+            )
         answer: Any = None
         if response.content:
             try:
@@ -322,6 +344,51 @@ class CertificateRotation:
             raise CertificateIdUnknownError(
                 "NetSuite took the certificate but its Certificate ID could not be told apart "
                 f"in the list ({len(matches)} candidates)."
+            )
+        return matches[0]
+
+    def _look_after_failed_upload(
+        self,
+        failure: NetSuiteError,
+        certificate_pem: str,
+        *,
+        role: int | str,
+        entity: int | str,
+        client_id: str,
+        before: list[ClientCertificate],
+    ) -> ClientCertificate:
+        """After an upload NetSuite may have stored (a 5xx, a timeout, a connection that broke
+        after sending), NetSuite's list decides: the endpoint documents no idempotency key, so
+        sending it again could add the certificate twice."""
+        if not _maybe_done(failure):
+            raise UploadNotDoneError(
+                f"The certificate was not uploaded: {failure.message}",
+                code=failure.code, detail=failure.detail, status=failure.status,
+            ) from None
+        try:
+            after = self.list(client_id=client_id)
+        except NetSuiteError as exc:
+            raise OutcomeUnknownError(
+                "NetSuite did not confirm the certificate upload, and its list of "
+                f"certificates could not be read to check ({exc.message}).",
+                hint="Before uploading again, look for the certificate in NetSuite (Setup > "
+                "Integration > Manage Authentication > OAuth 2.0 Client Credentials (M2M) "
+                "Setup) by its Valid From / Valid Until dates, role and entity.",
+            ) from None
+        known = {c.certificate_id for c in before}
+        matches = self.find(
+            certificate_pem, role=role, entity=entity, listed=after, exclude=known
+        )
+        if not matches:
+            raise UploadNotDoneError(
+                f"The certificate was not uploaded: {failure.message.rstrip('.')}, and "
+                "NetSuite's list of certificates shows it did not store it.",
+                code=failure.code, detail=failure.detail, status=failure.status,
+            ) from None
+        if len(matches) > 1:
+            raise CertificateIdUnknownError(
+                "NetSuite did not confirm the upload, and its list holds "
+                f"{len(matches)} certificates that could be this one."
             )
         return matches[0]
 

@@ -9,12 +9,29 @@ with no ``Retry-After``. A good client therefore
 - respects the subscription's "N calls per S seconds": :class:`RateLimiter`, likewise;
 - retries 429, ``SSS_REQUEST_LIMIT_EXCEEDED``, 5xx and connection errors with exponential
   backoff and full jitter, bounded both in attempts and in total time, and sleeps *outside* its
-  concurrency slot so a waiting retry does not block others.
+  concurrency slot so a waiting retry does not block others;
+- never repeats a write that may already have been done (below).
 
 Read timeouts are not retried: NetSuite may still be working on the request (and counting it
 against the pool), so repeating it would only add load. An answer that breaks off midway is not
 retried either, for the same reason. Network failures and unreadable answers leave as a
 ``NetSuiteError``, never as a ``requests`` exception.
+
+**Writes are never doubled.** Each request is *idempotent* or not: by default every method but
+POST is (GET reads; NetSuite's PATCH and PUT set the given values and DELETE removes, so doing
+one twice ends as doing it once); a caller marks a POST idempotent when repeating it is
+harmless: the token request (each one mints a token, nothing is stored), a SuiteQL query (a
+read sent as POST) and the Webhook Manager's POST (it sets all three flags to given values). A
+request that is not idempotent (a record create, a certificate upload, a revoke) is retried only
+when NetSuite provably did not do it:
+
+- the connection was never made (refused, name not resolved, connect timeout): nothing was sent;
+- NetSuite answered 429 or ``SSS_REQUEST_LIMIT_EXCEEDED``: refused for concurrency, not done.
+
+A 5xx answer is returned at once (NetSuite may have stored the record and failed afterwards),
+and a connection that breaks after the request went out raises
+:class:`~netsuite.errors.OutcomeUnknownError`; the caller looks whether it took effect (the
+certificate upload lists NetSuite's certificates) instead of sending it again.
 
 A read timeout bounds each wait for the next bytes, not the whole answer: a server that sends a
 byte every second never trips it. Every call therefore also has a total ``deadline`` (retries
@@ -39,12 +56,19 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    DecodeError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 
 from .errors import (
     RESTLET_LIMIT_CODE,
     NetSuiteTimeoutError,
     NetSuiteUnavailableError,
+    OutcomeUnknownError,
     ResponseTooLargeError,
     UnexpectedResponseError,
 )
@@ -150,6 +174,26 @@ class RetryPolicy:
         """Pause before retry ``retry_number`` (1 for the first retry)."""
         ceiling = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
         return (rng or random).uniform(0, ceiling)
+
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+
+
+def is_idempotent_method(method: str) -> bool:
+    """Whether a request of this method may be repeated when its outcome is unknown."""
+    return method.upper() in IDEMPOTENT_METHODS
+
+
+def never_sent(error: requests.exceptions.ConnectionError) -> bool:
+    """True when the connection itself failed (refused, no such host, connect timeout), so
+    not a byte of the request reached NetSuite."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    cause = error.args[0] if error.args else None
+    # urllib3 wraps a failed connection in MaxRetryError; a reset or a close after sending
+    # arrives as a ProtocolError instead.
+    cause = getattr(cause, "reason", cause)
+    return isinstance(cause, NewConnectionError | ConnectTimeoutError)
 
 
 def is_retryable_response(response: requests.Response) -> bool:
@@ -266,14 +310,20 @@ class Transport:
         *,
         headers: Callable[[], dict[str, str]] | dict[str, str] | None = None,
         governed: bool = True,
+        idempotent: bool | None = None,
         **kwargs,
     ) -> requests.Response:
         """Send with retries; returns the last response, raises only for network failures.
 
         ``headers`` may be a callable so each attempt carries the then-current access token.
         ``governed=False`` (the token endpoint) skips the limiters: NetSuite does not count
-        token requests against the concurrency pool.
+        token requests against the concurrency pool. ``idempotent`` (default: every method
+        but POST) says whether repeating the request after a 5xx or a connection that broke
+        after sending is harmless; when not, only a request that provably was not done is
+        repeated (see the module's docstring).
         """
+        if idempotent is None:
+            idempotent = is_idempotent_method(method)
         policy = self.retry
         started = time.monotonic()
         attempt = 0
@@ -312,6 +362,16 @@ class Transport:
                         f"NetSuite did not answer within {self._read_timeout():g} seconds."
                     ) from None
                 except requests.exceptions.ConnectionError as exc:
+                    if not idempotent and not never_sent(exc):
+                        self.stats.add("connection_errors")
+                        logger.warning(
+                            "netsuite %s %s connection broke after sending; not repeated",
+                            method, _describe(url),
+                        )
+                        raise OutcomeUnknownError(
+                            "The connection to NetSuite broke after the request was sent, "
+                            "before NetSuite answered."
+                        ) from None
                     error = exc
                 except (requests.exceptions.ChunkedEncodingError, ProtocolError):
                     # The answer broke off after it began: like a read timeout, NetSuite may
@@ -336,6 +396,9 @@ class Transport:
                 if not is_retryable_response(response):
                     return response
                 self.stats.add("retryable_responses")
+                if not idempotent and response.status_code >= 500:
+                    # NetSuite may have stored it before failing: the caller looks, never us.
+                    return response
             else:
                 self.stats.add("connection_errors")
                 logger.info(

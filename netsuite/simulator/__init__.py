@@ -105,10 +105,13 @@ like registered ones (their Certificate ID is the JWT kid) until revoked or past
 
 Metadata catalog (``GET /services/rest/record/v1/metadata-catalog/<type>``): with ``Accept:
 application/schema+json`` the record's JSON Schema (custom fields flagged
-``x-ns-custom-field``; the sales order's item sublist as ``item.properties.items.items.
-properties``), with ``application/swagger+json`` a minimal OpenAPI document, with
-``application/json`` (or none) only the catalog entry's links, anything else 406. Known types:
-``salesorder`` (with the seed's five tax override fields) and every record type above.
+``x-ns-custom-field``; the sales order's item sublist as a ``$ref`` to the absolute URL of
+``salesOrder-itemCollection`` on the host asked, whose ``properties.items.items`` refers to
+``salesOrder-itemElement``, both served as catalog entries; with the setup knob
+``metadata_shape="inline"`` nested in place as ``item.properties.items.items.properties``),
+with ``application/swagger+json`` a minimal OpenAPI document, with ``application/json`` (or
+none) only the catalog entry's links, anything else 406. Known types: ``salesorder`` (with the
+seed's five tax override fields) and every record type above.
 
 Setup-check knobs (``PATCH /_sim/accounts/<account>/setup``, :meth:`Simulator.configure_setup`):
 the Webhook Manager undeployed (400 ``SSS_INVALID_SCRIPTLET_ID``, as for a wrong script ID), a

@@ -303,6 +303,19 @@ class SimulatorAdmin(SetupShortcuts):
         return self.request("POST", self._account_path(account_id, "record-changes"), payload,
                             expect="deliveries")
 
+    def move_stock(
+        self, account_id: str, *, item: str | int, location: str | int, kind: str,
+        quantity: str | int,
+    ) -> dict:
+        """A ``kind`` of transaction ("fulfillment", "receipt" or "adjustment", which may be
+        negative) moving ``quantity`` units of ``item`` at ``location``: the level and its
+        ``lastquantityavailablechange`` move, the item's ``lastmodifieddate`` does not.
+        Returns the level as SuiteQL answers it."""
+        payload = {"item": str(item), "location": str(location), "kind": kind,
+                   "quantity": str(quantity)}
+        return self.request("POST", self._account_path(account_id, "inventory-moves"), payload,
+                            expect="item")
+
     # -- setup-check knobs -----------------------------------------------------------------
 
     def setup_state(self, account_id: str) -> dict:
@@ -322,7 +335,8 @@ class SimulatorAdmin(SetupShortcuts):
     def add_fault(self, **spec: Any) -> int:
         """Inject failures (see :meth:`Simulator.add_fault` for ``spec``); returns the fault's
         ID. ``kind``/``path_prefix``/``method`` select calls; ``status``, ``count``, ``body``,
-        ``delay`` and ``action="disconnect"`` say what they get."""
+        ``delay`` and ``action="disconnect"`` say what they get, ``after_store`` whether the
+        call first does its work."""
         return self.request("POST", "faults", spec, expect="fault_id")["fault_id"]
 
     def clear_faults(self) -> None:

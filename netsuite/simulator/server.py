@@ -29,10 +29,11 @@ from ..accounts import (
 )
 from ..auth import ASSERTION_TYPE, GRANT_TYPE, KNOWN_SCOPES, Credentials
 from ..restlet import CREATE_FLAG, DELETE_FLAG, DEPLOY, SCRIPT, UPDATE_FLAG
-from . import suiteql, user_events
+from . import inventory, suiteql, user_events
 from .shortcuts import SetupShortcuts
 from .state import (
     ITEM_TABLE,
+    Fault,
     IssuedToken,
     RegisteredCertificate,
     SimState,
@@ -89,6 +90,8 @@ _RESTLET_CONTENT_TYPES = (
 # or an expired session redirects a browser to.
 DEFAULT_REDIRECT = "https://system.netsuite.com/pages/customerlogin.jsp"
 MANAGE_CERTIFICATES = "Manage own OAuth 2.0 Client Credentials certificates"
+# Spelled here, not taken from the client, so a client that misspells it is caught.
+IDEMPOTENCY_HEADER = "X-NetSuite-Idempotency-Key"
 _PERMISSION_VIOLATION = (
     "Permission Violation: You need the '{0}' permission to access this page. Please contact "
     "your account administrator."
@@ -322,33 +325,38 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "token":
             self.state.count("token_requests")
         fault = self.state.take_fault(kind, self.command, path)
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.action == "disconnect":
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            if fault.status is not None and 300 <= fault.status < 400:
-                location = fault.location or DEFAULT_REDIRECT
-                self._send(fault.status, fault.body, {"Location": location})
-                return
-            if fault.status is not None:
-                default = (
-                    restlet_error("UNEXPECTED_ERROR", "Injected fault.")
-                    if kind == "restlet"
-                    else envelope(fault.status, "UNEXPECTED_ERROR", "Injected fault.")
-                    if fault.status in _ERROR_TYPES
-                    else None
-                )
-                self._send(fault.status, fault.body if fault.body is not None else default)
-                return
+        if fault is not None and self._serve_fault(fault, kind):
+            return
         if kind == "token":
             self._send(*self._token(body))
         elif kind == "other":
             self._send(404, envelope(404, "NONEXISTENT_ID", f"No resource at {path}."))
         else:
             self._governed(kind, path, query, body)
+
+    def _serve_fault(self, fault: Fault, kind: str) -> bool:
+        """Answer with the injected failure; ``False`` when it was only a delay."""
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.action == "disconnect":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if fault.status is not None and 300 <= fault.status < 400:
+            location = fault.location or DEFAULT_REDIRECT
+            self._send(fault.status, fault.body, {"Location": location})
+            return True
+        if fault.status is not None:
+            default = (
+                restlet_error("UNEXPECTED_ERROR", "Injected fault.")
+                if kind == "restlet"
+                else envelope(fault.status, "UNEXPECTED_ERROR", "Injected fault.")
+                if fault.status in _ERROR_TYPES
+                else None
+            )
+            self._send(fault.status, fault.body if fault.body is not None else default)
+            return True
+        return False
 
     # -- the token endpoint ------------------------------------------------------------------
 
@@ -510,6 +518,11 @@ class _Handler(BaseHTTPRequestHandler):
             # Released before the answer is written: a client that frees its own slot on
             # receipt must never find the simulator still counting it.
             self.state.release_slot(token)
+        if 200 <= reply[0] < 300:
+            # NetSuite stored it and then failed to say so (a 5xx, a dropped connection).
+            fault = self.state.take_fault(kind, self.command, path, after_store=True)
+            if fault is not None and self._serve_fault(fault, kind):
+                return
         self._send(*reply)
 
     @staticmethod
@@ -607,14 +620,28 @@ class _Handler(BaseHTTPRequestHandler):
                 fields = self._record_body(rows, body, account, record_type)
                 if isinstance(fields, tuple):
                     return fields
-                with self.state.lock:
+
+                def create() -> str:
                     new_id = str(account.next_id.get(record_type, len(rows) + 1))
                     account.next_id[record_type] = int(new_id) + 1
                     template = next(iter(rows.values()), {})
                     rows[new_id] = {
                         **{k: None for k in template if k != "id"}, **fields, "id": new_id
                     }
-                return 204, None, {"Location": f"{self._origin}{collection_path}/{new_id}"}
+                    return f"{self._origin}{collection_path}/{new_id}"
+
+                created, location = self.state.idempotent_create(
+                    account, self.headers.get(IDEMPOTENCY_HEADER), create
+                )
+                if not created:
+                    # Oracle's help shows this answer for an asynchronous request (Location
+                    # names the earlier job); a synchronous create names the earlier record.
+                    return 400, envelope(
+                        400, "IDEMPOTENCY_ERROR",
+                        "A request with the same idempotency key is already submitted. See "
+                        'the "Location" header for a link to the previously submitted job',
+                    ), {"Location": location}
+                return 204, None, {"Location": location}
             return 405, envelope(405, "METHOD_NOT_ALLOWED", "Method not allowed here."), {}
         record_id = segments[1]
         with self.state.lock:
@@ -657,14 +684,19 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, envelope(404, "NONEXISTENT_ID", "Name one record type."), {}
         record_type = segments[0]
         key = record_type.lower()
+        # A sublist's own entries (salesOrder-itemElement) are as readable as their record.
+        owner = record_type.partition("-")[0]
         with self.state.lock:
             integration = self.state.integrations.get(token.consumer_id)
             denied = integration is not None and (
-                integration.metadata_catalog_denied or key in integration.denied_records
+                integration.metadata_catalog_denied
+                or owner.lower() in integration.denied_records
             )
         if denied:
-            return self._record_permission_refusal(record_type)
-        schema = self.state.metadata(account, key)
+            return self._record_permission_refusal(owner)
+        schema = self.state.metadata(
+            account, key, f"{self._origin}{RECORD_PATH}/{METADATA_SEGMENT}"
+        )
         if schema is None:
             return 404, envelope(
                 404, "INVALID_RECORD_TYPE", f"Record type '{record_type}' does not exist."
@@ -776,6 +808,8 @@ class _Handler(BaseHTTPRequestHandler):
             stored = None if hidden else account.records.get(table)
             if table == ITEM_TABLE:
                 stored = self.state.item_table(account)
+            elif table == inventory.ITEM_LOCATION_TABLE:
+                stored = None if hidden else self.state.item_location_table(account)
             # The rows themselves, not copies: only the page's rows are copied, below. Copying
             # every row of a large table for each page made the simulator, not the client,
             # what a paging benchmark measured.
@@ -809,7 +843,8 @@ class _Handler(BaseHTTPRequestHandler):
                 ), {}
         try:
             conditions = (
-                suiteql.parse_where(match["where"], match["table"], known) if match["where"] else []
+                suiteql.parse_where(match["where"], match["table"], known, self.state.zone())
+                if match["where"] else []
             )
         except suiteql.QueryRefused as exc:
             return 400, envelope(400, "INVALID_PARAMETER", str(exc)), {}
@@ -845,8 +880,14 @@ class _Handler(BaseHTTPRequestHandler):
                 if not isinstance(r, str) or r in stored
             ]
         items = []
+        zone = self.state.zone()
         for row in page:
             picked = row if columns is None else {c: row.get(c) for c in columns}
+            # A plain date column comes back in the account's zone and display format.
+            picked = {
+                k: suiteql.display_date(v, zone) if k in suiteql.DATE_COLUMNS else v
+                for k, v in picked.items()
+            }
             # NetSuite leaves a null column out of the row instead of sending null.
             items.append({"links": [], **{
                 k: _suiteql_value(v) for k, v in picked.items() if v is not None
@@ -1189,7 +1230,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, state.setup_state(account_id)
             if what == "setup" and method == "PATCH":
                 unknown = set(payload) - {"restlet_deployed", "deployments", "record_types",
-                                          "fields"}
+                                          "fields", "metadata_shape"}
                 if unknown:
                     raise SimulatorError(f"Unknown setup settings: {', '.join(sorted(unknown))}.")
                 return 200, state.configure_setup(account_id, **payload)
@@ -1198,6 +1239,11 @@ class _Handler(BaseHTTPRequestHandler):
                 if unknown:
                     raise SimulatorError(f"Unknown change settings: {', '.join(sorted(unknown))}.")
                 return 200, user_events.play(state, account_id, **payload)
+            if what == "inventory-moves" and method == "POST":
+                unknown = set(payload) - {"item", "location", "kind", "quantity"}
+                if unknown:
+                    raise SimulatorError(f"Unknown move settings: {', '.join(sorted(unknown))}.")
+                return 200, state.move_stock(account_id, **payload)
             if what == "governance" and method == "GET":
                 return 200, state.governance(account_id)
             if what == "governance" and method == "PATCH":
@@ -1300,7 +1346,8 @@ class Simulator(SetupShortcuts):
     def configure_setup(self, account_id: str, **changes: Any) -> dict:
         """``restlet_deployed``, ``deployments`` ({scriptid: "deployed" | "not_deployed" |
         "missing"}), ``record_types`` ({type: present}), ``fields`` ([{"record_type", "field",
-        "sublist"?, "present"}]); returns :meth:`setup_state`."""
+        "sublist"?, "present"}]), ``metadata_shape`` ("referenced" | "inline"); returns
+        :meth:`setup_state`."""
         return self.state.configure_setup(account_id, **changes)
 
     def setup_state(self, account_id: str) -> dict:
@@ -1365,7 +1412,9 @@ class Simulator(SetupShortcuts):
 
     def add_fault(self, **spec: Any) -> int:
         """Inject failures: ``kind``/``path_prefix``/``method`` select calls, ``status`` (default
-        503), ``count``, ``body``, ``delay`` seconds before answering, ``action="disconnect"``."""
+        503), ``count``, ``body``, ``delay`` seconds before answering, ``action="disconnect"``;
+        ``after_store=True`` lets the call do its work (store the record or the certificate)
+        and fails only its answer."""
         return self.state.add_fault(**spec)
 
     def clear_faults(self) -> None:
@@ -1379,6 +1428,13 @@ class Simulator(SetupShortcuts):
 
     def webhook_flags(self, account_id: str) -> dict[int, dict[str, bool]]:
         return self.state.webhook_flags(account_id)
+
+    def move_stock(self, account_id: str, *, item: str, location: str, kind: str,
+                   quantity: Any) -> dict:
+        """A fulfilment, receipt or adjustment of ``quantity`` units of ``item`` at
+        ``location``: the level and its change stamp move, the item does not."""
+        return self.state.move_stock(account_id, item=item, location=location, kind=kind,
+                                     quantity=quantity)
 
     def change_record(self, account_id: str, record_type: str, event: str, **change: Any) -> dict:
         """Create, update or delete one record of a module and play the bundle's user-event

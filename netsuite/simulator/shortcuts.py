@@ -39,3 +39,9 @@ class SetupShortcuts:
         return self.configure_setup(account_id, fields=[
             {"record_type": record_type, "field": field, "sublist": sublist, "present": present}
         ])
+
+    def set_metadata_shape(self, account_id: str, shape: str) -> dict:
+        """How the metadata catalog answers a sublist: "referenced" (a ``$ref`` to
+        ``salesOrder-itemCollection``, whose items refer to ``salesOrder-itemElement``, as
+        NetSuite does) or "inline" (nested in the record's own schema)."""
+        return self.configure_setup(account_id, metadata_shape=shape)

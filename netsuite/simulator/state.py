@@ -8,13 +8,16 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import certificates
 from ..accounts import normalize_account_id
 from ..auth import KNOWN_SCOPES
 from ..bundle import SALES_ORDER
+from . import inventory
 
 AUTH_DETAILS = "customrecord_otg_ipaas_auth_details"
 ALTERNATE_ID_TYPE = "customrecord_otg_ipaas_alternate_id_type"
@@ -135,9 +138,23 @@ class Account:
     deployment_states: dict[str, str] = field(default_factory=dict)
     hidden_record_types: set[str] = field(default_factory=set)
     hidden_fields: set[tuple[str, str, str]] = field(default_factory=set)
+    # How the metadata catalog answers a sublist: by reference, as NetSuite does, or nested in
+    # place, as the simulator first did (METADATA_SHAPES).
+    metadata_shape: str = "referenced"
+    # SuiteQL's aggregateItemLocation: "<item>:<location>" -> level (simulator/inventory.py).
+    item_locations: dict[str, dict] = field(default_factory=dict)
+    # X-NetSuite-Idempotency-Key of each record create -> (when, the record's Location).
+    idempotency_keys: dict[str, tuple[float, str]] = field(default_factory=dict)
 
 
 DEPLOYMENT_STATES = ("deployed", "not_deployed", "missing")
+METADATA_SHAPES = ("referenced", "inline")
+# The catalog's own spelling of the sales order in its sublists' entry names
+# (salesOrder-itemCollection, salesOrder-itemElement); lookups are case-insensitive.
+SALES_ORDER_SCHEMA = "salesOrder"
+COLLECTION, ELEMENT = "Collection", "Element"
+JSON_SCHEMA = "https://json-schema.org/draft-06/schema#"
+IDEMPOTENCY_RETENTION = 24 * 3600.0
 
 
 def _prop(title: str, kind: str = "string", *, custom: bool = False, **extra: Any) -> dict:
@@ -190,6 +207,9 @@ class Fault:
     delay: float
     action: str | None
     location: str | None = None
+    # Served after the call did its work (stored the record, the certificate): the answer,
+    # not the request, is what fails.
+    after_store: bool = False
 
     def matches(self, kind: str, method: str, path: str) -> bool:
         if self.kind and self.kind != kind:
@@ -211,6 +231,8 @@ def _record_fields(record_type: str, n: int) -> dict:
         fields = {"itemId": f"ITEM-{n:05d}", "displayName": f"Inventory item {n}",
                   "isInactive": False, "lastModifiedDate": ""}
         return fields if record_type != ITEM_TABLE else {**fields, "itemType": "InvtPart"}
+    if record_type == inventory.ITEM_LOCATION_TABLE:
+        return inventory.empty_row()
     if record_type == "shipitem":
         return {"itemId": f"Ship method {n}", "displayName": f"Ship method {n}",
                 "isInactive": False}
@@ -253,6 +275,9 @@ class SimState:
         # Oracle's page shows no upload answer: "certificate" answers the new entry (with its
         # Certificate ID), "empty" answers 204 and leaves the client to find it in the list.
         self.certificate_upload_answer = "certificate"
+        # How long a record create's idempotency key is remembered: Oracle's help states no
+        # period, so a day is an assumption.
+        self.idempotency_retention = IDEMPOTENCY_RETENTION
         self.accounts: dict[str, Account] = {}
         self.integrations: dict[str, Integration] = {}
         self.certificates: dict[str, RegisteredCertificate] = {}
@@ -266,13 +291,16 @@ class SimState:
         self.calls: Counter[str] = Counter()
         self.token_refusals: Counter[str] = Counter()
         self._seed = 0
+        # The account's time zone (Set Preferences): what a literal without an offset means
+        # and how a plain date column is answered.
+        self.time_zone = "UTC"
 
     # -- configuration -------------------------------------------------------------------
 
     def configure(self, **changes: Any) -> dict:
         allowed = {
             "latency", "token_ttl", "expires_in_format", "concurrency_limit",
-            "governance_refusal_status", "certificate_upload_answer",
+            "governance_refusal_status", "certificate_upload_answer", "time_zone",
         }
         unknown = set(changes) - allowed
         if unknown:
@@ -297,6 +325,13 @@ class SimState:
                 if changes["certificate_upload_answer"] not in ("certificate", "empty"):
                     raise SimulatorError("certificate_upload_answer is 'certificate' or 'empty'.")
                 self.certificate_upload_answer = changes["certificate_upload_answer"]
+            if "time_zone" in changes:
+                try:
+                    ZoneInfo(str(changes["time_zone"]))
+                except (ZoneInfoNotFoundError, ValueError):
+                    raise SimulatorError("time_zone is an IANA name such as "
+                                         "America/Los_Angeles.") from None
+                self.time_zone = str(changes["time_zone"])
             return {
                 "latency": self.latency,
                 "token_ttl": self.token_ttl,
@@ -304,6 +339,7 @@ class SimState:
                 "concurrency_limit": self.concurrency_limit,
                 "governance_refusal_status": self.governance_refusal_status,
                 "certificate_upload_answer": self.certificate_upload_answer,
+                "time_zone": self.time_zone,
             }
 
     # -- accounts and integrations ---------------------------------------------------------
@@ -352,6 +388,9 @@ class SimState:
                     )
             account.records[record_type.lower()] = rows
             account.next_id[record_type.lower()] = count + 1
+        account.item_locations = inventory.seed(
+            account.records.get("inventoryitem", {}), account.records.get("location", {}), created
+        )
         for n, scriptid in enumerate(DEPLOYMENT_SCRIPT_IDS, start=1):
             sdid = FIRST_SCRIPT_DEPLOYMENT_ID + n - 1
             account.deployments.append(
@@ -633,6 +672,7 @@ class SimState:
         deployments: dict[str, str] | None = None,
         record_types: dict[str, bool] | None = None,
         fields: list[dict] | None = None,
+        metadata_shape: str | None = None,
     ) -> dict:
         """Leave pieces of the bundle out, or put them back.
 
@@ -640,9 +680,15 @@ class SimState:
         (listed with ``isdeployed: "F"``) or "missing" (not listed); ``record_types`` maps a
         record type to present or not; each ``fields`` entry is ``{"record_type", "field",
         "sublist"?, "present"}`` and hides a field from the record's answers and metadata.
+        ``metadata_shape`` is "referenced" (a sublist as a ``$ref`` to its own catalog entries,
+        as NetSuite answers) or "inline" (nested in the record's schema).
         """
+        if metadata_shape is not None and metadata_shape not in METADATA_SHAPES:
+            raise SimulatorError("metadata_shape is 'referenced' or 'inline'.")
         with self.lock:
             account = self.account(account_id)
+            if metadata_shape is not None:
+                account.metadata_shape = metadata_shape
             if restlet_deployed is not None:
                 account.restlet_deployed = bool(restlet_deployed)
             known = {d["scriptid"] for d in account.deployments}
@@ -691,6 +737,7 @@ class SimState:
                     {"record_type": t, "sublist": sub or None, "field": f}
                     for t, sub, f in sorted(account.hidden_fields)
                 ],
+                "metadata_shape": account.metadata_shape,
             }
 
     def listed_deployments(self, account: Account) -> list[dict]:
@@ -714,6 +761,25 @@ class SimState:
                 rows[key] = {**row, "itemType": item_type}
         return rows
 
+    def zone(self) -> dt.tzinfo:
+        return ZoneInfo(self.time_zone)
+
+    def item_location_table(self, account: Account) -> dict[str, dict]:
+        """SuiteQL's ``aggregateItemLocation`` as answered (the caller holds the lock; the
+        rows are copies)."""
+        return {key: inventory.answer(row) for key, row in account.item_locations.items()}
+
+    def move_stock(self, account_id: str, **move: Any) -> dict:
+        """A transaction moving stock of one item at one location (see
+        :func:`inventory.move`); the item record is not touched."""
+        with self.lock:
+            account = self.account(account_id)
+            try:
+                return inventory.move(account.item_locations, now=dt.datetime.now(dt.UTC),
+                                      **move)
+            except ValueError as exc:
+                raise SimulatorError(str(exc)) from None
+
     def record_type_present(self, account: Account, record_type: str) -> bool:
         key = record_type.lower()
         with self.lock:
@@ -727,13 +793,19 @@ class SimState:
             hidden = {f for t, sub, f in account.hidden_fields if t == key and not sub}
         return {k: v for k, v in record.items() if k not in hidden}
 
-    def metadata(self, account: Account, record_type: str) -> dict | None:
-        """The record's JSON Schema as the metadata catalog answers it, or ``None``."""
-        key = record_type.lower()
+    def metadata(self, account: Account, name: str, catalog: str) -> dict | None:
+        """The catalog entry ``name`` as its JSON Schema, or ``None``: a record type, or one of
+        the entries a sales order's sublist refers to (``salesOrder-itemCollection``, whose
+        ``items`` are ``salesOrder-itemElement``). ``catalog`` is the catalog's absolute URL on
+        the host asked, which every ``$ref`` starts with, as NetSuite's do."""
+        key, _, part = name.lower().partition("-")
         if not self.record_type_present(account, key):
             return None
+        if part:
+            return self._sublist_metadata(account, key, part, catalog)
         with self.lock:
             hidden = set(account.hidden_fields)
+            shape = account.metadata_shape
             if key == SALES_ORDER:
                 body = dict(SALES_ORDER_BODY)
                 sublists = {name: dict(spec["fields"]) for name, spec in
@@ -751,24 +823,52 @@ class SimState:
         properties: dict[str, Any] = {
             name: spec for name, spec in body.items() if (key, "", name) not in hidden
         }
-        for name, line_fields in sublists.items():
-            line = {f: spec for f, spec in line_fields.items() if (key, name, f) not in hidden}
-            properties[name] = {
-                "title": titles[name],
-                "type": "object",
-                "properties": {
-                    "items": {"type": "array", "items": {"type": "object",
-                                                         "properties": line}},
-                    "totalResults": {"type": "integer"},
-                },
-                "x-ns-sublist": True,
-            }
+        for sublist in sublists:
+            if shape == "inline":
+                properties[sublist] = {
+                    "title": titles[sublist],
+                    **self._sublist_metadata(account, key, sublist + COLLECTION, catalog,
+                                             inline=True),
+                    "x-ns-sublist": True,
+                }
+            else:
+                properties[sublist] = {
+                    "title": titles[sublist],
+                    "$ref": f"{catalog}/{SALES_ORDER_SCHEMA}-{sublist}{COLLECTION}",
+                }
         properties["links"] = {
             "title": "Links", "type": "array", "readOnly": True,
-            "items": {"$ref": "/services/rest/record/v1/metadata-catalog/nsLink"},
+            "items": {"$ref": f"{catalog}/nsLink"},
         }
-        return {"type": "object", "properties": properties,
-                "$schema": "https://json-schema.org/draft-06/schema#"}
+        return {"type": "object", "properties": properties, "$schema": JSON_SCHEMA}
+
+    def _sublist_metadata(
+        self, account: Account, key: str, part: str, catalog: str, *, inline: bool = False
+    ) -> dict | None:
+        """A sublist's collection (``part`` = ``itemcollection``) or line element
+        (``itemelement``) schema; ``inline`` nests the element instead of referring to it."""
+        sublists = SALES_ORDER_SUBLISTS if key == SALES_ORDER else {}
+        part = part.lower()
+        for sublist, spec in sublists.items():
+            if part == (sublist + ELEMENT).lower():
+                with self.lock:
+                    hidden = set(account.hidden_fields)
+                line = {f: field_spec for f, field_spec in spec["fields"].items()
+                        if (key, sublist, f) not in hidden}
+                schema = {"type": "object", "properties": line}
+                return schema if inline else {**schema, "$schema": JSON_SCHEMA}
+            if part == (sublist + COLLECTION).lower():
+                element = (
+                    self._sublist_metadata(account, key, sublist + ELEMENT, catalog, inline=True)
+                    if inline
+                    else {"$ref": f"{catalog}/{SALES_ORDER_SCHEMA}-{sublist}{ELEMENT}"}
+                )
+                schema = {"type": "object", "properties": {
+                    "items": {"type": "array", "items": element},
+                    "totalResults": {"type": "integer"},
+                }}
+                return schema if inline else {**schema, "$schema": JSON_SCHEMA}
+        return None
 
     # -- tokens ----------------------------------------------------------------------------
 
@@ -854,10 +954,13 @@ class SimState:
         delay: float = 0.0,
         action: str | None = None,
         location: str | None = None,
+        after_store: bool = False,
     ) -> int:
-        if kind not in (None, "token", "record", "suiteql", "restlet", "governance"):
+        if kind not in (
+            None, "token", "record", "suiteql", "restlet", "governance", "certificates"
+        ):
             raise SimulatorError(
-                "kind is one of token, record, suiteql, restlet, governance."
+                "kind is one of token, record, suiteql, restlet, governance, certificates."
             )
         if action not in (None, "disconnect", "redirect"):
             raise SimulatorError("action is 'disconnect', 'redirect' or absent.")
@@ -884,6 +987,7 @@ class SimState:
                     delay=float(delay),
                     action=action,
                     location=str(location) if location else None,
+                    after_store=bool(after_store),
                 )
             )
             return self._fault_ids
@@ -892,9 +996,36 @@ class SimState:
         with self.lock:
             self.faults.clear()
 
-    def take_fault(self, kind: str, method: str, path: str) -> Fault | None:
+    # -- idempotency keys ----------------------------------------------------------------------
+
+    def idempotent_create(
+        self, account: Account, key: str | None, create: Callable[[], str]
+    ) -> tuple[bool, str]:
+        """``(True, location)`` of a new record made by ``create()`` (which answers its
+        Location), or ``(False, location)`` of the one an earlier create with the same key
+        made while it is retained. One lock around both, so two requests carrying one key
+        cannot both create."""
+        with self.lock:
+            now = time.monotonic()
+            for old, (at, _) in list(account.idempotency_keys.items()):
+                if now - at > self.idempotency_retention:
+                    del account.idempotency_keys[old]
+            if key and key in account.idempotency_keys:
+                return False, account.idempotency_keys[key][1]
+            location = create()
+            if key:
+                account.idempotency_keys[key] = (now, location)
+            return True, location
+
+    def take_fault(
+        self, kind: str, method: str, path: str, *, after_store: bool = False
+    ) -> Fault | None:
+        """The next fault for this call, of those served before (or ``after_store``, after)
+        the call did its work."""
         with self.lock:
             for fault in self.faults:
+                if fault.after_store != after_store:
+                    continue
                 if fault.remaining > 0 and fault.matches(kind, method, path):
                     fault.remaining -= 1
                     self.counters["faults_served"] += 1

@@ -4,11 +4,15 @@ In NetSuite the iPaaS bundle deploys one user-event script per module; after a r
 module is created, edited or deleted, and when that deployment's flag for the event is on
 (the flags the Webhook Manager RESTlet sets), the script posts the iPaaS.com hook body to the
 webhook URL of each iPaaS Auth Details entry, with the entry's access token as the bearer
-token. Here a change is asked for through the admin API (``POST /_sim/accounts/<account>/
-record-changes``, :meth:`Simulator.change_record`, :meth:`SimulatorAdmin.change_record`), so a
-demo or a test decides when a change happens; changes made through the REST record API do not
-fire the script (nothing in the dashboard writes those records, and a test that PATCHes one
-would otherwise post to addresses it never chose).
+token. The body carries iPaaS.com's collection scope and, for an item, its record type
+(``netsuite.inbound.notification_for``: ``customer/updated``, ``transaction/created``,
+``product/updated`` with ``record_type: "kititem"``, ...), the way ``netsuite/inbound.py``
+documents and reads it. Here a change is asked for through the admin API
+(``POST /_sim/accounts/<account>/record-changes``, :meth:`Simulator.change_record`,
+:meth:`SimulatorAdmin.change_record`), so a demo or a test decides when a change happens;
+changes made through the REST record API do not fire the script (nothing in the dashboard
+writes those records, and a test that PATCHes one would otherwise post to addresses it never
+chose).
 
 An entry without an access token is skipped: the three entries a new account starts with
 point at iPaaS.com's real hosts with no token, and the simulator must never post there. Each
@@ -25,7 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..inbound import RECORD_TYPES, scope_for
+from ..inbound import RECORD_TYPES, notification_for
 from ..restlet import module_for_scriptid
 from .state import AUTH_DETAILS, ITEM_TYPES, SimState, SimulatorError, rest_datetime
 
@@ -119,10 +123,11 @@ def play(state: SimState, account_id: str, *, record_type: Any, event: Any,
         state, account_id, record_type, normalized, record_id, fields or {}
     )
     module = _MODULE_OF_TYPE[record_type]
-    scope = scope_for(module, normalized)
+    notification = notification_for(module, normalized, record_id)
+    scope = notification["scope"]
     deliveries = []
     if enabled:
-        body = {"notifications": [{"scope": scope, "external_id": record_id}]}
+        body = {"notifications": [notification]}
         for entry in entries:
             result = _deliver(entry[WEBHOOK_FIELD], entry[TOKEN_FIELD], body)
             deliveries.append({"entry": entry.get("name", entry.get("id")), **result})
