@@ -82,8 +82,9 @@ class Store(Protocol):
     def held(self, scope: str, limit: int) -> int:
         """Leases of ``scope`` not yet expired."""
 
-    def count(self, scope: str, limit: int, per_seconds: float) -> float | None:
-        """Count one call start: ``None`` if it fits the window, else seconds to wait."""
+    def count(self, scope: str, limit: int, per_seconds: float, units: int = 1) -> float | None:
+        """Count ``units`` calls at once: ``None`` if all fit the window, else the seconds to
+        wait, and none of them counted."""
 
 
 # --- cache framework ---------------------------------------------------------------------
@@ -154,17 +155,21 @@ class CacheStore:
     def held(self, scope, limit):
         return len(self.cache.get_many([f"{scope}:{i}" for i in range(limit)]))
 
-    def count(self, scope, limit, per_seconds):
+    def count(self, scope, limit, per_seconds, units=1):
         now = time.time()
         window = int(now // per_seconds)
         key = f"{scope}:{window}"
         self.cache.add(key, 0, math.ceil(per_seconds) + 1)
         try:
-            count = self.cache.incr(key)
+            count = self.cache.incr(key, units)
         except ValueError:
             return 0.0  # the window's key expired between add and incr: go again
         if count <= limit:
             return None
+        # Given back so a refused batch costs nothing; until then a caller racing it may be
+        # refused too (this store has no compare-and-add), which only delays that caller.
+        with contextlib.suppress(ValueError):
+            self.cache.decr(key, units)
         return (window + 1) * per_seconds - now
 
 
@@ -195,8 +200,8 @@ return tonumber(first[2]) - now
 """
 )
 _HELD = _NOW + "return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')"
-# KEYS[1] the scope's hash {w: window index, n: calls in it}; ARGV limit, window length.
-# Returns -1 when counted, else the milliseconds until the window ends.
+# KEYS[1] the scope's hash {w: window index, n: calls in it}; ARGV limit, window length,
+# units. Returns -1 when all units were counted, else the milliseconds until the window ends.
 _COUNT = (
     _NOW
     + """
@@ -207,8 +212,9 @@ local n = 0
 if tonumber(state[1]) == window then
     n = tonumber(state[2])
 end
-if n < tonumber(ARGV[1]) then
-    redis.call('HSET', KEYS[1], 'w', window, 'n', n + 1)
+local units = tonumber(ARGV[3])
+if n + units <= tonumber(ARGV[1]) then
+    redis.call('HSET', KEYS[1], 'w', window, 'n', n + units)
     redis.call('PEXPIRE', KEYS[1], per * 2)
     return -1
 end
@@ -259,9 +265,9 @@ class RedisStore:
     def held(self, scope, limit):
         return int(self._held(keys=[self._key(scope)]))
 
-    def count(self, scope, limit, per_seconds):
+    def count(self, scope, limit, per_seconds, units=1):
         per = max(1, math.ceil(per_seconds * 1000))
-        answer = int(self._count(keys=[self._key(f"rate:{scope}")], args=[limit, per]))
+        answer = int(self._count(keys=[self._key(f"rate:{scope}")], args=[limit, per, units]))
         return None if answer < 0 else answer / 1000
 
 
@@ -364,30 +370,36 @@ class DatabaseStore:
             .count()
         )
 
-    def count(self, scope, limit, per_seconds):
+    def count(self, scope, limit, per_seconds, units=1):
         connection = self._connection()
         now = time.time()
         window = int(now // per_seconds)
         rest = (window + 1) * per_seconds - now
+        if units > limit:
+            return rest
         rows = ThrottleWindow.objects.using(self.using).filter(scope=scope)
         with self._write(connection):
-            # The usual case, one statement: a place left in the current window.
-            if rows.filter(window_index=window, calls__lt=limit).update(calls=F("calls") + 1):
+            # The usual case, one statement: places left in the current window.
+            if rows.filter(window_index=window, calls__lte=limit - units).update(
+                calls=F("calls") + units
+            ):
                 return None
             # The first call of a new window starts it; only one caller can move it on.
-            if rows.filter(window_index__lt=window).update(window_index=window, calls=1):
+            if rows.filter(window_index__lt=window).update(window_index=window, calls=units):
                 return None
             table = connection.ops.quote_name(ThrottleWindow._meta.db_table)
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {table} (scope, window_index, calls) "  # noqa: S608
-                    "VALUES (%s, %s, 1) ON CONFLICT (scope) DO NOTHING",
-                    [scope, window],
+                    "VALUES (%s, %s, %s) ON CONFLICT (scope) DO NOTHING",
+                    [scope, window, units],
                 )
                 if cursor.rowcount == 1:
                     return None
         current = rows.values_list("window_index", "calls").first()
-        if current is None or (current[0] == window and current[1] < limit):
+        if current is None or current[0] < window or (
+            current[0] == window and current[1] + units <= limit
+        ):
             return 0.0  # changed under us: go again
         # Full, or started by a machine whose clock is ahead: wait for our window to end.
         return rest
@@ -518,10 +530,14 @@ class RateLimiter:
             f"RateLimiter({self.scope!r}, {self.calls}/{self.per_seconds:g}s, {self.store.name})"
         )
 
-    def try_take(self) -> float | None:
-        """Count one call if the window has room (``None``); else the seconds until it may."""
+    def try_take(self, units: int = 1) -> float | None:
+        """Count ``units`` calls if the window has room for all of them (``None``); else the
+        seconds until it may, having counted none. ``units`` above ``calls`` never fit: the
+        caller refuses such a batch itself."""
+        if not 1 <= units <= self.calls:
+            raise ValueError(f"{units} units never fit a window of {self.calls}.")
         for _ in range(5):
-            pause = self.store.count(self.scope, self.calls, self.per_seconds)
+            pause = self.store.count(self.scope, self.calls, self.per_seconds, units)
             if pause is None or pause > 0:
                 return pause
         return 0.01  # lost every race: ask again in a moment

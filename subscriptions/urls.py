@@ -15,6 +15,7 @@ from .views import (
     governance,
     history,
     inbound,
+    inventory,
     jobs,
     landing,
     monitoring,
@@ -71,6 +72,7 @@ urlpatterns = [
     route(S + "certificates/netsuite/revoke/confirm/", certificates.certificate_revoke_confirm),
     route(S + "certificates/netsuite/revoke/", certificates.certificate_revoke_in_netsuite),
     # Webhooks
+    route("webhooks/", webhooks.webhooks_overview),
     route(S + "webhooks/", webhooks.webhooks),
     route(S + "webhooks/toggle/", webhooks.webhook_toggle),
     route(S + "webhooks/all/", webhooks.webhook_set_all),
@@ -94,6 +96,7 @@ urlpatterns = [
     route(S + "poll-inventory/", jobs.polling_start),
     route(S + "polling/", jobs.polling_settings),
     route(S + "records/<str:record_type>/", records.records),
+    route(S + "inventory/", inventory.inventory),
     route("jobs/", jobs.jobs),
     route("jobs/<int:job_pk>/", jobs.job_detail),
     route("jobs/<int:job_pk>/cancel/", jobs.job_cancel),

@@ -10,6 +10,7 @@ from .certificates import (
 )
 from .connection_tests import ConnectionTest
 from .events import InboundEvent
+from .inventory import QUANTITY_FIELDS, InventoryLevel
 from .jobs import Job
 from .monitoring import (
     EXPIRY_NOTICE_DAYS,
@@ -43,9 +44,11 @@ __all__ = [
     "POLLING_MINUTES_LIMITS",
     "SECRET_FIELDS",
     "AppendOnlyError",
+    "QUANTITY_FIELDS",
     "AuditEvent",
     "Certificate",
     "ConnectionTest",
+    "InventoryLevel",
     "Job",
     "MonitoringNotice",
     "MonitoringSettings",

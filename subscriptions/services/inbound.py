@@ -3,6 +3,14 @@
 The endpoint (``views/inbound.py``) calls these in this order, and reads the body only after
 :func:`inbound_authenticate` said yes. Nothing here talks to NetSuite.
 
+Throttling counts notifications, not requests: API Throttle Limit (to iPaaS) is how many
+changes a sender may hand over per API Throttle Seconds, and one request could otherwise carry
+a thousand. So the body is read and parsed before the count (both bounded: 1 MB and
+``MAX_NOTIFICATIONS``), and its N notifications are taken from the window at once or not at
+all (429 with Retry-After, nothing counted). A refused body costs one, so a sender with the
+key cannot make the server parse bad bodies without limit; a body of more notifications than
+the whole limit could never pass and is refused as too large (413) instead of "retry later".
+
 Deduplication: the body carries no identity of the change, only scope and external ID (the
 bundle's script may add one; an ``event_id`` or ``timestamp`` is used when present). Without
 it, the key is the scope and external ID within a :data:`DEDUP_WINDOW_SECONDS` bucket: the
@@ -26,7 +34,12 @@ import time
 
 from django.utils import timezone
 
-from netsuite.inbound import InvalidNotification, Notification, parse_body
+from netsuite.inbound import (
+    InvalidNotification,
+    Notification,
+    TooManyNotifications,
+    parse_body,
+)
 
 from ..bulk_sql import insert_rows
 from ..models import InboundEvent
@@ -54,6 +67,19 @@ class InboundRefused(ServiceError):
     """A body the endpoint refuses with 400; ``message`` is the reason sent back."""
 
 
+class InboundTooLarge(InboundRefused):
+    """A body with more notifications than one body (or one throttle window) holds: 413."""
+
+
+class InboundThrottled(ServiceError):
+    """The body's notifications do not fit the sender's window now: 429, ``retry_after``
+    seconds (none of them counted)."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def inbound_forget(*, subscription_id: int) -> None:
     """Drop what this process kept of the subscription (its key or its rates changed)."""
     _targets.pop(subscription_id, None)
@@ -78,9 +104,10 @@ def inbound_authenticate(*, subscription_id: int, key: str) -> InboundTarget | N
     return target
 
 
-def inbound_throttle(*, target: InboundTarget) -> float | None:
-    """Count one delivery against API Throttle Limit (to iPaaS) per API Throttle Seconds
-    (to iPaaS): ``None`` when it may pass, else the seconds until it may (``Retry-After``).
+def inbound_throttle(*, target: InboundTarget, notifications: int = 1) -> float | None:
+    """Count ``notifications`` at once against API Throttle Limit (to iPaaS) per API Throttle
+    Seconds (to iPaaS): ``None`` when they may pass, else the seconds until they may
+    (``Retry-After``), none of them counted. At most ``target.throttle_limit``.
 
     Never waits: a sender held here retries later, a web worker is not kept asleep. The
     window lives in the throttle store every process shares (``throttling.store_for``).
@@ -91,7 +118,18 @@ def inbound_throttle(*, target: InboundTarget) -> float | None:
         target.throttle_seconds,
         wait_seconds=0,
     )
-    return limiter.try_take()
+    return limiter.try_take(notifications)
+
+
+def _charge(*, target: InboundTarget, notifications: int) -> None:
+    retry_after = inbound_throttle(target=target, notifications=notifications)
+    if retry_after is not None:
+        seconds = max(1, math.ceil(retry_after))
+        raise InboundThrottled(
+            f"Too many webhook notifications for this subscription's API Throttle Limit "
+            f"(to iPaaS): this body's {notifications} do not fit; retry in {seconds} seconds.",
+            retry_after=seconds,
+        )
 
 
 def inbound_parse(*, body: bytes) -> list[Notification]:
@@ -116,6 +154,8 @@ def inbound_parse(*, body: bytes) -> list[Notification]:
         raise InboundRefused(reason)
     try:
         return parse_body(data)
+    except TooManyNotifications as exc:
+        raise InboundTooLarge(str(exc)) from None
     except InvalidNotification as exc:
         raise InboundRefused(str(exc)) from None
 
@@ -171,9 +211,24 @@ def inbound_receive(
     request_id: str = "",
     user_agent: str = "",
 ) -> int:
-    """Parse ``body`` and store each of its notifications once; returns how many distinct
-    notifications it held. A bad body raises :class:`InboundRefused` and stores nothing."""
-    notifications = inbound_parse(body=body)
+    """Parse ``body``, count its notifications against the sender's throttle and store each
+    once; returns how many distinct notifications it held. Stores nothing when it raises
+    :class:`InboundRefused` (400), :class:`InboundTooLarge` (413) or
+    :class:`InboundThrottled` (429)."""
+    try:
+        notifications = inbound_parse(body=body)
+    except InboundRefused:
+        _charge(target=target, notifications=1)
+        raise
+    limit = max(1, int(target.throttle_limit))  # as RateLimiter reads it
+    if len(notifications) > limit:
+        _charge(target=target, notifications=1)
+        raise InboundTooLarge(
+            f"The body holds {len(notifications)} notifications, more than this "
+            f"subscription's API Throttle Limit (to iPaaS) of {limit} per "
+            f"{target.throttle_seconds:g} seconds. Send at most {limit} in one body."
+        )
+    _charge(target=target, notifications=len(notifications))
     received_at = timezone.now()
     bucket = int(received_at.timestamp() // DEDUP_WINDOW_SECONDS)
     rows: dict[str, tuple] = {}

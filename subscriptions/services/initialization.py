@@ -19,6 +19,7 @@ import hashlib
 import json
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -66,6 +67,12 @@ class DataType:
     # condition on it: both constants of the code (polling adds a timestamp it formats).
     table: str = ""
     where: str = ""
+    # The unique key the pages are ordered by (a table without ``id`` has a composite one).
+    order_by: tuple[str, ...] = ("id",)
+    # How an answered row becomes a stored one and how a page of them is stored: the
+    # records' way (``_row``, ``store_rows``) unless a type brings its own.
+    row: Callable[[DataType, dict], tuple] | None = None
+    store: Callable[[int, str, list[tuple]], dict[str, int]] | None = None
 
     @property
     def query(self) -> str:
@@ -73,7 +80,7 @@ class DataType:
         where = f" WHERE {self.where}" if self.where else ""
         return (
             f"SELECT {', '.join(self.columns)} FROM {self.table or self.key}{where}"  # noqa: S608
-            " ORDER BY id"
+            f" ORDER BY {', '.join(self.order_by)}"
         )
 
     @property
@@ -249,7 +256,8 @@ class Transfer:
         def write(row: Job) -> None:
             counts = self.counts
             for key, rows in parts:
-                counts = _add_counts(counts, key, store_rows(self.job.subscription_id, key, rows))
+                store = self.data_types[key].store or store_rows
+                counts = _add_counts(counts, key, store(self.job.subscription_id, key, rows))
             result["counts"] = counts
             row.checkpoint = checkpoint
             row.counts = counts
@@ -280,7 +288,10 @@ class Transfer:
         subscription = Subscription.objects.get(pk=self.job.subscription_id)
         workers = max(1, subscription.concurrent_connections)
         for key in keys:
-            if not ordered_by_unique_key(self.data_types[key].query):
+            data_type = self.data_types[key]
+            # A composite key's last column is unique only after the ones before it, which
+            # the query orders by first.
+            if not ordered_by_unique_key(data_type.query, data_type.order_by[-1:]):
                 raise UnstablePagingError(f"The {key} query is not ordered by a unique key.")
         with client_for(subscription) as client:
             # One token before the threads start, rather than one per thread.
@@ -364,7 +375,8 @@ class Transfer:
         if page.get("hasMore") and not items:
             raise UnexpectedResponseError("NetSuite said more rows follow but sent none.")
         data_type = self.data_types[key]
-        rows = [_row(data_type, item) for item in items if isinstance(item, dict)]
+        make_row = data_type.row or _row
+        rows = [make_row(data_type, item) for item in items if isinstance(item, dict)]
         state = dict(checkpoint["types"].get(key) or {"pages": []})
         more: list[int] = []
         if state.get("total") is None:

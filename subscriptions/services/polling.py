@@ -1,5 +1,10 @@
 """Inventory polling: read the inventory items NetSuite changed and store them like
-initialization's records.
+initialization's records, and the stock levels per item and location that moved, stored as
+:mod:`~subscriptions.services.inventory` levels.
+
+Stock moves through transactions that leave the item's ``lastmodifieddate`` alone, so the
+levels are found by their own stamp (``lastquantityavailablechange``) in the same window as
+the items; every timestamp sent states its offset (docs/inventory.md).
 
 The window follows the seed's Inventory Search Days. With N days a poll reads the items
 changed in the last N days, whatever earlier polls read. With 0 ("standard polling") it reads
@@ -49,6 +54,7 @@ from ..selectors.polling import (
 )
 from .errors import InvalidInput, ServiceError
 from .initialization import DATA_TYPES, DataType, Transfer
+from .inventory import INVENTORY_LEVEL_KEY, inventory_level_type
 from .jobs import JobRun, job_start
 
 # SuiteQL's one item table holds every item type; an inventory item is "InvtPart".
@@ -105,9 +111,9 @@ def describe_window(params: dict) -> str:
     window = params.get("window") or {}
     start = window.get("from")
     if start is None:
-        return "every inventory item"
+        return "every inventory item and level"
     since = dt.datetime.fromisoformat(start).astimezone(dt.UTC)
-    return f"inventory items changed since {since:%Y-%m-%d %H:%M:%S} UTC"
+    return f"inventory items and levels changed since {since:%Y-%m-%d %H:%M:%S} UTC"
 
 
 # -- starting --------------------------------------------------------------------------------
@@ -116,7 +122,7 @@ def describe_window(params: dict) -> str:
 def _queue(subscription: Subscription, actor: ActorLike, now: dt.datetime) -> Job:
     window_from, window_to = poll_window(subscription, now)
     params = {
-        "types": [INVENTORY_ITEM.key],
+        "types": [INVENTORY_ITEM.key, INVENTORY_LEVEL_KEY],
         "window": {"from": _iso(window_from), "to": _iso(window_to)},
         "search_days": subscription.inventory_search_days,
     }
@@ -218,11 +224,19 @@ def polling_settings_set(
 def polling_run(run: JobRun) -> str:
     """The runner of an inventory poll job (see :func:`services.jobs.job_execute`)."""
     window = run.job.params.get("window") or {}
-    data_type = inventory_type(window.get("from"))
-    transfer = Transfer(run, {data_type.key: data_type})
+    start = window.get("from")
+    levels = inventory_level_type(
+        None if start is None else dt.datetime.fromisoformat(start), run.job.pk
+    )
+    data_type = inventory_type(start)
+    # The item names first (the levels page shows them), then the levels; a poll queued
+    # before levels were read has only the items among its types.
+    types = {t.key: t for t in (data_type, levels) if t.key in run.job.types}
+    transfer = Transfer(run, types)
     try:
-        if data_type.key not in transfer.checkpoint["done"]:
-            transfer.netsuite_types([data_type.key])
+        pending = [key for key in types if key not in transfer.checkpoint["done"]]
+        if pending:
+            transfer.netsuite_types(pending)
     except REMOTE_ERRORS as exc:
         problem = Problem.of(exc)
         raise PollingError(problem.message, problem=problem) from exc
@@ -237,7 +251,10 @@ def polling_run(run: JobRun) -> str:
 
     run.save(advance, log=f"Inventory polled until {window['to']}.")
     counts = transfer.counts.get(data_type.key) or {}
+    moved = transfer.counts.get(INVENTORY_LEVEL_KEY) or {}
     return (
         f"Inventory poll finished: {counts.get('read', 0)} read, {counts.get('created', 0)} new, "
-        f"{counts.get('updated', 0)} updated, {counts.get('unchanged', 0)} unchanged."
+        f"{counts.get('updated', 0)} updated, {counts.get('unchanged', 0)} unchanged; "
+        f"{moved.get('read', 0)} item-locations read, "
+        f"{moved.get('created', 0) + moved.get('updated', 0)} changed."
     )

@@ -26,9 +26,11 @@ from netsuite.bundle import (
 )
 from netsuite.errors import (
     BadRequestError,
+    MetadataReferenceError,
     NotFoundError,
     RecordPermissionError,
     ScopeError,
+    SuiteQLRecordNotFoundError,
 )
 from netsuite.restlet import DEPLOY, MODULES, SCRIPT
 
@@ -221,6 +223,15 @@ def _tax_items(client) -> list[CheckItem]:
             CheckItem(f"tax:{name}", group, f"Sales Order {where} field {name}", UNKNOWN, why)
             for name, where, _menu in wanted
         ]
+    except MetadataReferenceError as exc:
+        # The catalog answered, but its references loop, nest too deep or lead elsewhere: the
+        # fields are neither found nor known to be absent.
+        why = f"{exc.message} ({exc.detail})" if exc.detail else exc.message
+        return [
+            CheckItem(f"tax:{name}", group, f"Sales Order {where} field {name}", UNKNOWN, why,
+                      exc.hint)
+            for name, where, _menu in wanted
+        ]
     lines = presence.sublists.get(ITEM_SUBLIST, {})
     items = []
     for name, where, menu in wanted:
@@ -236,10 +247,36 @@ def _tax_items(client) -> list[CheckItem]:
     return items
 
 
+FIX_INVENTORY_TABLE = (
+    "Inventory polling reads stock per item and location from SuiteQL's aggregateItemLocation. "
+    "Enable Multi-Location Inventory (Setup > Company > Enable Features > Items & Inventory) "
+    "if the account keeps stock at locations, and give the integration's role View on "
+    "Lists > Items and Lists > Locations, and Setup > SuiteAnalytics Workbook "
+    "(Setup > Users/Roles > Manage Roles). See docs/inventory.md."
+)
+
+
+def _inventory_items(client) -> list[CheckItem]:
+    group = "Inventory polling"
+    label = "Stock per item and location (SuiteQL aggregateItemLocation) readable"
+    try:
+        client.records.suiteql_page(
+            "SELECT item, location, quantityonhand FROM aggregateitemlocation "
+            "ORDER BY item, location",
+            limit=1,
+        )
+    except SuiteQLRecordNotFoundError:
+        return [CheckItem("inventory:aggregateitemlocation", group, label, MISSING,
+                          "SuiteQL cannot find the table: the feature is off or the role may "
+                          "not read it", FIX_INVENTORY_TABLE)]
+    return [CheckItem("inventory:aggregateitemlocation", group, label, PRESENT)]
+
+
 _PARTS = (
     ("Webhooks", _webhook_items),
     ("iPaaS Auth Details", _auth_details_items),
     ("Sales Order tax override", _tax_items),
+    ("Inventory polling", _inventory_items),
 )
 
 

@@ -21,6 +21,7 @@ SECTIONS = (
     ("auth_details", "Auth Details", "auth_details", "view_subscription"),
     ("governance", "Governance", "governance", "change_subscription"),
     ("jobs", "Jobs", "subscription_jobs", "view_jobs"),
+    ("inventory", "Inventory", "inventory", "view_jobs"),
     ("events", "Events", "events", "view_inbound_events"),
     ("history", "History", "subscription_history", "view_auditevent"),
 )
@@ -38,6 +39,7 @@ _VIEW_PREFIXES = (
     ("subscription_jobs", "jobs"),
     ("initialization", "jobs"),
     ("records", "jobs"),
+    ("inventory", "inventory"),
     ("events", "events"),
     ("subscription_history", "history"),
 )

@@ -26,6 +26,7 @@ from ..problems import Problem, Success
 from ..selectors.certificates import certificate_by_netsuite_id, certificate_overview
 from ..selectors.subscriptions import subscription_get
 from ..services import certificates as certificate_service
+from ..services import rotation as rotation_service
 from .htmx import back, flash, is_partial, partial_or_page, return_to
 
 CERTIFICATES_TEMPLATE = "subscriptions/actions/certificates.html"
@@ -289,7 +290,7 @@ def certificate_rotate(request, pk):
     if not form.is_valid():
         return _confirm(request, subscription, "rotate", status=400, rotate_form=form)
     try:
-        rotation = certificate_service.certificate_rotate_through_netsuite(
+        rotation = rotation_service.certificate_rotate_through_netsuite(
             subscription=subscription, actor=request.user, key_type=form.cleaned_data["key_type"],
             days=form.cleaned_data["days"],
         )
@@ -325,7 +326,7 @@ def certificate_revoke_in_netsuite(request, pk):
     subscription = subscription_get(pk)
     certificate_id = request.POST.get("certificate_id", "").strip()
     try:
-        certificate_service.certificate_revoke_in_netsuite(
+        rotation_service.certificate_revoke_in_netsuite(
             subscription=subscription, certificate_id=certificate_id, actor=request.user
         )
     except certificate_service.CertificateActionError as exc:
@@ -347,7 +348,7 @@ def certificate_netsuite_list(request, pk):
     that sees the subscription may ask for it; revoking stays with ``manage_certificates``.
     """
     subscription = subscription_get(pk)
-    table = certificate_service.certificate_netsuite_table(subscription=subscription)
+    table = rotation_service.certificate_netsuite_table(subscription=subscription)
     if is_partial(request):
         context = {"subscription": subscription, "table": table, "return_to": _next(request)}
         return render(request, f"{CERTIFICATES_TEMPLATE}#netsuite_table", context)

@@ -2,9 +2,12 @@
 
 The Webhook API Key is the only way in: no session, no CSRF token, no login page. The key is
 checked by :func:`webhook_key_required` before anything reads the body, so a caller without
-it cannot make the server read, parse or store a byte; only then are the declared size and the rate
-checked, and the body read (never more than 1 MB and one byte). Answers are small JSON
-documents a script can log: 202 with how many notifications were accepted, or the reason.
+it cannot make the server read, parse or store a byte; only then is the declared size checked
+and the body read (never more than 1 MB and one byte), then parsed, counted against the rate
+(per notification, so after parsing) and stored by the service. Answers are small JSON
+documents a script can log: 202 with how many notifications were accepted, or the reason:
+400 a bad body or notification (over 16 KB included), 413 a body over 1 MB or of more
+notifications than one body holds, 429 with Retry-After when they do not fit the rate now.
 """
 
 from __future__ import annotations
@@ -67,19 +70,6 @@ def _too_large() -> JsonResponse:
 def inbound_webhook(request, target):
     if _declared_length(request) > MAX_BODY_BYTES:
         return _too_large()
-    # Counted before the body is read: a sender over its rate costs no read and no parse.
-    retry_after = inbound_service.inbound_throttle(target=target)
-    if retry_after is not None:
-        seconds = max(1, math.ceil(retry_after))
-        response = JsonResponse(
-            {
-                "error": "Too many webhook calls for this subscription's API Throttle Limit "
-                f"(to iPaaS); retry in {seconds} seconds."
-            },
-            status=429,
-        )
-        response["Retry-After"] = str(seconds)
-        return response
     # One byte more than allowed: a body longer than it declared is refused too.
     body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
@@ -93,6 +83,12 @@ def inbound_webhook(request, target):
             request_id=getattr(request, "request_id", ""),
             user_agent=request.headers.get("User-Agent", ""),
         )
+    except inbound_service.InboundThrottled as exc:
+        response = JsonResponse({"error": exc.message}, status=429)
+        response["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return response
+    except inbound_service.InboundTooLarge as exc:
+        return JsonResponse({"error": exc.message}, status=413)
     except inbound_service.InboundRefused as exc:
         return JsonResponse({"error": exc.message}, status=400)
     return JsonResponse({"accepted": accepted}, status=202)

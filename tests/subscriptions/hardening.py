@@ -29,8 +29,10 @@ A, AS, AA = frozenset({ADMIN}), frozenset({ADMIN, SUPPORT}), frozenset({ADMIN, A
 # url name -> {method: roles that may use it}. A method not listed answers 405; a role not
 # listed 403 (anonymous: 302 to the login page, unless the view needs no login).
 ACCESS: dict[str, dict[str, frozenset | str]] = {
-    # Django's RedirectView sends every method on to the subscription list.
+    # Django's RedirectView sends every method on to the landing page.
     "home": {method: STAFF for method in METHODS},
+    # A redirect to the static icon, for every browser, logged in or not.
+    "favicon": {"GET": EVERYONE},
     # Django's FormView takes PUT as a POST.
     "login": {"GET": EVERYONE, "POST": EVERYONE, "PUT": EVERYONE},
     "logout": {"POST": EVERYONE},
@@ -63,6 +65,7 @@ ACCESS: dict[str, dict[str, frozenset | str]] = {
     "subscriptions:certificate_revoke_confirm": {"GET": A},
     "subscriptions:certificate_revoke_in_netsuite": {"POST": A},
     "subscriptions:webhooks": {"GET": STAFF},
+    "subscriptions:webhooks_overview": {"GET": AS},
     "subscriptions:webhook_toggle": {"POST": AS},
     "subscriptions:webhook_set_all": {"POST": AS},
     "subscriptions:webhook_reapply": {"POST": AS},
@@ -81,6 +84,7 @@ ACCESS: dict[str, dict[str, frozenset | str]] = {
     "subscriptions:polling_settings": {"POST": A},
     "subscriptions:records": {"GET": AS},
     "subscriptions:jobs": {"GET": AS},
+    "subscriptions:inventory": {"GET": AS},
     "subscriptions:job_detail": {"GET": AS},
     "subscriptions:job_cancel": {"POST": A},
     "subscriptions:job_retry": {"POST": A},

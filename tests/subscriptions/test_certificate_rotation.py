@@ -11,6 +11,7 @@ from netsuite import certificates as nscert
 from netsuite.rotation import PERMISSION
 from subscriptions.models import AuditEvent, Certificate, Subscription
 from subscriptions.services import certificates as service
+from subscriptions.services import rotation as rotation_service
 from subscriptions.services.connection import connection_test_run
 from subscriptions.services.subscriptions import subscription_update
 from tests import factories
@@ -108,7 +109,7 @@ def test_an_upload_answer_without_the_id_still_finds_it_in_the_list(
 ):
     subscription = netsuite_sim.subscription(pair=ec_pair)
     netsuite_sim.sim.configure(certificate_upload_answer="empty")
-    rotation = service.certificate_rotate_through_netsuite(
+    rotation = rotation_service.certificate_rotate_through_netsuite(
         subscription=subscription, actor=admin_user, key_type="ec-p256"
     )
     assert rotation.passed, rotation.problem
@@ -246,7 +247,7 @@ def test_after_activation_the_previous_certificate_can_be_revoked_in_netsuite(
 ):
     subscription = netsuite_sim.subscription(pair=ec_pair)
     old = Certificate.objects.get(subscription=subscription, status="active")
-    rotation = service.certificate_rotate_through_netsuite(
+    rotation = rotation_service.certificate_rotate_through_netsuite(
         subscription=subscription, actor=admin_user, key_type="ec-p256"
     )
     assert rotation.passed, rotation.problem
@@ -395,7 +396,7 @@ def test_support_and_auditors_cannot_rotate_or_revoke(
     netsuite_sim, admin_user, support_client, auditor_client, ec_pair
 ):
     subscription = netsuite_sim.subscription(pair=ec_pair)
-    service.certificate_rotate_through_netsuite(
+    rotation_service.certificate_rotate_through_netsuite(
         subscription=subscription, actor=admin_user, key_type="ec-p256"
     )
     previous = Certificate.objects.get(subscription=subscription, status="retired")
@@ -441,7 +442,7 @@ def test_the_key_typed_into_the_form_is_the_one_rotated_from(
         expected_revision=subscription.revision,
         actor=admin_user,
     )
-    rotation = service.certificate_rotate_through_netsuite(
+    rotation = rotation_service.certificate_rotate_through_netsuite(
         subscription=subscription, actor=admin_user, key_type="ec-p256"
     )
     assert rotation.passed, rotation.problem
@@ -461,7 +462,7 @@ def test_netsuite_refusing_the_upload_keeps_the_staged_certificate_for_the_manua
             subscription.consumer_id, nscert.generate_key_and_certificate("ec-p256")[1]
         )
     before = sim_certificates(netsuite_sim, subscription)
-    rotation = service.certificate_rotate_through_netsuite(
+    rotation = rotation_service.certificate_rotate_through_netsuite(
         subscription=subscription, actor=admin_user, key_type="ec-p256"
     )
     assert not rotation.passed

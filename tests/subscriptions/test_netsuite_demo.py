@@ -37,7 +37,7 @@ def test_it_says_so_when_the_simulator_is_not_running(netsuite_sim):
 def test_it_creates_a_working_demo_subscription(netsuite_sim, capsys):
     out = run(capsys)
     lines = [line for line in out.splitlines() if line.startswith("demo_setup: ")]
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert "generated RSA 3072 key and certificate" in out
     assert "connection test passed" in out
     demo = Subscription.objects.get(name="Demo (simulator)")

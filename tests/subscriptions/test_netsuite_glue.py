@@ -174,6 +174,20 @@ def test_the_throttle_allows_its_calls_per_window_then_refuses_with_a_message(st
     assert RateLimiter("t-rate-2", 3, 86400, wait_seconds=0, store=store).try_take() is None
 
 
+def test_units_are_taken_all_at_once_or_none_of_them(store):
+    # The inbound throttle counts a body's notifications: a batch that does not fit is
+    # refused whole and costs nothing, so a smaller one still fits.
+    limiter = RateLimiter("t-units", 5, 86400, wait_seconds=0, store=store)
+    assert limiter.try_take(3) is None
+    assert 0 < limiter.try_take(3) <= 86400
+    assert limiter.try_take(2) is None
+    assert limiter.try_take(1) > 0
+    fresh = RateLimiter("t-units-2", 5, 86400, wait_seconds=0, store=store)
+    assert fresh.try_take(5) is None  # a new window started by a whole batch
+    with pytest.raises(ValueError, match="never fit"):
+        fresh.try_take(6)
+
+
 def test_a_full_window_opens_again_when_it_ends(store):
     limiter = RateLimiter("t-next", 2, 1, wait_seconds=3, store=store)
     limiter.wait()

@@ -95,7 +95,8 @@ def test_first_poll_with_days_0_reads_every_item_then_only_what_changed(
     rows = stored(subscription)
     assert rows["4"].fields["displayname"] == "Blue widget"
     assert rows["21"].inactive is True
-    assert netsuite_sim.stats()["calls"]["suiteql"] == 1
+    # One query for the items changed, one for the stock levels that moved (none).
+    assert netsuite_sim.stats()["calls"]["suiteql"] == 2
 
     before = {iid: (r.content_hash, r.fetched_at) for iid, r in stored(subscription).items()}
     third = poll(subscription, django_capture_on_commit_callbacks)
@@ -132,14 +133,17 @@ def test_more_than_a_page_is_read_in_pages_and_each_item_stored_once(
     netsuite_sim, django_capture_on_commit_callbacks
 ):
     netsuite_sim.sim.state.record_counts[ITEMS] = 2500
+    # One location: a level per item, so the levels page as the items do.
+    netsuite_sim.sim.state.record_counts["location"] = 1
     subscription = netsuite_sim.subscription(concurrent_connections=2)
     netsuite_sim.sim.reset_stats()
     job = poll(subscription, django_capture_on_commit_callbacks)
     assert job.status == Job.Status.SUCCEEDED, job.log
     assert len(stored(subscription)) == 2500
     assert job.checkpoint["types"][ITEMS]["pages"] == [0, 1000, 2000]
-    assert job.progress_done == job.progress_total == 2500
-    assert netsuite_sim.stats()["calls"]["suiteql"] == 3
+    assert job.checkpoint["types"]["inventorylevel"]["pages"] == [0, 1000, 2000]
+    assert job.progress_done == job.progress_total == 5000
+    assert netsuite_sim.stats()["calls"]["suiteql"] == 6
 
     # 1,200 items changed: the second poll pages through exactly those.
     for n in range(1, 1201):
@@ -148,7 +152,8 @@ def test_more_than_a_page_is_read_in_pages_and_each_item_stored_once(
     again = poll(subscription, django_capture_on_commit_callbacks)
     assert again.counts[ITEMS] == {"read": 1200, "created": 0, "updated": 1200, "unchanged": 0}
     assert again.checkpoint["types"][ITEMS]["pages"] == [0, 1000]
-    assert netsuite_sim.stats()["calls"]["suiteql"] == 2
+    # Two pages of items, one (empty) of levels: renaming moves no stock.
+    assert netsuite_sim.stats()["calls"]["suiteql"] == 3
     assert Record.objects.filter(subscription=subscription, record_type=ITEMS).count() == 2500
 
 
@@ -160,6 +165,7 @@ def test_a_poll_resumed_from_its_checkpoint_reads_only_the_pages_not_stored(
     from subscriptions.services.initialization import Transfer, fetch_page
 
     netsuite_sim.sim.state.record_counts[ITEMS] = 2100
+    netsuite_sim.sim.state.record_counts["location"] = 1
     subscription = netsuite_sim.subscription()
     with django_capture_on_commit_callbacks(execute=True):
         job = polling.polling_start(subscription=subscription, actor=COMMAND_LINE)
@@ -179,7 +185,8 @@ def test_a_poll_resumed_from_its_checkpoint_reads_only_the_pages_not_stored(
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.log
     assert job.attempts == 2
-    assert netsuite_sim.stats()["calls"]["suiteql"] == 2  # pages 1000 and 2000 only
+    # Item pages 1000 and 2000 only, then the three pages of levels.
+    assert netsuite_sim.stats()["calls"]["suiteql"] == 5
     assert job.counts[ITEMS] == {"read": 2100, "created": 2100, "updated": 0, "unchanged": 0}
     assert len(stored(subscription)) == 2100
     subscription.refresh_from_db()
@@ -448,7 +455,7 @@ def test_administrator_polls_now_and_sets_polling_others_only_see_it(
     detail = support_client.get(reverse("subscriptions:job_detail", args=[job.pk]))
     assert "every inventory item (the first poll)" in html.definitions(detail)["Window"]
     listing = support_client.get(reverse("subscriptions:jobs"))
-    assert "Inventory poll: inventoryitem, every item" in listing.content.decode()
+    assert "Inventory poll: Inventory Item, Inventory level, every item" in listing.content.decode()
 
 
 @pytest.mark.parametrize(

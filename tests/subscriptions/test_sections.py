@@ -32,13 +32,14 @@ SECTIONS = {
     "Auth Details": "auth_details",
     "Governance": "governance",
     "Jobs": "subscription_jobs",
+    "Inventory": "inventory",
     "Events": "events",
     "History": "subscription_history",
 }
 COMMON = ["Overview", "Connection", "Certificate", "Webhooks", "Auth Details"]
 TABS = {
-    ADMIN: [*COMMON, "Governance", "Jobs", "Events", "History"],
-    SUPPORT: [*COMMON, "Jobs", "Events"],
+    ADMIN: [*COMMON, "Governance", "Jobs", "Inventory", "Events", "History"],
+    SUPPORT: [*COMMON, "Jobs", "Inventory", "Events"],
     AUDITOR: [*COMMON, "History"],
 }
 # What a tab's click sends: htmx's boosted request aimed at the section.
@@ -269,11 +270,10 @@ def landed(user, **data) -> str:
 def test_each_role_lands_on_its_page(admin_user, support_user, auditor_user):
     assert landed(auditor_user) == reverse("subscriptions:audit_list")
     assert landed(admin_user) == reverse("subscriptions:list")
-    # Support without any subscription: the list, which says so.
-    assert landed(support_user) == reverse("subscriptions:list")
+    # Support: the webhooks of every subscription, never one picked by its name.
     make(SYSTEM, "Zulu", "7654321")
-    first = make(SYSTEM, "alpha", "1234567")
-    assert landed(support_user) == reverse("subscriptions:webhooks", args=[first.pk])
+    make(SYSTEM, "alpha", "1234567")
+    assert landed(support_user) == reverse("subscriptions:webhooks_overview")
 
 
 def test_an_explicit_next_is_honoured_and_no_other_site_is(auditor_user, support_user):
@@ -286,8 +286,8 @@ def test_an_explicit_next_is_honoured_and_no_other_site_is(auditor_user, support
     client, _ = log_in(support_user)
     landing = reverse("subscriptions:landing")
     assert client.get(landing, {"next": own})["Location"] == own
-    assert client.get(landing, {"next": "https://evil.example/"})["Location"].startswith(
-        "/subscriptions/"
+    assert client.get(landing, {"next": "https://evil.example/"})["Location"] == reverse(
+        "subscriptions:webhooks_overview"
     )
 
 

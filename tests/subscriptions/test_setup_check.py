@@ -8,11 +8,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from netsuite.accounts import METADATA_PATH
 from netsuite.bundle import AUTH_DETAILS_RECORD, TAX_BODY_FIELDS, TAX_LINE_FIELDS
 from netsuite.restlet import MODULES
-from netsuite.simulator.state import DEPLOYMENT_SCRIPT_IDS
+from netsuite.simulator.state import DEPLOYMENT_SCRIPT_IDS, METADATA_SHAPES
 from subscriptions.models import AuditEvent
-from subscriptions.services.setup_check import MISSING, PRESENT, UNKNOWN, setup_check_run
+from subscriptions.services.setup_check import (
+    MISSING,
+    PRESENT,
+    TAX_LINE_MENU,
+    UNKNOWN,
+    setup_check_run,
+)
 from tests.html import table_rows, urls
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +40,11 @@ def test_a_complete_installation_is_all_present_and_audited(netsuite_sim, admin_
     report = run(subscription, admin_user)
     assert report.problem is None
     found = statuses(report)
-    # The RESTlet, seven deployments, the record and its three fields, five tax fields.
-    assert len(found) == 1 + len(MODULES) + 1 + 3 + len(TAX_BODY_FIELDS) + len(TAX_LINE_FIELDS)
+    # The RESTlet, seven deployments, the record and its three fields, five tax fields, the
+    # inventory levels' table.
+    assert len(found) == (
+        1 + len(MODULES) + 1 + 3 + len(TAX_BODY_FIELDS) + len(TAX_LINE_FIELDS) + 1
+    )
     assert set(found.values()) == {PRESENT}
     assert report.complete
     event = AuditEvent.objects.get(action="setup_check.completed")
@@ -98,6 +108,42 @@ def test_each_missing_tax_field_is_named(netsuite_sim, admin_user, ec_pair, fiel
     assert [k for k, v in found.items() if v != PRESENT] == [f"tax:{field}"]
 
 
+@pytest.mark.parametrize("shape", METADATA_SHAPES)
+def test_line_tax_fields_are_read_on_either_catalog_shape(
+    netsuite_sim, admin_user, ec_pair, shape
+):
+    # "referenced" is NetSuite's: item -> salesOrder-itemCollection -> salesOrder-itemElement.
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    netsuite_sim.sim.set_metadata_shape(ACCOUNT, shape)
+    assert set(statuses(run(subscription, admin_user)).values()) == {PRESENT}
+    for field in TAX_LINE_FIELDS:
+        netsuite_sim.sim.set_field_present(ACCOUNT, "salesorder", field, False, sublist="item")
+    report = run(subscription, admin_user)
+    missing = {item.key: item for item in report.items if item.status == MISSING}
+    assert set(missing) == {f"tax:{field}" for field in TAX_LINE_FIELDS}
+    assert all(TAX_LINE_MENU in item.fix for item in missing.values())
+
+
+@pytest.mark.parametrize(("where", "says"), [
+    ("own", "refers back"),
+    ("https://evil.example.com", "outside this account's own catalog"),
+])
+def test_a_catalog_reference_not_followed_leaves_the_tax_fields_unknown(
+    netsuite_sim, admin_user, ec_pair, where, says
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    collection = f"{METADATA_PATH}/salesOrder-itemCollection"
+    origin = netsuite_sim.sim.base_url if where == "own" else where
+    netsuite_sim.sim.add_fault(kind="record", path_prefix=collection, status=200,
+                               body={"$ref": f"{origin}{collection}"})
+    report = run(subscription, admin_user)
+    tax = [item for item in report.items if item.key.startswith("tax:")]
+    assert len(tax) == len(TAX_BODY_FIELDS) + len(TAX_LINE_FIELDS)
+    assert {item.status for item in tax} == {UNKNOWN}
+    assert all(says in item.detail and item.fix for item in tax)
+    assert {item.status for item in report.items if item not in tax} == {PRESENT}
+
+
 def test_what_the_role_cannot_read_is_unknown_not_missing(netsuite_sim, admin_user, ec_pair):
     subscription = netsuite_sim.subscription(pair=ec_pair)
     netsuite_sim.sim.update_integration(
@@ -129,7 +175,7 @@ def test_the_page_runs_it_for_support_and_refuses_auditors(
     response = support_client.post(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     rows = table_rows(response)
-    assert len(rows) == 17
+    assert len(rows) == 18
     customer = next(row for row in rows if "User-event script on Customer" in row[1])
     assert customer[2] == "missing"
     page = support_client.get(url)
@@ -145,7 +191,7 @@ def test_the_command_prints_the_checklist_and_fails_when_something_is_missing(
     subscription = netsuite_sim.subscription("Acme Prod", pair=ec_pair)
     call_command("check_netsuite_setup", "acme prod")
     out = capsys.readouterr().out
-    assert out.count("PRESENT ") == 17 and "Setup check: 17 present" in out
+    assert out.count("PRESENT ") == 18 and "Setup check: 18 present" in out
     netsuite_sim.sim.set_field_present(ACCOUNT, "salesorder", TAX_BODY_FIELDS[0], False)
     with pytest.raises(CommandError, match="incomplete"):
         call_command("check_netsuite_setup", subscription.name)
@@ -154,3 +200,17 @@ def test_the_command_prints_the_checklist_and_fails_when_something_is_missing(
     assert "What to do: Create the header field" in out
     event = AuditEvent.objects.filter(action="setup_check.completed").latest("id")
     assert event.actor_name == "system (command line)"
+
+
+def test_the_inventory_levels_table_hidden_from_the_role_is_missing_with_its_fix(
+    netsuite_sim, admin_user, ec_pair
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    netsuite_sim.sim.update_integration(
+        subscription.consumer_id, denied_records={"aggregateitemlocation"}
+    )
+    report = run(subscription, admin_user)
+    item = {i.key: i for i in report.items}["inventory:aggregateitemlocation"]
+    assert item.status == MISSING
+    assert "Multi-Location Inventory" in item.fix
+    assert "SuiteAnalytics Workbook" in item.fix

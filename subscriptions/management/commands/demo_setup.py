@@ -4,7 +4,9 @@ Used by ``make run`` after it started ``python -m netsuite.simulator``. Idempote
 the subscription "Demo (simulator)" or refreshes it. The simulator keeps its state only in
 memory, so every run registers the integration and the certificate again and stores the
 Certificate ID it gets back. It refuses to run unless NETSUITE_SIMULATOR is set: it must never
-talk to a real NetSuite account.
+talk to a real NetSuite account. It also gives the demo account customers 101 to 110 (a new
+simulated account has none), so the README's inbound example, which changes customer 107,
+finds its record.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from subscriptions.services.connection import connection_test_run
 DEMO_NAME = "Demo (simulator)"
 DEMO_ACCOUNT = "1234567"
 RENEW_WITHIN = dt.timedelta(days=30)
+# NetSuite numbers records from one sequence, so a company's customers rarely start at 1.
+DEMO_CUSTOMERS = range(101, 111)
 
 
 class Command(BaseCommand):
@@ -55,6 +59,7 @@ class Command(BaseCommand):
             self.step(f"simulator answers at {self.admin.base_url}")
             existing = Subscription.objects.without_secrets().filter(name__iexact=name).first()
             consumer_id = self._integration(account, existing)
+            self._customers(account)
             key_pem, cert_pem, reused = self._pair(existing)
             info = nscert.describe_certificate(nscert.load_certificate(cert_pem))
             self.step(
@@ -108,6 +113,28 @@ class Command(BaseCommand):
             raise CommandError(f"The simulator refused the integration: {exc}") from None
         self.step(f"integration {created['consumer_id'][:12]}… created in account {account}")
         return created["consumer_id"]
+
+    def _customers(self, account: str) -> None:
+        """Customers for the demo to change, created once per simulator run. Created through
+        the simulated user-event script, which posts nothing here: a fresh simulator's
+        webhook flags are off and its Auth Details entries have no token."""
+        created = 0
+        for number in DEMO_CUSTOMERS:
+            try:
+                self.admin.change_record(
+                    account, "customer", "create", record_id=str(number),
+                    fields={"companyName": f"Demo Customer {number}",
+                            "email": f"customer{number}@example.com"},
+                )
+            except SimulatorRefused as exc:
+                if "already exists" not in str(exc):
+                    raise
+            else:
+                created += 1
+        self.step(
+            f"customers {DEMO_CUSTOMERS[0]} to {DEMO_CUSTOMERS[-1]} in account {account} "
+            f"({created} created)"
+        )
 
     def _pair(self, existing: Subscription | None) -> tuple[str, str, bool]:
         """The stored active pair when it is still good, else a new RSA 3072 pair."""
