@@ -109,6 +109,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "subscriptions.middleware.RequestIdMiddleware",
     "subscriptions.middleware.Utf8FormMiddleware",
+    # Vary: HX-Request (and the other headers deciding a partial) on every answer, the login
+    # check's included (subscriptions/views/htmx.py).
+    "subscriptions.views.htmx.VaryOnHtmxMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -187,7 +190,12 @@ _email = env.email_url(
 # Django 6.1's MAILERS (the EMAIL_* settings are deprecated), from django-environ's parse.
 MAILERS = {
     "default": {
-        "BACKEND": _email["EMAIL_BACKEND"],
+        # Django's console and SMTP backends, sending bodies with whole lines (a link is
+        # never cut by quoted-printable soft breaks): subscriptions/mail.py.
+        "BACKEND": {
+            "django.core.mail.backends.console.EmailBackend": "subscriptions.mail.ConsoleBackend",
+            "django.core.mail.backends.smtp.EmailBackend": "subscriptions.mail.SmtpBackend",
+        }.get(_email["EMAIL_BACKEND"], _email["EMAIL_BACKEND"]),
         "OPTIONS": {
             option: _email[name]
             for option, name in (

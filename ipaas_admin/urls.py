@@ -1,9 +1,27 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 
+
+@login_not_required
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico wherever a page names no icon (an error page, a CSV):
+    the one icon is static/favicon.svg, which base.html links. Not permanent: in production
+    the static file's name carries its hash, which changes with it."""
+    return redirect(static("favicon.svg"))
+
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="subscriptions:list"), name="home"),
+    path("favicon.ico", favicon, name="favicon"),
+    # Each role's own page (views/landing.py), so "/login/?next=/" lands by role too.
+    path("", RedirectView.as_view(pattern_name="subscriptions:landing"), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("subscriptions.urls")),

@@ -40,6 +40,12 @@ def role_permissions(role: str) -> list[str]:
     return names
 
 
+def least_privileged_role() -> Role:
+    """The role that holds the fewest permissions (Auditor): what an invitation offers unless
+    the administrator picks another."""
+    return min(Role, key=lambda role: len(role_permissions(role)))
+
+
 def user_role(user) -> str | None:
     """The role label of a user (the first of their role groups), for display."""
     if not user.is_authenticated:

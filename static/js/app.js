@@ -235,3 +235,38 @@
     }
   });
 })();
+
+// Copy buttons (templates/includes/copy_button.html) beside the IDs a person pastes into
+// NetSuite or a ticket: the Clipboard API copies the button's data-copy, and the status
+// beside it says so (an aria-live region, so a screen reader hears it too). One listener on
+// the document serves buttons swapped in later by htmx as well.
+(function () {
+  "use strict";
+  function say(button, text) {
+    var status = button.parentNode && button.parentNode.querySelector(".copy-status");
+    if (!status) return;
+    status.textContent = text;
+    window.clearTimeout(button.copyTimer);
+    button.copyTimer = window.setTimeout(function () {
+      status.textContent = "";
+    }, 5000);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest && event.target.closest(".copy-button");
+    if (!button) return;
+    var value = button.getAttribute("data-copy") || "";
+    var clipboard = navigator.clipboard;
+    if (!clipboard || !clipboard.writeText) {
+      say(button, "Not copied: this browser allows no copying here; select the text instead");
+      return;
+    }
+    clipboard.writeText(value).then(
+      function () {
+        say(button, "Copied");
+      },
+      function () {
+        say(button, "Not copied: select the text and copy it instead");
+      }
+    );
+  });
+})();

@@ -14,7 +14,7 @@ class AuditFilterForm(DateRangeForm):
         label="Person",
         required=False,
         max_length=150,
-        help_text="Exact name as recorded, e.g. a username or “system (command line)”.",
+        help_text="Any part of the name, in any case, e.g. “ali” for alice or “system”.",
     )
     action = forms.ChoiceField(label="Action", required=False)
 

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from ..models import Role
+from ..permissions import least_privileged_role
 
 # What the audit trail keeps of a reason (audit.record cuts there too).
 REASON_MAX_LENGTH = 2000
@@ -50,7 +51,9 @@ class InviteForm(ReasonForm):
         label="Email address",
         help_text="The invitation goes here, with a one-time link to set a password.",
     )
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    # Offered first: the least privileged role, so an invitation sent in a hurry gives no
+    # more than reading.
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=least_privileged_role)
 
     field_order = ["username", "email", "role", "reason"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Max, Q
+from django.db.models.functions import Length
 
 from ..models import Record, Subscription
 
@@ -14,9 +15,12 @@ def record_search(subscription: Subscription, record_type: str, query: str = "")
     query = query.strip()
     if query:
         records = records.filter(Q(name__icontains=query) | Q(internal_id=query))
+    # Internal IDs in number order (2 before 10): the shorter first, then the text, which for
+    # digits without leading zeros is the number's order; SQLite and PostgreSQL alike, and an
+    # ID that is not a number (an alternate-id type's code) still has its place.
     return records.only(
         "id", "internal_id", "name", "inactive", "fields", "fetched_at"
-    ).order_by("name", "internal_id")
+    ).order_by(Length("internal_id"), "internal_id")
 
 
 def record_counts(subscription: Subscription) -> dict[str, dict]:

@@ -63,15 +63,6 @@ def subscription_list(*, search: str = "", order: str = DEFAULT_ORDER):
     return rows.order_by(*LIST_ORDERS[order]).values(*LIST_COLUMNS)
 
 
-def first_subscription_pk() -> int | None:
-    """The subscription the list shows first (by name), for a landing page."""
-    return (
-        Subscription.objects.order_by(*LIST_ORDERS[DEFAULT_ORDER])
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
 def shared_credentials(rows) -> set[tuple[str, str]]:
     """The (Account ID, Consumer ID) pairs of ``rows`` that more than one subscription uses,
     in one query: two subscriptions of one integration record share its token allowance and

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +19,8 @@ from .htmx import is_partial, partial_or_page
 
 EVENTS_TEMPLATE = "events/list.html"
 PAGE_SIZE = 50
+# What ManualSyncForm takes as an internal ID.
+SYNCABLE_ID = re.compile(r"^[0-9]{1,18}$")
 
 
 def _context(request, subscription, *, sync_form=None, synced=None, notice=None) -> dict:
@@ -27,6 +31,11 @@ def _context(request, subscription, *, sync_form=None, synced=None, notice=None)
         page = Paginator(selectors.event_list(subscription, **filters), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
+    can_sync = has_perm(request.user, "toggle_webhooks")
+    for row in page or ():
+        # "Sync this record" on a row: its module and external ID are what Manual sync asks
+        # for, when that ID is a NetSuite internal ID (the form's own check).
+        row["syncable"] = can_sync and bool(SYNCABLE_ID.match(row["external_id"] or ""))
     params = request.GET.copy()
     params.pop("page", None)
     return {
@@ -35,7 +44,7 @@ def _context(request, subscription, *, sync_form=None, synced=None, notice=None)
         "page": page,
         "filter_query": params.urlencode(),
         "sync_form": sync_form or ManualSyncForm(),
-        "can_sync": has_perm(request.user, "toggle_webhooks"),
+        "can_sync": can_sync,
         "synced": synced,
         "notice": notice,
         "nav": "subscriptions",

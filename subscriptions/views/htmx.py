@@ -5,6 +5,10 @@ navigation, such as a subscription's section tabs, nor htmx reloading a page for
 button), names its template with :func:`partial_or_page`, returns plain form posts to
 where they came from with :func:`back`, and shows outcomes with :func:`flash` (pages without
 JavaScript) or the ``includes/notice.html`` template (partials).
+
+Because one URL answers a page or a part of it, :class:`VaryOnHtmxMiddleware` names the
+request headers that decide it in every answer's ``Vary``: a browser's cache (the back
+button, a reload) then never shows a part where a page belongs.
 """
 
 from __future__ import annotations
@@ -12,9 +16,29 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..problems import Problem, Success
+
+# The request headers an answer may depend on: is_partial reads the first three, a section's
+# frame (context_processors.section_frame) HX-Boosted and HX-Target, the login redirect
+# (login_required.py) HX-Request.
+DECIDING_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request", "HX-Target")
+
+
+class VaryOnHtmxMiddleware:
+    """``Vary`` on :data:`DECIDING_HEADERS` in every answer (django-htmx's advice), so no
+    cache hands a partial answer to a plain navigation or the reverse. Placed before the
+    login check in MIDDLEWARE, whose answer depends on HX-Request too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_vary_headers(response, DECIDING_HEADERS)
+        return response
 
 
 def is_partial(request: HttpRequest) -> bool:

@@ -23,6 +23,7 @@ from netsuite.restlet import MODULE_LABELS
 from ..permissions import has_perm, require
 from ..selectors.events import last_events
 from ..selectors.subscriptions import subscription_get
+from ..selectors.webhooks import webhook_overview
 from ..services import webhooks as webhook_service
 from .htmx import back, flash, is_partial, partial_or_page, return_to
 
@@ -77,6 +78,18 @@ def webhooks(request, pk):
         subscription=subscription, refresh=request.GET.get("refresh") == "1"
     )
     return _table(request, subscription, table)
+
+
+@require_GET
+@require("toggle_webhooks")
+def webhooks_overview(request):
+    """Support's landing: the flags recorded for every subscription's deployments, each
+    subscription linking to its Webhooks section. Recorded state only: NetSuite is not asked."""
+    return render(
+        request,
+        "subscriptions/webhooks_overview.html",
+        {"subscriptions": webhook_overview(), "nav": "webhooks"},
+    )
 
 
 def _saved_message(row, flag) -> str:

@@ -375,7 +375,10 @@ def test_support_journey(
 
     subscription = journey_subscription(sim, live_url)
     login(page, support_user)
-    # Support lands where the daily work is: the webhooks of the first subscription.
+    # Support lands where the daily work is: the webhooks of every subscription, each
+    # linking to its Webhooks section.
+    page.wait_for_url("**/webhooks/")
+    page.get_by_role("link", name=subscription.name, exact=True).click()
     page.wait_for_url(f"**/subscriptions/{subscription.pk}/webhooks/")
     page.get_by_label("Customer create").wait_for()
     screenshot(page, "journeys/support-01-landing-webhooks")

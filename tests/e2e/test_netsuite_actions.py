@@ -172,8 +172,10 @@ def test_the_netsuite_actions_for_each_role(
         assert kept["custrecord_otg_ipaas_webhook"] == "https://hooks.example.com/netsuite/acme/"
 
     # -- support staff toggle a webhook ---------------------------------------------------
-    # Their page after login is the Webhooks section of the only subscription.
+    # Their page after login lists every subscription's webhooks, linking to each section.
     login(page, support_user)
+    page.wait_for_url("**/webhooks/")
+    page.get_by_role("link", name=subscription.name, exact=True).click()
     page.wait_for_url(f"**/subscriptions/{subscription.pk}/webhooks/")
     location_update = page.get_by_label("Location update")
     location_update.wait_for()

@@ -132,12 +132,16 @@ def test_support_lands_on_the_webhooks_and_the_auditor_on_the_trail(
     page, login, axe, support_user, auditor_user, subscription, live_url
 ):
     login(page, support_user)
+    # Support lands on the webhooks of every subscription, each linking to its section.
+    expect(page).to_have_url(f"{live_url}/webhooks/")
+    axe(page, "support's landing")
+    page.get_by_role("link", name=subscription.name, exact=True).click()
     expect_section(page, "Webhooks", f"{live_url}/subscriptions/{subscription.pk}/webhooks/")
     page.get_by_label("Customer create").wait_for()
     expect(tabs(page).get_by_role("link")).to_have_text(
         ["Overview", "Connection", "Certificate", "Webhooks", "Auth Details", "Jobs", "Events"]
     )
-    axe(page, "support's landing")
+    axe(page, "support's webhooks section")
 
     login(page, auditor_user)
     expect(page).to_have_url(f"{live_url}/audit/")
