@@ -19,6 +19,10 @@ __all__ = ["Job"]
 LOG_KEPT = 50
 
 
+# The parts of an inventory poll, by their type keys in ``counts`` (services/polling.py).
+POLL_PARTS = (("inventoryitem", "Items"), ("inventorylevel", "Stock levels"))
+
+
 class Job(models.Model):
     class Kind(models.TextChoices):
         INITIALIZATION = "initialization", "Initialization"
@@ -93,6 +97,8 @@ class Job(models.Model):
         return moment(window.get("from")), moment(window.get("to"))
 
     @property
-    def poll_counts(self) -> dict:
-        """An inventory poll's read / created / updated / unchanged (its one part)."""
-        return next(iter(self.counts.values()), {}) if self.counts else {}
+    def poll_counts(self) -> list[tuple[str, dict]]:
+        """An inventory poll's read / created / updated / unchanged per part, items first
+        (named here: a JSON object's key order is not kept by PostgreSQL's jsonb)."""
+        counts = self.counts or {}
+        return [(label, counts[key]) for key, label in POLL_PARTS if key in counts]

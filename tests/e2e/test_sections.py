@@ -19,6 +19,7 @@ ADMIN_TABS = [
     "Auth Details",
     "Governance",
     "Jobs",
+    "Inventory",
     "Events",
     "History",
 ]
@@ -50,6 +51,7 @@ def test_the_tabs_swap_the_section_keep_back_and_forward_and_move_the_focus(
         "Auth Details": base + "auth-details/",
         "Governance": base + "governance/",
         "Jobs": base + "jobs/",
+        "Inventory": base + "inventory/",
         "Events": base + "events/",
         "History": base + "history/",
     }
@@ -75,12 +77,12 @@ def test_the_tabs_swap_the_section_keep_back_and_forward_and_move_the_focus(
     page.go_back()
     expect_section(page, "Events", urls["Events"])
     page.go_back()
-    expect_section(page, "Jobs", urls["Jobs"])
+    expect_section(page, "Inventory", urls["Inventory"])
     page.go_forward()
     expect_section(page, "Events", urls["Events"])
     # The webhook table is never kept for the back button (hx-history="false"): htmx asks the
     # server for that page again, still without reloading the window.
-    for label in ("Jobs", "Governance", "Auth Details", "Webhooks"):
+    for label in ("Inventory", "Jobs", "Governance", "Auth Details", "Webhooks"):
         page.go_back()
         expect_section(page, label, urls[label])
     page.get_by_label("Customer create").wait_for()
@@ -139,7 +141,7 @@ def test_support_lands_on_the_webhooks_and_the_auditor_on_the_trail(
     expect_section(page, "Webhooks", f"{live_url}/subscriptions/{subscription.pk}/webhooks/")
     page.get_by_label("Customer create").wait_for()
     expect(tabs(page).get_by_role("link")).to_have_text(
-        ["Overview", "Connection", "Certificate", "Webhooks", "Auth Details", "Jobs", "Events"]
+        ["Overview", "Connection", "Certificate", "Webhooks", "Auth Details", "Jobs", "Inventory", "Events"]
     )
     axe(page, "support's webhooks section")
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from netsuite.records import suiteql_timestamp
 from subscriptions.actors import COMMAND_LINE, SCHEDULER
-from subscriptions.models import AuditEvent, Job, Record, Subscription
+from subscriptions.models import AuditEvent, InventoryLevel, Job, Record, Subscription
 from subscriptions.services import jobs, polling
 from subscriptions.services.errors import InvalidInput
 from tests import html
@@ -446,7 +446,10 @@ def test_administrator_polls_now_and_sets_polling_others_only_see_it(
     rows = html.table_rows(page, "last-poll")
     assert rows[0][0] == f"#{job.pk}"
     assert rows[0][1] == "Succeeded"
-    assert rows[0][3:] == ["30", "30", "0", "0"]
+    assert rows[0][3:] == ["Items", "30", "30", "0", "0"]
+    levels = InventoryLevel.objects.filter(subscription=subscription).count()
+    assert levels > 30
+    assert rows[1][3:] == ["Stock levels", str(levels), str(levels), "0", "0"]
     assert facts["Inventory items stored here"].startswith("30")
     records = support_client.get(reverse("subscriptions:records", args=[subscription.pk, ITEMS]))
     assert records.status_code == 200
