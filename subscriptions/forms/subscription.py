@@ -204,8 +204,11 @@ class SubscriptionForm(forms.ModelForm):
         required=False,
         strip=False,
         help_text=(
-            "Key generated during OpenSSL Certificate setup. It is the key file (key.pem), not "
-            "the certificate: NetSuite never sees the key, it gets only the certificate."
+            "Key generated during OpenSSL Certificate setup. Optional here: leave it blank and "
+            "generate the key and certificate in the dashboard once the subscription is saved "
+            "(its set-up checklist leads there). If you made your own, this is the key file "
+            "(key.pem), not the certificate: NetSuite never sees the key, it gets only the "
+            "certificate."
         ),
         widget=WriteOnlyTextarea(
             attrs={"autocomplete": "off", "spellcheck": "false", "rows": 6, "cols": 64}
@@ -219,13 +222,13 @@ class SubscriptionForm(forms.ModelForm):
     )
     certificate_id = forms.CharField(
         label="Certificate ID",
+        required=False,
         max_length=255,
         help_text=(
-            "Generated during OpenSSL Certificate creation and uploaded in NetSuite. NetSuite "
-            "shows it once the certificate is uploaded, under Setup > Integration > OAuth 2.0 "
-            "Client Credentials (M2M) Setup, in the Certificate ID column."
+            "NetSuite issues it when the certificate is uploaded there (Setup > Integration > "
+            "OAuth 2.0 Client Credentials (M2M) Setup, in the Certificate ID column). Leave it "
+            "blank until then: the set-up checklist asks for it after the upload."
         ),
-        error_messages={"required": "Enter the Certificate ID NetSuite showed after the upload."},
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     api_url = forms.CharField(
@@ -395,11 +398,8 @@ class SubscriptionForm(forms.ModelForm):
         if not text and self.kept_key is not None:
             text = self.kept_key.pem
         if not text:
-            if self.creating:
-                self.add_error(
-                    "private_key_pem",
-                    "Paste the private key or upload its .pem file; a new subscription needs one.",
-                )
+            # No key yet is allowed: the subscription is saved "not ready" and its checklist
+            # leads to generating one in the dashboard.
             return
         try:
             key = load_private_key(text)

@@ -78,7 +78,9 @@ class Subscription(models.Model):
     # Non-secret facts about the key, kept beside it so pages never need to decrypt it.
     private_key_type = models.CharField(max_length=20, blank=True, default="")
     private_key_fingerprint = models.CharField(max_length=95, blank=True, default="")
-    certificate_id = models.CharField("Certificate ID", max_length=255)
+    # Blank until NetSuite issues it (when the certificate is uploaded there): a subscription
+    # is saved before its certificate exists, and is "not ready" until both are there.
+    certificate_id = models.CharField("Certificate ID", max_length=255, blank=True, default="")
     api_url = models.URLField("API URL", max_length=255)
 
     api_throttle_limit = models.PositiveIntegerField("API Throttle Limit")

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce, Least, RowNumber
 from ..models import Certificate, ConnectionTest, Subscription
 from ..models.certificates import MAX_VALIDITY_DAYS
 from ..models.connection_tests import stale_before
+from .setup_progress import setup_missing
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,21 @@ class Health:
     test: ConnectionTest | None
     certificate: Certificate | None
     key_without_certificate: bool
+    # setup_progress.setup_missing: "key" or "certificate_id" while it cannot sign in yet.
+    setup_missing: str = ""
 
     @property
     def level(self) -> str:
+        if self.setup_missing:
+            return "warn"
         if self.test is None or self.test.outcome == ConnectionTest.Outcome.RUNNING:
             return "warn" if self.test is not None and self.test.interrupted else ""
         return "ok" if self.test.outcome == ConnectionTest.Outcome.PASSED else "bad"
 
     @property
     def label(self) -> str:
+        if self.setup_missing:
+            return "Set-up not finished"
         if self.test is None:
             return "Not tested"
         if self.test.outcome == ConnectionTest.Outcome.RUNNING:
@@ -126,6 +133,7 @@ def health_map(subscriptions) -> dict[int, Health]:
     and the key fingerprints.
     """
     items = [(object_pk(item), _fingerprint(item)) for item in subscriptions]
+    missing = {object_pk(item): setup_missing(item) for item in subscriptions}
     ids = [pk for pk, _ in items if pk is not None]
     if not ids:
         return {}
@@ -153,6 +161,7 @@ def health_map(subscriptions) -> dict[int, Health]:
             test=tests.get(pk),
             certificate=certs.get(pk),
             key_without_certificate=pk not in certs and bool(fingerprint),
+            setup_missing=missing.get(pk, ""),
         )
         for pk, fingerprint in items
         if pk is not None

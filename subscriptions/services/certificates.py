@@ -9,6 +9,12 @@ one, the administrator uploads the certificate in NetSuite and pastes the Certif
 NetSuite shows, a connection test signs with the staged pair, and only a passed test lets
 "Activate" swap the pairs in one transaction. The previous pair is kept as *retired*, with
 its fingerprints and dates but without its private key.
+
+A subscription's *first* pair has nothing to protect: with no key on the subscription (a new
+one, saved from its Name, Account ID and Consumer ID alone) a generated or uploaded pair
+becomes its key at once, and its Certificate ID is set on it directly (by hand or by
+"Register in the simulator") while the subscription has none. Staging, testing and
+activating are for replacing a key that is in use.
 """
 
 from __future__ import annotations
@@ -94,6 +100,11 @@ def _stage(
     with transaction.atomic():
         locked = locked_subscription(subscription.pk)
         now = timezone.now()
+        if not locked.private_key_fingerprint:
+            return _install_first(
+                locked, key_pem=key_pem, certificate_pem=certificate_pem, info=info,
+                source=source, actor=actor, reason=reason, now=now,
+            )
         replaced = Certificate.objects.select_for_update().filter(
             subscription=locked, status=Certificate.Status.STAGED
         ).first()
@@ -132,6 +143,71 @@ def _stage(
     return cert
 
 
+def _install_first(
+    locked: Subscription,
+    *,
+    key_pem: str,
+    certificate_pem: str,
+    info,
+    source: str,
+    actor: ActorLike,
+    reason: str,
+    now: dt.datetime,
+) -> Certificate:
+    """The subscription's first pair, in use at once (inside ``_stage``'s transaction, on the
+    locked row): nothing signs in yet, so there is nothing to stage it beside."""
+    name = actor_name(actor)
+    for old in Certificate.objects.select_for_update().filter(
+        subscription=locked, status__in=[Certificate.Status.ACTIVE, Certificate.Status.STAGED]
+    ):
+        _retire(old, name, now)
+    # A generated certificate cannot have been uploaded to NetSuite yet, so no Certificate ID
+    # typed earlier belongs to it; an uploaded pair may be the one that ID was issued for.
+    certificate_id = locked.certificate_id if source == Certificate.Source.UPLOADED else ""
+    cert = Certificate.objects.create(
+        subscription=locked,
+        status=Certificate.Status.ACTIVE,
+        source=source,
+        certificate_pem=certificate_pem.strip() + "\n",
+        certificate_id=certificate_id,
+        certificate_id_set_at=now if certificate_id else None,
+        **_certificate_facts(info),
+        created_by=name,
+        created_at=now,
+        activated_by=name,
+        activated_at=now,
+    )
+    changes = {
+        "status": [None, "active (the subscription had no key)"],
+        "source": [None, cert.get_source_display()],
+        "key": [None, cert.key_label],
+        "certificate SHA-256": [None, cert.fingerprint],
+        "private_key": audit.censor_secret(False, True, cert.public_key_fingerprint),
+        "valid from": [None, cert.not_before.isoformat()],
+        "valid until": [None, cert.not_after.isoformat()],
+    }
+    fields = [
+        "private_key", "private_key_type", "private_key_fingerprint", "revision", "updated_at"
+    ]
+    if certificate_id != locked.certificate_id:
+        changes["certificate_id"] = [locked.certificate_id or None, certificate_id or None]
+        locked.certificate_id = certificate_id
+        fields.append("certificate_id")
+    locked.private_key = key_pem
+    locked.private_key_type = cert.key_label
+    locked.private_key_fingerprint = cert.public_key_fingerprint
+    locked.revision += 1
+    locked.save(update_fields=fields)
+    audit.record(
+        actor=actor,
+        action="certificate.installed",
+        changes=changes,
+        reason=reason,
+        **certificate_target(cert),
+    )
+    return cert
+
+
 def certificate_generate(
     *,
     subscription: Subscription,
@@ -140,7 +216,8 @@ def certificate_generate(
     days: int = DEFAULT_VALIDITY_DAYS,
     reason: str = "",
 ) -> Certificate:
-    """A new key pair and self-signed certificate, staged beside the active one."""
+    """A new key pair and self-signed certificate, staged beside the active one (the
+    subscription's key at once when it has none)."""
     if key_type not in GENERATE_KEY_TYPES:
         raise CertificateActionError(
             "Choose RSA 3072 or EC P-256: the key types NetSuite accepts that we generate.",
@@ -173,7 +250,8 @@ def certificate_upload(
     actor: ActorLike,
     reason: str = "",
 ) -> Certificate:
-    """Stage an existing pair; refused unless the key belongs to the certificate."""
+    """Stage an existing pair (the subscription's key at once when it has none); refused
+    unless the key belongs to the certificate."""
     try:
         key = nscert.load_private_key(private_key_pem or "")
     except nscert.CertificateError as exc:
@@ -217,7 +295,8 @@ def _locked_staged(certificate: Certificate) -> Certificate:
 def certificate_set_id(
     *, certificate: Certificate, certificate_id: str, actor: ActorLike, reason: str = ""
 ) -> Certificate:
-    """Record the Certificate ID NetSuite showed after the staged certificate's upload."""
+    """Record the Certificate ID NetSuite showed after the staged certificate's upload, or
+    after the active one's while the subscription has none (its first pair, set-up)."""
     value = (certificate_id or "").strip()
     if not value:
         raise CertificateActionError(
@@ -231,6 +310,8 @@ def certificate_set_id(
             "certificate_id",
         )
     with transaction.atomic():
+        if certificate.status == Certificate.Status.ACTIVE:
+            return _set_first_id(certificate, value, actor, reason)
         cert = _locked_staged(certificate)
         if cert.certificate_id == value:
             return cert
@@ -245,6 +326,36 @@ def certificate_set_id(
             reason=reason,
             **certificate_target(cert),
         )
+    return cert
+
+
+def _set_first_id(
+    certificate: Certificate, value: str, actor: ActorLike, reason: str
+) -> Certificate:
+    """The Certificate ID of the active certificate of a subscription that has none yet: on
+    the certificate and the subscription at once (inside the caller's transaction). Changing
+    an ID in use is the subscription form's or a rotation's, never this."""
+    subscription = locked_subscription(certificate.subscription_id)
+    cert = Certificate.objects.select_for_update().with_subscription().get(pk=certificate.pk)
+    if cert.status != Certificate.Status.ACTIVE or subscription.certificate_id:
+        raise CertificateActionError(
+            "This certificate's Certificate ID is already set (change it on the subscription's "
+            "Edit page); reload the page to see its current state."
+        )
+    now = timezone.now()
+    cert.certificate_id = value
+    cert.certificate_id_set_at = now
+    cert.save(update_fields=["certificate_id", "certificate_id_set_at"])
+    subscription.certificate_id = value
+    subscription.revision += 1
+    subscription.save(update_fields=["certificate_id", "revision", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="certificate.id_set",
+        changes={"certificate_id": [None, value]},
+        reason=reason,
+        **certificate_target(cert),
+    )
     return cert
 
 
@@ -448,9 +559,13 @@ def certificate_register_in_simulator(
             "Only in simulator mode: upload the certificate in NetSuite and paste its ID."
         )
     cert = Certificate.objects.with_subscription().defer("private_key").get(pk=certificate.pk)
-    if cert.status != Certificate.Status.STAGED:
-        raise CertificateActionError("Only a staged certificate can be registered.")
     subscription = cert.subscription
+    first = cert.status == Certificate.Status.ACTIVE and not subscription.certificate_id
+    if cert.status != Certificate.Status.STAGED and not first:
+        raise CertificateActionError(
+            "Only a staged certificate, or the active one of a subscription without a "
+            "Certificate ID, can be registered."
+        )
     admin = SimulatorAdmin(
         settings.NETSUITE_BASE_URL,
         timeout=(settings.NETSUITE_TIMEOUT_CONNECT, settings.NETSUITE_TIMEOUT_READ),

@@ -37,7 +37,8 @@ from ..actors import ActorLike, actor_id, actor_name
 from ..integration import client_for, credentials_for, credentials_for_staged
 from ..models import EXPIRY_WARNING_DAYS, Certificate, ConnectionTest, Subscription
 from ..problems import REMOTE_ERRORS, Problem, audit_answer
-from .errors import ServiceError
+from ..selectors.setup_progress import setup_refusal
+from .errors import ServiceError, setup_not_finished
 
 AUTH_DETAILS_RECORD = "customrecord_otg_ipaas_auth_details"
 HISTORY_KEPT = 50
@@ -244,8 +245,14 @@ def _staged_for(subscription: Subscription, certificate: Certificate | None):
 def connection_test_start(
     *, subscription: Subscription, actor: ActorLike, certificate: Certificate | None = None
 ) -> ConnectionTest:
-    """A new test, not yet run; ``certificate`` (staged) tests that pair instead."""
+    """A new test, not yet run; ``certificate`` (staged) tests that pair instead.
+
+    Refused, with the missing step, for a subscription that is not ready (no key or no
+    Certificate ID yet); a staged certificate brings its own pair and ID, so it may be tested.
+    """
     staged = _staged_for(subscription, certificate)
+    if staged is None and (why := setup_refusal(subscription)):
+        raise ConnectionTestError(why, problem=setup_not_finished(why))
     test = ConnectionTest.objects.create(
         subscription=subscription,
         staged_certificate=staged,

@@ -52,5 +52,18 @@ class ConflictError(ServiceError):
         super().__init__("The subscription was changed by someone else meanwhile.")
 
 
+SETUP_NOT_FINISHED = "SETUP_NOT_FINISHED"
+
+
+def setup_not_finished(message: str) -> Problem:
+    """The refusal of a NetSuite action for a subscription that is not ready yet; ``message``
+    is ``selectors.setup_progress.setup_refusal``'s (the missing step, where to do it)."""
+    return Problem(
+        message=message,
+        code=SETUP_NOT_FINISHED,
+        hint="Nothing was sent to NetSuite. The subscription's Overview lists the set-up steps.",
+    )
+
+
 class NotAllowed(ServiceError):
     """A rule of the dashboard forbids this change (e.g. leaving it without administrators)."""

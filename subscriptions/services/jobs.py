@@ -33,7 +33,8 @@ from ..actors import WORKER, ActorLike, actor_id, actor_name
 from ..models import Job, Subscription
 from ..models.jobs import LOG_KEPT
 from ..problems import Problem
-from .errors import ServiceError
+from ..selectors.setup_progress import setup_refusal
+from .errors import ServiceError, setup_not_finished
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,12 @@ def _audit(job: Job, actor: ActorLike, action: str, changes: dict) -> None:
 def job_start(
     *, subscription: Subscription, kind: str, params: Mapping, actor: ActorLike, summary: str
 ) -> Job:
-    """A queued job, on record, and its task enqueued once the transaction commits."""
+    """A queued job, on record, and its task enqueued once the transaction commits.
+
+    Refused, with the missing step, for a subscription that is not ready: every job reads
+    NetSuite, which it cannot sign in to yet."""
+    if why := setup_refusal(subscription):
+        raise JobRefused(why, problem=setup_not_finished(why))
     with transaction.atomic():
         job = Job.objects.create(
             kind=kind,

@@ -52,6 +52,7 @@ from ..selectors.polling import (
     poll_is_due,
     polling_candidates,
 )
+from ..selectors.setup_progress import setup_refusal
 from .errors import InvalidInput, ServiceError
 from .initialization import DATA_TYPES, DataType, Transfer
 from .inventory import INVENTORY_LEVEL_KEY, inventory_level_type
@@ -174,8 +175,8 @@ def polling_enqueue_due(*, now: dt.datetime | None = None) -> list[Job]:
                 .filter(pk=pk, inventory_polling_enabled=True)
                 .first()
             )
-            if subscription is None:
-                continue
+            if subscription is None or setup_refusal(subscription):
+                continue  # gone, polling switched off, or its set-up is not finished
             active = active_poll(subscription) is not None
             if not poll_is_due(subscription, last_poll_queued(subscription), active, now):
                 continue
@@ -200,6 +201,8 @@ def polling_settings_set(
         raise InvalidInput(
             {"inventory_polling_minutes": f"Enter a whole number of minutes from {low} to {high}."}
         )
+    if enabled and (why := setup_refusal(subscription)):
+        raise InvalidInput({"inventory_polling_enabled": why})
     with transaction.atomic():
         locked = locked_subscription(subscription.pk)
         wanted = {"inventory_polling_enabled": enabled, "inventory_polling_minutes": minutes}

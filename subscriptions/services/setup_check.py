@@ -39,6 +39,8 @@ from ..actors import ActorLike
 from ..integration import client_for
 from ..models import Subscription
 from ..problems import REMOTE_ERRORS, Problem
+from ..selectors.setup_progress import setup_refusal
+from .errors import setup_not_finished
 
 PRESENT, MISSING, UNKNOWN = "present", "missing", "unknown"
 
@@ -281,7 +283,12 @@ _PARTS = (
 
 
 def setup_check_run(*, subscription: Subscription, actor: ActorLike) -> SetupReport:
-    """Check every prerequisite; put the run on record (counts and what is missing)."""
+    """Check every prerequisite; put the run on record (counts and what is missing).
+
+    A subscription that is not ready (no key or Certificate ID yet) cannot sign in: the
+    report carries the missing step as its problem, and nothing is asked or recorded."""
+    if why := setup_refusal(subscription):
+        return SetupReport(problem=setup_not_finished(why))
     report = SetupReport()
     try:
         with client_for(subscription) as client:
@@ -295,7 +302,8 @@ def setup_check_run(*, subscription: Subscription, actor: ActorLike) -> SetupRep
                     report.items.append(CheckItem(group, group, group, UNKNOWN, why))
     except REMOTE_ERRORS as exc:
         report = SetupReport(problem=Problem.of(exc))
-    changes = {"result": [None, report.summary]}
+    # "complete" is what the set-up checklist reads back (selectors/setup_progress.py).
+    changes = {"result": [None, report.summary], "complete": [None, report.complete]}
     missing = [item.label for item in report.items if item.status == MISSING]
     if missing:
         changes["missing"] = [None, "; ".join(missing)]

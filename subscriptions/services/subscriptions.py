@@ -87,8 +87,14 @@ def _check(subscription: Subscription) -> None:
         )
     if subscription.environment not in {value for value, _ in ENVIRONMENT_CHOICES}:
         errors["environment"] = 'The only valid environment is "Production".'
-    if not subscription.private_key_fingerprint:
-        errors["private_key"] = "A subscription needs its certificate private key."
+    # No key or Certificate ID yet is allowed: such a subscription is saved "not ready"
+    # (selectors/setup_progress.py) and every NetSuite action refuses it until both are there.
+    certificate_id = subscription.certificate_id or ""
+    if len(certificate_id) > 255 or any(ch.isspace() for ch in certificate_id):
+        errors["certificate_id"] = (
+            "A Certificate ID has no spaces and at most 255 characters; copy it again from "
+            "NetSuite."
+        )
     for field, (low, high) in NUMBER_LIMITS.items():
         value = getattr(subscription, field)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:

@@ -42,8 +42,10 @@ from ..actors import ActorLike, actor_name
 from ..integration import client_for, timeouts
 from ..models import Subscription, WebhookState
 from ..problems import REMOTE_ERRORS, Problem, Success, audit_answer
+from ..selectors.setup_progress import setup_refusal
 from ..selectors.webhooks import webhook_state, webhook_states, webhook_version
 from ..throttling import ConcurrencyLimiter, LocalWaitError
+from .errors import setup_not_finished
 
 FLAGS = ("create", "update", "delete")
 _ANSWER_KEYS = {"create": CREATE_FLAG, "update": UPDATE_FLAG, "delete": DELETE_FLAG}
@@ -235,8 +237,11 @@ def _build_table(
 def webhook_table(*, subscription: Subscription, refresh: bool = False) -> WebhookTable:
     """The deployments as NetSuite listed them lately (cached), or asked now with ``refresh``.
 
-    A read: nothing is recorded or audited. A failure is never cached.
+    A read: nothing is recorded or audited. A failure is never cached. A subscription that
+    is not ready gets the table without NetSuite's list and the missing step as its problem.
     """
+    if why := setup_refusal(subscription):
+        return _build_table(subscription, None, setup_not_finished(why))
     cached = None if refresh else _cached_deployments(subscription)
     if cached is not None:
         deployments, listed_at = cached
@@ -459,6 +464,16 @@ def _set(
     actor: ActorLike,
     reason: str,
 ) -> WebhookRow:
+    if why := setup_refusal(subscription):
+        # Not ready: refused before anything is sent or recorded, with the missing step.
+        state = webhook_state(subscription, scriptdeploymentid)
+        return WebhookRow(
+            module=state.module if state else None,
+            scriptdeploymentid=scriptdeploymentid,
+            scriptid=state.scriptid if state else "",
+            state=state,
+            problem=setup_not_finished(why),
+        )
     try:
         # The deployment list (when not cached) and the POST.
         with _taking_turns(subscription, calls=2):
@@ -559,6 +574,9 @@ def _bulk(
     choose,
     what: str,
 ) -> BulkResult:
+    if why := setup_refusal(subscription):
+        # Not ready: refused before anything is sent or recorded, with the missing step.
+        return BulkResult(table=_build_table(subscription, None, setup_not_finished(why)))
     # The list, then every deployment (one per module and maybe one more) in rounds of
     # Concurrent Connections.
     rounds = math.ceil((len(MODULES) + 1) / max(1, subscription.concurrent_connections or 1))

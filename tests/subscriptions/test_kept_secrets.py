@@ -137,8 +137,10 @@ def test_a_refused_replacement_drops_the_kept_key(admin_client_):
     blank = admin_client_.post(
         url, create_form_data(private_key_pem="", key_token=key_token(refused))
     )
-    assert "Paste the private key or upload its .pem file" in body(blank)
-    assert not Subscription.objects.exists()
+    # The dropped key is not used: the subscription is saved without one (not ready yet, its
+    # key to be made in the dashboard, issue 16).
+    assert blank.status_code == 302
+    assert Subscription.objects.get().private_key_fingerprint == ""
 
 
 @pytest.mark.django_db
