@@ -7,6 +7,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 
+from subscriptions.views.login import LoginView
+
 
 @login_not_required
 @require_GET
@@ -22,7 +24,8 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     # Each role's own page (views/landing.py), so "/login/?next=/" lands by role too.
     path("", RedirectView.as_view(pattern_name="subscriptions:landing"), name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    # Django's, saying when a session expired and what it did not save (views/login.py).
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("subscriptions.urls")),
 ]

@@ -137,3 +137,60 @@ def certificate_by_netsuite_id(subscription: Subscription, certificate_id: str):
 def certificates_of(subscription: Subscription) -> list[Certificate]:
     """Every certificate of the subscription, without the staged key (one query)."""
     return list(Certificate.objects.filter(subscription=subscription).defer("private_key"))
+
+
+# -- the same NetSuite certificate held by other subscriptions here -----------------------------
+
+
+@dataclass(frozen=True)
+class CertificateUse:
+    """Another subscription of this dashboard that holds a NetSuite Certificate ID: signs in
+    with it (``active``) or has it as a staged or retired certificate."""
+
+    subscription_id: int
+    subscription_name: str
+    status: str  # a Certificate.Status value
+
+    @property
+    def active(self) -> bool:
+        return self.status == Certificate.Status.ACTIVE
+
+
+def certificate_uses_elsewhere(
+    subscription: Subscription, certificate_ids
+) -> dict[str, list[CertificateUse]]:
+    """For each of ``certificate_ids``, the other subscriptions on this dashboard holding it,
+    active ones first (two queries).
+
+    Only subscriptions of the same NetSuite account count: a Certificate ID names a
+    certificate within one account. Signing in with it is the subscription's own Certificate
+    ID; a Certificate row adds the staged and retired ones (and an upload here)."""
+    ids = {cid for cid in certificate_ids if cid}
+    if not ids:
+        return {}
+    found: dict[tuple[str, int], CertificateUse] = {}
+    for pk, name, cid in (
+        Subscription.objects.filter(
+            account_id__iexact=subscription.account_id, certificate_id__in=ids
+        )
+        .exclude(pk=subscription.pk)
+        .values_list("pk", "name", "certificate_id")
+    ):
+        found[(cid, pk)] = CertificateUse(pk, name, Certificate.Status.ACTIVE)
+    rank = {Certificate.Status.ACTIVE: 0, Certificate.Status.STAGED: 1}
+    for pk, name, cid, status in (
+        Certificate.objects.filter(
+            subscription__account_id__iexact=subscription.account_id, certificate_id__in=ids
+        )
+        .exclude(subscription_id=subscription.pk)
+        .values_list("subscription_id", "subscription__name", "certificate_id", "status")
+    ):
+        known = found.get((cid, pk))
+        if known is None or rank.get(status, 2) < rank.get(known.status, 2):
+            found[(cid, pk)] = CertificateUse(pk, name, status)
+    uses: dict[str, list[CertificateUse]] = {}
+    for (cid, _pk), use in sorted(
+        found.items(), key=lambda kv: (rank.get(kv[1].status, 2), kv[1].subscription_name.lower())
+    ):
+        uses.setdefault(cid, []).append(use)
+    return uses

@@ -37,8 +37,10 @@ from ..problems import REMOTE_ERRORS, Problem, Success, audit_answer
 from ..selectors.certificates import (
     NETSUITE_ID_CHANGE,
     REVOKED_IN_NETSUITE,
+    CertificateUse,
     active_certificate,
     certificate_by_netsuite_id,
+    certificate_uses_elsewhere,
     certificates_of,
 )
 from .certificates import (
@@ -363,11 +365,18 @@ def _record_uploaded(
     )
 
 
+def _names(uses: list[CertificateUse]) -> str:
+    """“Beta” or “Beta” and “Gamma”: the subscriptions a refusal names."""
+    quoted = [f"“{use.subscription_name}”" for use in uses]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 def certificate_revoke_in_netsuite(
     *, subscription: Subscription, certificate_id: str, actor: ActorLike, reason: str = ""
 ) -> Certificate | None:
     """Revoke one of the integration's certificates in NetSuite; returns our row for it, if
-    any. Refused for the Certificate ID the subscription signs in with. A refusal by NetSuite
+    any. Refused for the Certificate ID the subscription signs in with, and for one another
+    subscription of this dashboard (same account) signs in with. A refusal by NetSuite
     is put on record and raised with its Problem; nothing changes here either way (the
     Certificate row has no column for NetSuite's state; the audit event is the record)."""
     value = (certificate_id or "").strip()
@@ -379,6 +388,15 @@ def certificate_revoke_in_netsuite(
             "This is the active certificate: the subscription signs in with it, so revoking it "
             "would stop the integration. Rotate to a new certificate first, then revoke this "
             "one.",
+            "certificate_id",
+        )
+    signing = [u for u in certificate_uses_elsewhere(current, [value]).get(value, []) if u.active]
+    if signing:
+        names = _names(signing)
+        raise CertificateActionError(
+            f"{names} on this dashboard sign{'s' if len(signing) == 1 else ''} in with this "
+            f"certificate, so revoking it would stop {'its' if len(signing) == 1 else 'their'} "
+            f"integration. Rotate {names} to a new certificate first, then revoke this one.",
             "certificate_id",
         )
     ours = certificate_by_netsuite_id(current, value)
@@ -432,10 +450,21 @@ class NetSuiteCertificateRow:
     ours: Certificate | None = None
     in_use: bool = False  # the Certificate ID the subscription signs in with
     marks: list[tuple[str, str]] = field(default_factory=list)
+    # The other subscriptions on this dashboard holding it, those signing in with it first.
+    elsewhere: list[CertificateUse] = field(default_factory=list)
+
+    @property
+    def signing_elsewhere(self) -> list[CertificateUse]:
+        return [use for use in self.elsewhere if use.active]
 
     @property
     def revocable(self) -> bool:
-        return self.entry is not None and not self.entry.revoked and not self.in_use
+        return (
+            self.entry is not None
+            and not self.entry.revoked
+            and not self.in_use
+            and not self.signing_elsewhere
+        )
 
 
 @dataclass
@@ -456,7 +485,7 @@ def _drift_marks(row: NetSuiteCertificateRow, now: dt.datetime) -> list[tuple[st
         marks.append(("bad" if row.in_use else "warn", f"Not in NetSuite: {what.lower()} "
                       "is not in NetSuite's list"))
         return marks
-    if ours is None and not row.in_use:
+    if ours is None and not row.in_use and not row.elsewhere:
         marks.append(("warn", "Not known here: not uploaded or recorded through this "
                       "dashboard"))
     if entry.revoked:
@@ -523,7 +552,9 @@ def certificate_netsuite_table(*, subscription: Subscription) -> NetSuiteCertifi
         row.in_use for row in rows
     ):
         rows.append(NetSuiteCertificateRow(current.certificate_id, in_use=True))
+    elsewhere = certificate_uses_elsewhere(current, [row.certificate_id for row in rows])
     for row in rows:
+        row.elsewhere = elsewhere.get(row.certificate_id, [])
         if row.entry is None and row.ours is None:
             row.marks = [("bad", "Not in NetSuite: the Certificate ID in use is not in "
                           "NetSuite's list")]

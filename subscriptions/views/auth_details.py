@@ -5,29 +5,37 @@ The values shown as the entry's own are always NetSuite's (the page posts them b
 ``shown_*``): a refused change shows what the person typed in the form, with the reason, and
 the entry as NetSuite still has it. "Use this dashboard" overwrites the entry, so it first
 shows old -> new and asks to confirm (a server-rendered step, the same with or without
-JavaScript); an entry named Production also needs its name typed.
+JavaScript); an entry named Production also needs its name typed. When the entry sends another
+subscription's events to this dashboard now, that step names it: it stops receiving them.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms.auth_details import AuthDetailsForm
 from ..permissions import require
 from ..problems import Success
-from ..selectors.subscriptions import subscription_get
+from ..selectors.subscriptions import subscription_get, subscription_name
 from ..services import auth_details as auth_details_service
 from .htmx import back, flash, is_partial, partial_or_page
 
 AUTH_DETAILS_TEMPLATE = "subscriptions/actions/auth_details.html"
 
 
+def _inbound_path(pk) -> str:
+    return f"/hooks/netsuite/{pk}/"
+
+
 def inbound_url(request, subscription) -> str:
     """Where NetSuite reaches this dashboard's inbound webhook for ``subscription``."""
-    path = f"/hooks/netsuite/{subscription.pk}/"
+    path = _inbound_path(subscription.pk)
     if settings.DASHBOARD_PUBLIC_URL:
         return settings.DASHBOARD_PUBLIC_URL + path
     return request.build_absolute_uri(path)
@@ -128,14 +136,35 @@ def auth_details_edit(request, pk, entry_id):
     return _entry_response(request, subscription, entry, form, notice)
 
 
+def receiving_subscription(request, subscription, webhook_url: str) -> str:
+    """The name of the other subscription on this dashboard whose inbound address
+    ``webhook_url`` is (this dashboard's host, ``/hooks/netsuite/<id>/``), or ""."""
+    here = urlsplit(inbound_url(request, subscription))
+    there = urlsplit((webhook_url or "").strip())
+    # DASHBOARD_PUBLIC_URL may carry a path in front of the dashboard's own.
+    prefix = here.path.removesuffix(_inbound_path(subscription.pk))
+    if there.netloc.lower() != here.netloc.lower() or not there.path.startswith(prefix):
+        return ""
+    try:
+        match = resolve(there.path.removeprefix(prefix) or "/")
+    except Resolver404:
+        return ""
+    other = match.kwargs.get("pk")
+    if match.view_name != "subscriptions:inbound_webhook" or other == subscription.pk:
+        return ""
+    return subscription_name(other)
+
+
 def _use_dashboard_confirm(
     request, subscription, entry, error: str = "", needs_name: bool = False
 ):
-    """Old -> new for the entry, and the button that overwrites it (nothing sent yet)."""
+    """Old -> new for the entry, and the button that overwrites it (nothing sent yet); when
+    the entry sends another subscription's events now, it names that subscription."""
     context = {
         "subscription": subscription,
         "entry": entry,
         "inbound_url": inbound_url(request, subscription),
+        "receiving": receiving_subscription(request, subscription, entry.webhook_url),
         "needs_name": needs_name or auth_details_service.needs_typed_name(entry.name),
         "error": error,
         "return_to": request.POST.get("next", ""),

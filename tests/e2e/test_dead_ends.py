@@ -48,7 +48,8 @@ def test_an_expired_session_leads_to_the_full_login_page_and_back(
 
     expire_sessions()
     page.get_by_role("button", name="Test connection").click()
-    page.wait_for_url(re.compile(r"/login/\?next=" + re.escape(connection) + "$"))
+    # The session existed: the login page is told it expired (login_required.py).
+    page.wait_for_url(re.compile(r"/login/\?next=" + re.escape(connection) + "&expired=1$"))
     assert page.locator("h1").all_inner_texts() == ["Log in"]
     assert page.locator("header.topbar").count() == 1
     log_in_here(page, admin_user)
@@ -61,7 +62,7 @@ def test_an_expired_session_leads_to_the_full_login_page_and_back(
     expect(page.locator(QUIET)).to_have_count(0)
     expire_sessions()
     page.get_by_label("Customer create").click()
-    page.wait_for_url(re.compile(r"/login/\?next=" + re.escape(webhooks) + "$"))
+    page.wait_for_url(re.compile(r"/login/\?next=" + re.escape(webhooks) + "&expired=1$"))
     assert page.locator("#webhook-table").count() == 0
     log_in_here(page, admin_user)
     page.wait_for_url(f"**{webhooks}")

@@ -29,7 +29,9 @@ def test_an_htmx_post_without_a_session_redirects_the_page_to_the_login_of_the_p
     url = reverse("subscriptions:connection_test", args=[subscription.pk])
     response = Client().post(url, headers=htmx(f"http://testserver{page}?tab=1"))
     assert response.status_code == 200
-    assert response["HX-Redirect"] == reverse("login") + "?next=" + page + "%3Ftab%3D1"
+    assert response["HX-Redirect"] == (
+        reverse("login") + "?next=" + page + "%3Ftab%3D1&expired=1"
+    ), "an action on a page means a session existed: the login page says it expired"
     assert response.content == b"", "nothing to swap into the card"
     assert not ConnectionTest.objects.exists()
 
@@ -38,13 +40,11 @@ def test_an_htmx_post_without_a_session_redirects_the_page_to_the_login_of_the_p
 def test_a_foreign_current_url_is_not_a_next(subscription):
     url = reverse("subscriptions:webhook_toggle", args=[subscription.pk])
     response = Client().post(url, headers=htmx("https://evil.example/phish"))
-    assert response["HX-Redirect"] == reverse("login")
-    get = Client().get(
-        reverse("subscriptions:webhooks", args=[subscription.pk]), headers=htmx(None)
-    )
-    assert get["HX-Redirect"] == reverse("login") + "?next=" + reverse(
-        "subscriptions:webhooks", args=[subscription.pk]
-    )
+    section = reverse("subscriptions:webhooks", args=[subscription.pk])
+    # Not the foreign page: the section the action belongs to.
+    assert response["HX-Redirect"] == reverse("login") + "?next=" + section + "&expired=1"
+    get = Client().get(section, headers=htmx(None))
+    assert get["HX-Redirect"] == reverse("login") + "?next=" + section + "&expired=1"
 
 
 @pytest.mark.django_db
