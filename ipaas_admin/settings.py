@@ -109,6 +109,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "subscriptions.middleware.RequestIdMiddleware",
     "subscriptions.middleware.Utf8FormMiddleware",
+    # The viewer's time zone (the browser's, from the "tz" cookie; UTC without one) for
+    # every page and partial (subscriptions/viewer_zone.py).
+    "subscriptions.viewer_zone.ViewerTimeZoneMiddleware",
     # Vary: HX-Request (and the other headers deciding a partial) on every answer, the login
     # check's included (subscriptions/views/htmx.py).
     "subscriptions.views.htmx.VaryOnHtmxMiddleware",
@@ -141,6 +144,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "subscriptions.context_processors.dashboard",
             ],
+            # {{ value|when }}: the one way a page shows a moment (viewer's zone, UTC on hover).
+            "builtins": ["subscriptions.templatetags.dates"],
         },
     },
 ]

@@ -30,6 +30,7 @@ class AlternateIdType:
         return normalize(self.field)
 
     def as_fields(self) -> dict:
+        # In FIELDS' order; a reader shows them in that order (jsonb keeps none).
         return {
             "code": self.code,
             "field": self.field,
@@ -38,6 +39,8 @@ class AlternateIdType:
         }
 
 
+# The fields each type is stored with, in the order people read them.
+FIELDS = ("code", "field", "netsuite_field", "records")
 _ITEMS = ("inventoryitem", "kititem", "noninventoryitem", "assemblyitem")
 
 ALTERNATE_ID_TYPES: tuple[AlternateIdType, ...] = (

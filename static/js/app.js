@@ -270,3 +270,39 @@
     );
   });
 })();
+
+// Issue 16: the viewer's time zone. The server renders every moment in the zone the "tz"
+// cookie names (subscriptions/viewer_zone.py, UTC without it), so whole pages and htmx
+// partials agree; this keeps the cookie equal to the browser's zone. The first page a
+// browser sees (before the cookie) says UTC; every later one is local.
+(function () {
+  "use strict";
+  var zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (e) {
+    return;
+  }
+  // A tz database name only (the server checks it again against zoneinfo).
+  if (!/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) return;
+  var current = document.cookie.split("; ").filter(function (c) {
+    return c.indexOf("tz=") === 0;
+  })[0];
+  if (current === "tz=" + zone) return;
+  document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
+    (location.protocol === "https:" ? "; Secure" : "");
+})();
+
+// Issue 16, pages that stay true: an answer that changed a state other parts show says so
+// (HX-Trigger: jobs-changed, connection-tested, webhooks-changed, certificate-changed) and
+// those parts ask for themselves again (hx-trigger="<event> from:body"); app.js only moves
+// no focus for them (the block above leaves updates nobody asked for alone) and tells a
+// screen reader when a job ended, in the Jobs section's live region.
+(function () {
+  "use strict";
+  document.addEventListener("jobs-changed", function (event) {
+    var live = document.getElementById("jobs-announce");
+    var detail = event.detail || {};
+    if (live && detail.message) live.textContent = detail.message;
+  });
+})();

@@ -97,6 +97,13 @@ def subscription_get(pk) -> Subscription:
     return get_object_or_404(Subscription.objects.without_secrets(), pk=pk)
 
 
+def subscription_name(pk) -> str:
+    """The subscription's name, or "" when there is none with that id (one query at most)."""
+    if pk is None:
+        return ""
+    return Subscription.objects.filter(pk=pk).values_list("name", flat=True).first() or ""
+
+
 def subscription_last_change(subscription_id) -> AuditEvent | None:
     """Who saved the subscription last and when, for the conflict message."""
     return (

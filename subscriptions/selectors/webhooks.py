@@ -1,6 +1,6 @@
 """The webhook flags this dashboard last set, by Webhook Manager deployment."""
 
-from django.db.models import Max, Prefetch
+from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import Lower
 
 from ..models import Subscription, WebhookState
@@ -34,3 +34,16 @@ def webhook_overview() -> list[Subscription]:
         .order_by(Lower("name"), "id")
         .prefetch_related(Prefetch("webhook_states", to_attr="recorded_webhooks"))
     )
+
+
+def webhook_flags_on(subscription: Subscription) -> dict[str, int]:
+    """The Overview's NetSuite summary: how many deployments the dashboard has set
+    (``recorded``) and how many of their flags it left on (``on``). One query."""
+    counts = WebhookState.objects.filter(subscription=subscription).aggregate(
+        recorded=Count("pk"),
+        create=Count("pk", filter=Q(create_enabled=True)),
+        update=Count("pk", filter=Q(update_enabled=True)),
+        delete=Count("pk", filter=Q(delete_enabled=True)),
+    )
+    return {"recorded": counts["recorded"],
+            "on": counts["create"] + counts["update"] + counts["delete"]}

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from netsuite.alternate_ids import ALTERNATE_ID_TYPES
+from netsuite.alternate_ids import FIELDS as ALTERNATE_ID_FIELDS
 from netsuite.errors import (
     ConcurrencyLimitError,
     NetSuiteTimeoutError,
@@ -73,6 +74,8 @@ class DataType:
     # records' way (``_row``, ``store_rows``) unless a type brings its own.
     row: Callable[[DataType, dict], tuple] | None = None
     store: Callable[[int, str, list[tuple]], dict[str, int]] | None = None
+    # The stored fields of a type read from no query, in the order people read them.
+    fields: tuple[str, ...] = ()
 
     @property
     def query(self) -> str:
@@ -92,7 +95,7 @@ class DataType:
 DATA_TYPES: dict[str, DataType] = {
     t.key: t
     for t in (
-        DataType(ALTERNATE_ID_TYPE, "Alternate ID Type"),
+        DataType(ALTERNATE_ID_TYPE, "Alternate ID Type", fields=ALTERNATE_ID_FIELDS),
         DataType("customercategory", "Customer Category", ("id", "name", "isinactive")),
         DataType("location", "Location", ("id", "name", "isinactive")),
         DataType("paymentmethod", "Payment Method", ("id", "name", "isinactive")),

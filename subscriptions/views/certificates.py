@@ -23,14 +23,20 @@ from ..forms.certificates import CertificateIdForm, GenerateCertificateForm, Upl
 from ..models import Certificate, Subscription
 from ..permissions import require
 from ..problems import Problem, Success
-from ..selectors.certificates import certificate_by_netsuite_id, certificate_overview
+from ..selectors.certificates import (
+    certificate_by_netsuite_id,
+    certificate_overview,
+    certificate_uses_elsewhere,
+)
 from ..selectors.subscriptions import subscription_get
 from ..services import certificates as certificate_service
 from ..services import rotation as rotation_service
-from .htmx import back, flash, is_partial, partial_or_page, return_to
+from .htmx import CERTIFICATE_CHANGED, back, flash, is_partial, partial_or_page, return_to
 
 CERTIFICATES_TEMPLATE = "subscriptions/actions/certificates.html"
-ACTIVATED_EVENT = "netsuite-certificate-activated"
+# Another certificate is in use: the Overview's Certificate ID and NetSuite summary and the
+# webhook table ask for themselves again (this section is the answer itself).
+ACTIVATED_EVENT = CERTIFICATE_CHANGED
 
 
 def _section(request, subscription, *, notice=None, status=200, extra=None, **forms):
@@ -141,6 +147,12 @@ def certificate_generate(request, pk):
 
 
 def _generated(cert: Certificate) -> str:
+    if cert.status == Certificate.Status.ACTIVE:
+        return (
+            f"The {cert.key_label} key and certificate are made and are this subscription's "
+            "now (it had none). Download the certificate, upload it in NetSuite and paste the "
+            "Certificate ID NetSuite shows."
+        )
     return (
         f"A new {cert.key_label} certificate is staged. Download it, upload it in NetSuite "
         "and paste the Certificate ID NetSuite shows."
@@ -168,6 +180,12 @@ def certificate_upload(request, pk):
 
 
 def _uploaded(cert: Certificate) -> str:
+    if cert.status == Certificate.Status.ACTIVE:
+        return (
+            f"The uploaded {cert.key_label} key and certificate are this subscription's now "
+            "(it had none). Upload the certificate in NetSuite too if it is not there yet, and "
+            "paste its Certificate ID."
+        )
     return (
         f"The uploaded {cert.key_label} certificate is staged. Upload it in NetSuite too if "
         "it is not there yet, and paste its Certificate ID."
@@ -186,13 +204,23 @@ def certificate_set_id(request, pk, cert_pk):
     form = CertificateIdForm(request.POST)
     return _form_action(
         request, pk, form, "id_form", set_id,
-        lambda cert: "Certificate ID saved. Now test the connection with the staged "
-        "certificate.",
+        _id_saved,
         field_for=lambda field: "certificate_id" if field else None,
     )
 
 
+def _id_saved(cert: Certificate) -> str:
+    if cert.status == Certificate.Status.ACTIVE:
+        return "Certificate ID saved. Now test the connection (Connection section)."
+    return "Certificate ID saved. Now test the connection with the staged certificate."
+
+
 def _registered(cert: Certificate) -> str:
+    if cert.status == Certificate.Status.ACTIVE:
+        return (
+            f"Registered in the simulator; its Certificate ID {cert.certificate_id} is saved. "
+            "Now test the connection (Connection section)."
+        )
     return (
         f"Registered in the simulator; its Certificate ID {cert.certificate_id} is saved. Now "
         "test the connection with the staged certificate."
@@ -317,6 +345,9 @@ def certificate_revoke_confirm(request, pk):
         certificate_id=certificate_id,
         ours=certificate_by_netsuite_id(subscription, certificate_id),
         in_use=certificate_id == subscription.certificate_id,
+        elsewhere=certificate_uses_elsewhere(subscription, [certificate_id]).get(
+            certificate_id, []
+        ),
     )
 
 

@@ -15,10 +15,12 @@ from ..selectors.connection_tests import connection_history, latest_own_test
 from ..selectors.health import subscription_health
 from ..selectors.subscriptions import subscription_get
 from ..services import connection as connection_service
-from .htmx import back, flash, is_partial, return_to
+from .htmx import CONNECTION_TESTED, back, flash, is_partial, partial_or_page, return_to
 
 CONNECTION_TEMPLATE = "subscriptions/actions/connection.html"
-TEST_FINISHED_EVENT = "netsuite-test-finished"
+# Sent when a test ends: the health line, the history, the Certificate section (Activate
+# follows the staged test) and the webhook table ask for themselves again.
+TEST_FINISHED_EVENT = CONNECTION_TESTED
 
 
 def _staged_from_post(request, subscription) -> Certificate | None:
@@ -104,4 +106,8 @@ def connection_tests(request, pk):
         "return_to": return_to(request),
         "nav": "subscriptions",
     }
-    return render(request, CONNECTION_TEMPLATE, context)
+    # ?part=history: the health line and the table, read again when a test ends.
+    template = CONNECTION_TEMPLATE
+    if request.GET.get("part") == "history":
+        template = partial_or_page(request, CONNECTION_TEMPLATE, "history")
+    return render(request, template, context)

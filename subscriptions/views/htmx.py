@@ -21,6 +21,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..problems import Problem, Success
 
+# What an answer tells the page (HX-Trigger, django-htmx's trigger_client_event) when it changed
+# a state that other parts of the page show. Each such part listens
+# (hx-trigger="<event> from:body") and asks for itself again; docs/architecture.md lists them.
+JOBS_CHANGED = "jobs-changed"  # a job ended, was cancelled or queued again
+CONNECTION_TESTED = "connection-tested"  # a connection test ended (detail: staged)
+WEBHOOKS_CHANGED = "webhooks-changed"  # NetSuite confirmed new webhook flags
+CERTIFICATE_CHANGED = "certificate-changed"  # another certificate is in use
+
 # The request headers an answer may depend on: is_partial reads the first three, a section's
 # frame (context_processors.section_frame) HX-Boosted and HX-Target, the login redirect
 # (login_required.py) HX-Request.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from ..forms.polling import PollingSettingsForm
 from ..models import Job
@@ -20,7 +21,7 @@ from ..services import initialization as initialization_service
 from ..services import jobs as jobs_service
 from ..services import polling as polling_service
 from ..services.errors import ServiceError
-from .htmx import back, flash, is_partial, partial_or_page, return_to
+from .htmx import JOBS_CHANGED, back, flash, is_partial, partial_or_page, return_to
 
 SECTION_TEMPLATE = "subscriptions/actions/jobs.html"
 LIST_TEMPLATE = "jobs/list.html"
@@ -171,7 +172,24 @@ def job_detail(request, job_pk):
     context = {"job": job, "subscription": job.subscription, "poll_every": POLL_EVERY,
                "return_to": return_to(request), "nav": "jobs"}
     part = "progress" if request.GET.get("part") == "progress" else "job"
-    return render(request, partial_or_page(request, DETAIL_TEMPLATE, part), context)
+    response = render(request, partial_or_page(request, DETAIL_TEMPLATE, part), context)
+    if is_partial(request) and not job.is_active:
+        # A poll that sees the job ended: the parts that show jobs (the Jobs section's
+        # buttons, counts, last poll) ask for themselves again.
+        _jobs_changed(response, job)
+    return response
+
+
+def _jobs_changed(response, job) -> None:
+    trigger_client_event(
+        response,
+        JOBS_CHANGED,
+        {
+            "job": job.pk,
+            "message": f"{job.get_kind_display()} job {job.pk}: "
+            f"{job.get_status_display().lower()}.",
+        },
+    )
 
 
 def _act(request, job_pk, action, done: str):
@@ -185,7 +203,10 @@ def _act(request, job_pk, action, done: str):
     if is_partial(request):
         context = {"job": job_get(job.pk), "subscription": job.subscription, "notice": notice,
                    "poll_every": POLL_EVERY, "return_to": return_to(request)}
-        return render(request, f"{DETAIL_TEMPLATE}#job", context, status=status)
+        response = render(request, f"{DETAIL_TEMPLATE}#job", context, status=status)
+        if status == 200:
+            _jobs_changed(response, context["job"])
+        return response
     flash(request, notice)
     return back(request, "subscriptions:job_detail", job_pk=job.pk)
 

@@ -37,7 +37,8 @@ def _columns(data_type, records) -> list[str]:
     types) by the fields its records carry."""
     if data_type.columns:
         return list(data_type.columns)
-    names: dict[str, None] = {}
+    # Declared fields first, in their order (jsonb keeps no key order), then any others.
+    names: dict[str, None] = dict.fromkeys(data_type.fields)
     for record in records:
         names.update(dict.fromkeys(record.fields or {}))
     return list(names) or ["id"]

@@ -30,6 +30,9 @@ from . import kept
 from .htmx import is_partial, partial_or_page
 
 PAGE_SIZE = 50
+# The Overview's parts that listen for events (?part=): the subscription's facts (the
+# Certificate ID and key after an activation) and the NetSuite summary.
+OVERVIEW_PARTS = ("facts", "netsuite")
 
 
 def _detail_context(request, subscription, **extra):
@@ -67,6 +70,12 @@ def subscription_list(request):
 @require("view_subscription")
 def subscription_detail(request, pk):
     subscription = selectors.subscription_get(pk)
+    part = request.GET.get("part")
+    if is_partial(request) and part in OVERVIEW_PARTS:
+        # A part read again after an event said its state changed (views/htmx.py); a key
+        # shown once stays where it is.
+        template = f"subscriptions/detail.html#{part}"
+        return render(request, template, _detail_context(request, subscription))
     template = partial_or_page(request, "subscriptions/detail.html", "webhook_panel")
     key, created = kept.pop_shown_once(request, subscription.pk)
     context = _detail_context(request, subscription, new_webhook_key=key, just_created=created)

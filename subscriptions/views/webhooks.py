@@ -25,7 +25,7 @@ from ..selectors.events import last_events
 from ..selectors.subscriptions import subscription_get
 from ..selectors.webhooks import webhook_overview
 from ..services import webhooks as webhook_service
-from .htmx import back, flash, is_partial, partial_or_page, return_to
+from .htmx import WEBHOOKS_CHANGED, back, flash, is_partial, partial_or_page, return_to
 
 WEBHOOKS_TEMPLATE = "subscriptions/actions/webhooks.html"
 SAVED_EVENT = "webhook-saved"
@@ -149,6 +149,9 @@ def webhook_toggle(request, pk):
             },
             after="settle",
         )
+        if not row.problem:
+            # NetSuite confirmed: the Overview's NetSuite summary asks for itself again.
+            trigger_client_event(response, WEBHOOKS_CHANGED)
         return response
     if row.problem:
         flash(request, row.problem)
@@ -182,7 +185,7 @@ def _confirmed(request) -> bool:
 def _bulk_done(request, subscription, result):
     table = result.table
     if is_partial(request):
-        return _table(request, subscription, table)
+        return trigger_client_event(_table(request, subscription, table), WEBHOOKS_CHANGED)
     flash(request, table.problem or table.notice)
     return back(request, "subscriptions:detail", pk=subscription.pk)
 

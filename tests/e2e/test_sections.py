@@ -141,7 +141,8 @@ def test_support_lands_on_the_webhooks_and_the_auditor_on_the_trail(
     expect_section(page, "Webhooks", f"{live_url}/subscriptions/{subscription.pk}/webhooks/")
     page.get_by_label("Customer create").wait_for()
     expect(tabs(page).get_by_role("link")).to_have_text(
-        ["Overview", "Connection", "Certificate", "Webhooks", "Auth Details", "Jobs", "Inventory", "Events"]
+        ["Overview", "Connection", "Certificate", "Webhooks", "Auth Details", "Jobs", "Inventory",
+         "Events"]
     )
     axe(page, "support's webhooks section")
 

@@ -51,7 +51,7 @@ def test_a_test_left_past_the_bound_is_interrupted_and_never_continued(
     html = response.content.decode()
     assert "Interrupted" in html
     assert parse(response).find(hx_post=True) is None, "nothing asks for a next step"
-    assert "netsuite-test-finished" in response["HX-Trigger"]
+    assert "connection-tested" in response["HX-Trigger"]
 
     history = support_client.get(reverse("subscriptions:connection_tests", args=[subscription.pk]))
     badges = [b.text for b in parse(history).find_all("span", class_="badge")]

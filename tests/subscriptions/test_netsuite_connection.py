@@ -180,7 +180,7 @@ def test_the_page_runs_the_test_one_htmx_step_at_a_time(
         assert len(test.steps) == expected_steps
     assert "Passed" in response.content.decode()
     assert next_step(response) is None
-    assert "netsuite-test-finished" in response["HX-Trigger"]
+    assert "connection-tested" in response["HX-Trigger"]
     # A step posted again after the end changes nothing.
     support_client.post(step_url, **htmx_headers)
     test.refresh_from_db()

@@ -167,7 +167,9 @@ def test_the_overview_sums_up_netsuite_from_local_data_and_leads_to_the_sections
     assert offered == {
         section_url("Connection", subscription): "Connection",
         section_url("Certificate", subscription): "Certificate",
+        section_url("Webhooks", subscription): "Webhooks",
     }
+    assert "no flag set from here yet" in glance.text
 
 
 def test_the_connection_section_has_the_test_the_setup_check_and_the_history(subscription, clients):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from netsuite.bundle import MODULES
 from netsuite.inbound import EVENTS
 from subscriptions.actors import SYSTEM
+from subscriptions.models import InboundEvent
 from tests import factories
 from tests.html import parse
 
@@ -76,10 +77,12 @@ def test_each_module_and_event_shows_its_newest_event_with_a_filtered_link(
     assert page.status_code == 200
     updated = last_event_cell(page, "customer", "updated")
     when = updated.find("time")
-    assert when["datetime"] == newest.received_at.astimezone(dt.UTC).isoformat()
-    assert when.text == "2 days, 2 hours ago"
-    # The absolute time beside the relative one.
-    assert timezone.localtime(newest.received_at).strftime("%Y-%m-%d %H:%M:%S") in updated.text
+    # The one date format (templatetags/dates.py): the viewer's zone (UTC without the
+    # browser's tz cookie), the UTC instant in the title.
+    received = newest.received_at.astimezone(dt.UTC)
+    assert when["datetime"] == received.isoformat(timespec="seconds").replace("+00:00", "Z")
+    assert when.text == f"{received:%Y-%m-%d %H:%M} UTC"
+    assert when["title"] == f"{received:%Y-%m-%d %H:%M:%S} UTC"
     link = updated.find("a")
     assert link["href"] == events_url(subscription, "customer", "updated")
     assert "Customer updated events" in link.text
@@ -113,7 +116,8 @@ def test_an_event_delivered_through_the_endpoint_appears_after_a_toggle(
     )
     assert row.status_code == 200
     created = last_event_cell(row, "customer", "created")
-    assert created.find("time").text == "0 minutes ago"
+    received = InboundEvent.objects.get(subscription=subscription, external_id="501").received_at
+    assert created.find("time").text == f"{received.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
     assert created.find("a")["href"] == events_url(subscription, "customer", "created")
 
 
