@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from netsuite import certificates as nscert
-from netsuite.simulator.admin import SimulatorAdmin, SimulatorAdminError
+from netsuite.simulator.admin import SimulatorAdmin, SimulatorAdminError, SimulatorRefused
 
 from .. import audit
 from ..actors import ActorLike, actor_name
@@ -550,8 +550,9 @@ def certificate_register_in_simulator(
 ) -> Certificate:
     """Simulator mode only: do what an admin does in NetSuite's certificate setup page.
 
-    Uploads the staged certificate to the simulator's admin endpoint and saves the Certificate
-    ID it answers, so the demo's rotation can be tried without leaving the dashboard. Refused
+    Creates the integration record when the simulator does not know the Consumer ID, uploads
+    the staged certificate to the simulator's admin endpoint and saves the Certificate ID it
+    answers, so the demo's rotation can be tried without leaving the dashboard. Refused
     unless NETSUITE_SIMULATOR is set: real NetSuite has no such endpoint.
     """
     if not settings.NETSUITE_SIMULATOR:
@@ -571,6 +572,18 @@ def certificate_register_in_simulator(
         timeout=(settings.NETSUITE_TIMEOUT_CONNECT, settings.NETSUITE_TIMEOUT_READ),
     )
     try:
+        # In NetSuite the integration record comes first (it issues the Consumer ID); the
+        # simulator has no such page, so a Consumer ID it does not know gets its record here
+        # and a first run needs nothing from outside the dashboard.
+        try:
+            admin.create_integration(
+                subscription.account_id,
+                name=subscription.name,
+                consumer_id=subscription.consumer_id,
+            )
+        except SimulatorRefused as exc:
+            if "already used" not in (exc.error or ""):
+                raise
         certificate_id = admin.register_certificate(
             subscription.account_id, subscription.consumer_id, cert.certificate_pem
         )

@@ -170,3 +170,25 @@ def test_the_active_certificate_id_is_set_only_while_there_is_none(netsuite_sim,
         )
     subscription.refresh_from_db()
     assert subscription.certificate_id == "ABC123"
+
+
+def test_register_in_the_simulator_creates_the_integration_a_typed_consumer_id_names(
+    netsuite_sim, admin_user
+):
+    """The simulator has no Manage Integrations page: a Consumer ID it has never seen gets
+    its integration record from the shortcut, so the first run needs nothing outside."""
+    data = factories.subscription_data(
+        name="Typed", consumer_id="typed-consumer-0001", account_id=ACCOUNT,
+        api_url=factories.api_url(ACCOUNT), private_key="", certificate_id="",
+        inventory_search_days=0, api_throttle_limit=1000, concurrent_connections=3,
+    )
+    subscription, _key = subscription_create(data=data, actor=SYSTEM)
+    assert "typed-consumer-0001" not in netsuite_sim.sim.state.integrations
+    cert = certificate_service.certificate_generate(
+        subscription=subscription, actor=admin_user, key_type="ec-p256"
+    )
+    certificate_service.certificate_register_in_simulator(certificate=cert, actor=admin_user)
+    assert netsuite_sim.sim.state.integrations["typed-consumer-0001"].account_id == ACCOUNT
+    subscription.refresh_from_db()
+    test = connection_test_run(subscription=subscription, actor=admin_user)
+    assert test.outcome == ConnectionTest.Outcome.PASSED
