@@ -10,9 +10,14 @@ changed meanwhile, and the person decides again.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.urls import reverse
 
+from .. import sso
+from ..forms.login import PasswordLoginForm
 from ..selectors.subscriptions import subscription_name
 
 # The login URL's mark of a session that ended (``login_required.py`` sets it).
@@ -37,13 +42,25 @@ def dropped_change_message(dropped: dict) -> str:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login view (login_not_required, CSRF, never cached), saying why, see above."""
+    """Django's login view (login_not_required, CSRF, never cached), saying why, see above.
+
+    With single sign-on set up it offers "Sign in with <provider>" (views/sso.py) first; with
+    local passwords off its form admits only break-glass users (forms/login.py)."""
+
+    form_class = PasswordLoginForm
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         data = self.request.POST if self.request.method == "POST" else self.request.GET
         context["session_expired"] = data.get(EXPIRED_PARAM) == "1"
         context["change_dropped"] = DROPPED_CHANGE in self.request.session
+        if sso.sso_enabled():
+            next_url = context.get("next") or ""
+            context["sso_provider"] = sso.provider_name()
+            context["sso_url"] = reverse("sso_login") + (
+                "?" + urlencode({"next": next_url}) if next_url else ""
+            )
+        context["local_passwords_on"] = sso.local_passwords_on()
         return context
 
     def form_valid(self, form):
