@@ -6,4 +6,5 @@ class SubscriptionsConfig(AppConfig):
     verbose_name = "NetSuite subscriptions"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects login and role-change auditing)
+        # Login and role-change auditing; login_method on every password login.
+        from . import second_factor, signals  # noqa: F401

@@ -58,6 +58,8 @@ def _pending_count(key: str) -> int:
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
+    if sender == "subscriptions.second_factor":
+        return  # a wrong second-factor code: services/mfa.py records it (user.mfa_failed)
     # Only the username: the password the person typed is never recorded.
     username = str(credentials.get("username", ""))[:150]
     address = current.get().remote_addr
