@@ -25,3 +25,8 @@ def latest_own_test(subscription: Subscription) -> ConnectionTest | None:
     return finished_own_tests().filter(subscription=subscription).order_by(
         "-started_at", "-id"
     ).first()
+
+
+def connection_test_get(subscription_id: int, pk: int) -> ConnectionTest | None:
+    """One test of one subscription (the API's result by id), or ``None``."""
+    return ConnectionTest.objects.filter(pk=pk, subscription_id=subscription_id).first()

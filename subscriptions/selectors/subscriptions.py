@@ -123,3 +123,12 @@ def subscription_snapshot(subscription: Subscription) -> dict:
     set_at = subscription.webhook_api_key_set_at
     snapshot["webhook_api_key_set_at"] = set_at.isoformat() if set_at else ""
     return snapshot
+
+
+def subscription_page(*, search: str = ""):
+    """Subscriptions by name, their secrets left in the database (the API's list, sliced by
+    its caller); ``search`` as the list page's."""
+    rows = Subscription.objects.without_secrets()
+    if search:
+        rows = rows.filter(Q(name__icontains=search) | Q(account_id__icontains=search))
+    return rows.order_by(Lower("name"), "id")

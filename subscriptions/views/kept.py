@@ -78,3 +78,22 @@ def drop_key(request: HttpRequest, token: str) -> None:
     store = dict(request.session.get(KEPT_KEYS, {}))
     if store.pop(token or "", None) is not None:
         request.session[KEPT_KEYS] = store
+
+
+NEW_API_TOKEN = "new_api_token"
+
+
+def show_token_once(request: HttpRequest, *, token_pk: int, secret: str) -> None:
+    """A new API token, for the one view of the tokens page its POST redirects to."""
+    request.session[NEW_API_TOKEN] = {"pk": token_pk, "secret": fields.encrypt(secret)}
+
+
+def pop_token_shown_once(request: HttpRequest) -> tuple[int | None, str | None]:
+    """The new token's id and secret to show once, then gone from the session."""
+    entry = request.session.pop(NEW_API_TOKEN, None)
+    if not isinstance(entry, dict):
+        return None, None
+    try:
+        return int(entry["pk"]), fields.decrypt(entry["secret"])
+    except (fields.DecryptionError, KeyError, TypeError, ValueError):
+        return None, None
