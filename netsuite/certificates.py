@@ -59,6 +59,11 @@ class NotPemError(CertificateError):
     pass
 
 
+class ExtraPemContentError(CertificateError):
+    """A pasted private key with more than its one PEM block: a second key, a certificate,
+    markup. Stored as it was, whatever followed the key would have been kept beside it."""
+
+
 class CertificateInsteadOfKeyError(CertificateError):
     pass
 
@@ -247,6 +252,23 @@ def key_cache_size() -> int:
         return len(_KEY_CACHE)
 
 
+def _refuse_extra_content(data: bytes, blocks: list[tuple[str, bytes]]) -> None:
+    """A key as it arrives is exactly one PEM block, with nothing but whitespace around it:
+    what is kept is then that key (re-serialised), never something pasted with it."""
+    labels = ", ".join(label for label, _ in blocks)
+    if len(blocks) > 1:
+        raise ExtraPemContentError(
+            f"The pasted text holds {len(blocks)} PEM blocks ({labels}); paste exactly one "
+            "private key, from its -----BEGIN line to its -----END line, and nothing else."
+        )
+    outside = data.replace(blocks[0][1], b"", 1)
+    if outside.strip():
+        raise ExtraPemContentError(
+            "The pasted text has more than the key around it; paste exactly one private key, "
+            "from its -----BEGIN line to its -----END line, and nothing else."
+        )
+
+
 def _load_private_key(pem: str | bytes, *, validate: bool):
     data = _as_bytes(pem).strip()
     if not data:
@@ -267,6 +289,8 @@ def _load_private_key(pem: str | bytes, *, validate: bool):
             "from openssl req -x509 -newkey rsa:3072 ... -nodes."
         )
     key_blocks = [block for label, block in blocks if label.endswith("PRIVATE KEY")]
+    if validate and key_blocks:
+        _refuse_extra_content(data, blocks)
     if not key_blocks:
         if "CERTIFICATE" in labels:
             raise CertificateInsteadOfKeyError(

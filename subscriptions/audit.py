@@ -3,9 +3,13 @@
 Every event carries the hash of the one before it, so an edit or a deletion in the table
 breaks the chain at that point; ``verify_chain`` finds the first broken link. The hashes are
 keyed (``AUDIT_CHAIN_KEYS``), so whoever rewrites an event without the key cannot make it fit.
+Plain SHA-256 events are accepted only up to the point ``AuditKeying`` recorded (the events
+from before the chain was keyed), so a trail rewritten as plain SHA-256 from its first event
+does not pass for one that was never keyed.
 """
 
 import hmac
+import re
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -14,10 +18,11 @@ from django.utils import timezone
 from .actors import ActorLike, actor_id, actor_name
 from .locks import AUDIT_CHAIN, advisory_lock
 from .middleware import current
-from .models import AuditEvent
-from .models.audit import UnknownChainKeyError
+from .models import AuditEvent, AuditKeying
+from .models.audit import LEGACY_SCHEME, UnknownChainKeyError
 
 GENESIS = "0" * 64
+ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
 CHANGED = "***CHANGED***"
 
 
@@ -52,6 +57,7 @@ def record(
             subscription_id = target.pk
     ctx = current.get()
     advisory_lock(AUDIT_CHAIN)
+    _record_keying()
     previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     event = AuditEvent(
         created_at=timezone.now(),
@@ -64,13 +70,41 @@ def record(
         target_id=str(target_id)[:64],
         target_repr=target_repr[:255],
         subscription_id=subscription_id,
-        changes=changes or {},
+        changes={**(changes or {}), "via": ctx.via} if ctx.via else (changes or {}),
         reason=(reason or "").strip()[:2000],
         prev_hash=previous or GENESIS,
     )
     event.seal()
     event.save(force_insert=True)
     return event
+
+
+def _record_keying() -> None:
+    """Write the keying record if there is none (migration 0018 writes it wherever a key was
+    configured, which settings require): from here on, no plain event is accepted. It does not
+    bless the plain events already there: a record found missing was removed (or the trail
+    emptied), and blessing them would let whoever removed it pass off a rewritten trail."""
+    global _keying_seen
+    if _keying_seen:
+        return  # once seen it stays (append-only); a missing one is read as this one anyway
+    if not AuditKeying.objects.exists():
+        AuditKeying.sealed(legacy_until_id=0, keyed_at=timezone.now()).save(force_insert=True)
+    _keying_seen = True
+
+
+# Whether this process saw the keying record: one query per process, not one per event.
+_keying_seen = False
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``ID:HASH`` as the audit page and ``--print-head`` show it; ValueError otherwise."""
+    match = ANCHOR.match((text or "").strip().lower())
+    if not match:
+        raise ValueError(
+            "An anchor is ID:HASH, e.g. 1234:9f86d0… (64 hexadecimal characters), as the "
+            "audit page or verify_audit_chain --print-head shows it."
+        )
+    return int(match.group(1)), match.group(2)
 
 
 @dataclass
@@ -82,6 +116,8 @@ class ChainReport:
     head_id: int | None = None
     head_hash: str = ""
     legacy: int = 0
+    # The anchor's event id when one was given and the chain still ends in its hash there.
+    anchor_id: int | None = None
 
     def __str__(self):
         if self.intact and self.legacy:
@@ -98,8 +134,9 @@ def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) 
     (event id, hash) pair kept outside the database from an earlier run: the walk must meet
     that event unchanged, or the trail was cut or rewritten since (an empty trail included).
 
-    Plain SHA-256 events are accepted only before the first keyed one: once the chain is
-    keyed, a plain hash is what someone without the key would have to write.
+    Plain SHA-256 events are accepted only up to the keying record's point, and never after
+    a keyed one: past that, a plain hash is what someone without the key would have to write.
+    Without a keying record (or with one whose seal does not match) no plain event is.
     """
     previous_hash = GENESIS
     count = 0
@@ -108,6 +145,19 @@ def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) 
     last_id = 0
     anchor_seen = anchor is None
     with transaction.atomic():
+        keying = AuditKeying.objects.order_by("id").first()
+        legacy_until_id = keying.legacy_until_id if keying is not None else 0
+        if keying is not None and not keying.seal_matches():
+            if AuditEvent.objects.filter(hash_scheme=LEGACY_SCHEME).exists():
+                return ChainReport(
+                    False,
+                    0,
+                    AuditEvent.objects.order_by("id").values_list("id", flat=True).first(),
+                    "the record of when the chain was keyed does not match its seal "
+                    "(changed by someone without the chain key, or its key is no longer among "
+                    "AUDIT_CHAIN_KEYS)",
+                )
+            legacy_until_id = 0
         while True:
             batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
             if not batch:
@@ -123,7 +173,7 @@ def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) 
                     )
                 if event.is_keyed:
                     keyed_seen = True
-                elif keyed_seen:
+                elif keyed_seen or event.pk > legacy_until_id:
                     return ChainReport(
                         False,
                         count,
@@ -164,7 +214,12 @@ def verify_chain(batch_size: int = 5000, anchor: tuple[int, str] | None = None) 
             "the anchored event is gone (events were removed from the end of the trail)",
         )
     return ChainReport(
-        True, count, head_id=last_id or None, head_hash=previous_hash, legacy=legacy
+        True,
+        count,
+        head_id=last_id or None,
+        head_hash=previous_hash,
+        legacy=legacy,
+        anchor_id=anchor[0] if anchor is not None else None,
     )
 
 

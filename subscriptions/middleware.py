@@ -14,6 +14,9 @@ from django.core.exceptions import BadRequest
 class RequestContext:
     request_id: str = ""
     remote_addr: str = ""
+    # How a person acted when not through a page ("api token abcd1234"): set by the API's
+    # token check for the rest of the request, written by audit.record into every event.
+    via: str = ""
 
 
 current = contextvars.ContextVar("ipaas_request_context", default=RequestContext())  # noqa: B039 (frozen)
@@ -61,10 +64,13 @@ class Utf8FormMiddleware:
     saved as mojibake), and refuses a form labelled with another charset only when something
     reads ``request.POST``, which was the CSRF check, whose error then became a 500. Checked
     once the URL is resolved (before the CSRF check, which comes later in MIDDLEWARE), so a
-    view marked :func:`reads_own_body` is left alone.
+    view marked :func:`reads_own_body` is left alone. A multipart post (a form with a file
+    field) is checked too: its fields' names and values, and its files' names; a file's
+    content is the file's own business (a key file is checked where it is read).
     """
 
     FORM = "application/x-www-form-urlencoded"
+    MULTIPART = "multipart/form-data"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -83,7 +89,26 @@ class Utf8FormMiddleware:
                 unquote_to_bytes(request.body.replace(b"+", b" ")).decode("utf-8")
             except UnicodeDecodeError:
                 raise BadRequest("A form post must be UTF-8.") from None
+        elif request.method == "POST" and request.content_type == self.MULTIPART:
+            boundary = request.content_params.get("boundary", "")
+            if boundary and not _multipart_is_utf8(request.body, boundary.encode("latin-1")):
+                raise BadRequest("A form post must be UTF-8.")
         return None
+
+
+def _multipart_is_utf8(body: bytes, boundary: bytes) -> bool:
+    """Whether every part's headers, and every field's value (a part without a filename),
+    decode as UTF-8. Django's parser would decode them with replacement characters."""
+    for part in body.split(b"--" + boundary)[1:]:
+        if part.startswith(b"--"):
+            break  # the closing delimiter
+        head, _, value = part.partition(b"\r\n\r\n")
+        checked = head if b"filename=" in head else head + value
+        try:
+            checked.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return True
 
 
 class RequestIdLogFilter(logging.Filter):

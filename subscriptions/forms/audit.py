@@ -2,6 +2,7 @@
 
 from django import forms
 
+from .. import audit
 from ..selectors.audit import AuditFilters, action_label
 from .dates import DateRangeForm
 
@@ -36,3 +37,25 @@ class AuditFilterForm(DateRangeForm):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
+
+
+class ChainAnchorForm(forms.Form):
+    """Verify's optional anchor: the ``ID:HASH`` the page showed (and copied) on an earlier
+    check, kept outside the dashboard."""
+
+    anchor = forms.CharField(
+        label="Anchor (optional)",
+        required=False,
+        max_length=100,
+        help_text="ID:HASH from an earlier check: the chain up to that event must still end "
+        "in that hash.",
+    )
+
+    def clean_anchor(self) -> tuple[int, str] | None:
+        text = self.cleaned_data["anchor"].strip()
+        if not text:
+            return None
+        try:
+            return audit.parse_anchor(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None

@@ -5,11 +5,14 @@ The reason used to be read straight from the post; a form gives it a length limi
 NUL-byte check of Django's CharField (PostgreSQL refuses a NUL in text, which was a 500).
 """
 
+import unicodedata
+
 from django import forms
 from django.contrib.auth import get_user_model
 
 from ..models import Role
 from ..permissions import least_privileged_role
+from ..selectors.usernames import lookalike_message, username_lookalike
 
 # What the audit trail keeps of a reason (audit.record cuts there too).
 REASON_MAX_LENGTH = 2000
@@ -47,8 +50,10 @@ class InviteForm(ReasonForm):
         help_text="What they type to log in: letters, digits and @ . + - _ only.",
         validators=[get_user_model().username_validator],
     )
+    # 254: the longest address SMTP carries (RFC 5321) and the User model's column.
     email = forms.EmailField(
         label="Email address",
+        max_length=254,
         help_text="The invitation goes here, with a one-time link to set a password.",
     )
     # Offered first: the least privileged role, so an invitation sent in a hurry gives no
@@ -58,7 +63,10 @@ class InviteForm(ReasonForm):
     field_order = ["username", "email", "role", "reason"]
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(f"Someone named {username} already exists.")
+        # NFKC, as Django stores it: the full-width ａｄｍｉｎ is saved as admin.
+        typed = self.cleaned_data["username"].strip()
+        username = unicodedata.normalize("NFKC", typed)
+        existing = username_lookalike(username)
+        if existing is not None:
+            raise forms.ValidationError(lookalike_message(typed, existing))
         return username

@@ -4,6 +4,10 @@ The chain is keyed (HMAC-SHA256 with a key from AUDIT_CHAIN_KEYS, never stored h
 someone who can write to the table still cannot recompute a valid hash after rewriting an
 event. Events written before the chain was keyed keep their plain SHA-256: the table is
 append-only, so they are verified as they were written, each by the scheme it names.
+
+Which plain events are those is recorded once (``AuditKeying``, sealed with the chain key):
+without that record, a trail rewritten as plain SHA-256 from its first event would look like
+one that was never keyed.
 """
 
 import hashlib
@@ -14,7 +18,14 @@ from functools import lru_cache
 from django.conf import settings
 from django.db import models
 
-__all__ = ["LEGACY_SCHEME", "AppendOnlyError", "AuditEvent", "UnknownChainKeyError"]
+__all__ = [
+    "LEGACY_SCHEME",
+    "AppendOnlyError",
+    "AuditEvent",
+    "AuditKeying",
+    "UnknownChainKeyError",
+    "keying_seal",
+]
 
 # Plain SHA-256, as every event was hashed before the chain was keyed.
 LEGACY_SCHEME = "sha256"
@@ -164,3 +175,71 @@ class AuditEvent(models.Model):
         """Hash a new event with the newest chain key: how every event is written now."""
         self.hash_scheme = chain_keys()[0]
         self.hash = self.compute_hash()
+
+
+def keying_seal(*, legacy_until_id: int, keyed_at, scheme: str) -> str:
+    """The keying record's HMAC: raising its legacy point needs the chain key."""
+    key = chain_keys()[1].get(scheme)
+    if key is None:
+        raise UnknownChainKeyError(
+            f"the keying record's chain key {scheme.removeprefix(KEYED_PREFIX)} is not among "
+            "AUDIT_CHAIN_KEYS"
+        )
+    message = f"audit-keying|{legacy_until_id}|{keyed_at.isoformat()}|{scheme}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+class AuditKeyingQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The audit keying record is written once, never changed.")
+
+    def delete(self):
+        raise AppendOnlyError("The audit keying record is written once, never deleted.")
+
+
+class AuditKeying(models.Model):
+    """When this installation's chain was keyed: one row, written once (migration 0018 when a
+    key is configured, else with the first keyed event), never changed.
+
+    Plain SHA-256 events are accepted only up to ``legacy_until_id`` (the events written
+    before the chain was keyed); every later event must carry a keyed hash. The row is sealed
+    with the chain key, so whoever can write to the table cannot move that point forward.
+    """
+
+    keyed_at = models.DateTimeField()
+    # The newest event that may carry a plain hash; 0 when none may.
+    legacy_until_id = models.BigIntegerField(default=0)
+    scheme = models.CharField(max_length=32)
+    seal = models.CharField(max_length=64)
+
+    objects = AuditKeyingQuerySet.as_manager()
+
+    def __str__(self):
+        return f"keyed {self.keyed_at:%Y-%m-%d %H:%M:%S}, plain events up to {self.legacy_until_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("The audit keying record is written once, never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The audit keying record is written once, never deleted.")
+
+    def seal_matches(self) -> bool:
+        try:
+            expected = keying_seal(
+                legacy_until_id=self.legacy_until_id, keyed_at=self.keyed_at, scheme=self.scheme
+            )
+        except UnknownChainKeyError:
+            return False
+        return hmac.compare_digest(expected, self.seal)
+
+    @classmethod
+    def sealed(cls, *, legacy_until_id: int, keyed_at) -> "AuditKeying":
+        scheme = chain_keys()[0]
+        return cls(
+            keyed_at=keyed_at,
+            legacy_until_id=legacy_until_id,
+            scheme=scheme,
+            seal=keying_seal(legacy_until_id=legacy_until_id, keyed_at=keyed_at, scheme=scheme),
+        )

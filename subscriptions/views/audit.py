@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import audit
-from ..forms.audit import AuditFilterForm
+from ..forms.audit import AuditFilterForm, ChainAnchorForm
 from ..permissions import require
 from ..problems import Problem, Success
 from ..selectors import audit as selectors
@@ -163,9 +163,15 @@ def audit_detail(request, pk):
 def _chain_notice(report: audit.ChainReport) -> Problem | Success:
     if report.intact:
         keyed = f", {report.legacy} of them from before it was keyed" if report.legacy else ""
+        anchored = (
+            f" It still ends in the anchor's hash at event {report.anchor_id}: nothing up to "
+            "the anchor was rewritten or removed."
+            if report.anchor_id
+            else ""
+        )
         return Success(
             f"The chain is intact: {report.count} events checked{keyed}; none was edited, "
-            "inserted or deleted."
+            f"inserted or deleted.{anchored}"
         )
     return Problem(
         message=f"The chain is broken at event {report.broken_at}: {report.problem}.",
@@ -178,9 +184,29 @@ def _chain_notice(report: audit.ChainReport) -> Problem | Success:
 @require_GET
 @require("view_auditevent")
 def audit_verify(request):
-    """Walk the whole chain now, as ``manage.py verify_audit_chain`` does; changes nothing."""
-    report = audit.verify_chain()
-    context = {"nav": "audit", "report": report, "notice": _chain_notice(report)}
+    """Walk the whole chain now, as ``manage.py verify_audit_chain`` does; changes nothing.
+    With an anchor (``ID:HASH`` from an earlier check) the chain up to that event must still
+    end in that hash; a malformed one is a 400 with the form it takes, and nothing is walked."""
+    form = ChainAnchorForm(request.GET)
+    if not form.is_valid():
+        context = {
+            "nav": "audit",
+            "anchor_form": form,
+            "notice": Problem(
+                message=f"The anchor was not checked: {form.errors['anchor'][0]}",
+                hint="Paste the anchor exactly as an earlier check showed it, or leave it "
+                "empty to check the chain alone.",
+            ),
+        }
+        template = partial_or_page(request, "audit/verify.html", "result")
+        return render(request, template, context, status=400)
+    report = audit.verify_chain(anchor=form.cleaned_data["anchor"])
+    context = {
+        "nav": "audit",
+        "report": report,
+        "notice": _chain_notice(report),
+        "anchor_form": form,
+    }
     return render(request, partial_or_page(request, "audit/verify.html", "result"), context)
 
 

@@ -102,10 +102,14 @@ def test_key_formats_accepted(rsa_pair):
     assert (info.label, info.algorithm) == ("EC P-521", "ES512")
 
 
-def test_key_pasted_with_its_certificate_and_blank_lines(ec_pair):
+def test_key_pasted_with_its_certificate_is_refused_blank_lines_are_fine(ec_pair):
+    """Exactly one PEM block (issue 18's review): what is stored is that key, never whatever
+    was pasted with it."""
     key_pem, cert_pem = ec_pair
     combined = f"\n\n{cert_pem}\n{key_pem}\n"
-    assert c.describe_key(c.load_private_key(combined)).label == "EC P-256"
+    with pytest.raises(c.ExtraPemContentError, match="2 PEM blocks .*exactly one private key"):
+        c.load_private_key(combined)
+    assert c.describe_key(c.load_private_key(f"\n\n{key_pem}\n\n")).label == "EC P-256"
 
 
 def test_certificate_pasted_as_key(ec_pair):

@@ -265,8 +265,9 @@ def test_an_event_relabelled_as_plain_sha256_after_the_chain_was_keyed_is_detect
 
 
 def test_a_whole_trail_rewritten_as_plain_sha256_is_caught_by_the_anchor(five):
-    """Rewritten from its first event, the trail looks like one from before the chain was
-    keyed; only the anchor kept outside the database tells (README, 'Deploying for real')."""
+    """Rewritten from its first event, the trail would look like one from before the chain
+    was keyed; the keying record says it was keyed before the first event (the review's
+    finding F1), and the anchor kept outside the database tells too."""
     head = f"{five[4].pk}:{AuditEvent.objects.get(pk=five[4].pk).hash}"
     previous = audit.GENESIS
     with tampering():
@@ -277,10 +278,11 @@ def test_a_whole_trail_rewritten_as_plain_sha256_is_caught_by_the_anchor(five):
             raw_update(
                 event.pk, hash_scheme=LEGACY_SCHEME, prev_hash=event.prev_hash, hash=event.hash
             )
-    assert run_verify() == (0, "intact, 5 events (5 from before the chain was keyed)\n")
-    code, output = run_verify_with("--anchor", head)
+    code, output = run_verify()
     assert code == 1
-    assert "differs from the anchor" in output
+    assert output.startswith(f"broken at event {five[0].pk}: it has a plain hash")
+    # The first broken link is reported, with the anchor as without.
+    assert run_verify_with("--anchor", head) == (code, output)
 
 
 def test_a_tail_relabelled_as_plain_sha256_is_detected_without_an_anchor(five):
@@ -301,7 +303,10 @@ def test_a_tail_relabelled_as_plain_sha256_is_detected_without_an_anchor(five):
 
 
 def test_events_from_before_the_chain_was_keyed_still_verify(db):
+    from tests.subscriptions.test_review_findings import upgrade_keying_point
+
     older = append_events([{"action": f"old.{i}"} for i in range(3)], legacy=True)
+    upgrade_keying_point()  # migration 0018 on an installation upgraded with these
     assert all(e.hash_scheme == LEGACY_SCHEME for e in older)
     assert older[0].hash == hashlib.sha256(older[0].canonical()).hexdigest()
     with transaction.atomic():

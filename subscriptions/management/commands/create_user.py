@@ -2,6 +2,7 @@
 line (where other users of the machine could see it in the process list)."""
 
 import getpass
+import unicodedata
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -12,6 +13,8 @@ from django.core.validators import validate_email
 
 from subscriptions.actors import COMMAND_LINE
 from subscriptions.models import Role
+from subscriptions.selectors.usernames import lookalike_message, username_lookalike
+from subscriptions.services.errors import ServiceError
 from subscriptions.services.users import user_create
 
 
@@ -36,9 +39,13 @@ class Command(BaseCommand):
             raise CommandError(f"Username not valid: {' '.join(exc.messages)}") from None
         if len(username) > User._meta.get_field("username").max_length:
             raise CommandError("Username not valid: at most 150 characters.")
-        # Usernames differing only in case would be two accounts people cannot tell apart.
-        if User.objects.filter(username__iexact=username).exists():
-            raise CommandError(f"A user named {username!r} already exists; nothing was changed.")
+        # Usernames differing only in case, or in look-alike letters, would be two accounts
+        # people cannot tell apart.
+        existing = username_lookalike(unicodedata.normalize("NFKC", username))
+        if existing is not None:
+            raise CommandError(
+                f"{lookalike_message(username, existing)} Nothing was changed."
+            )
         email = (email or "").strip()
         if email:
             try:
@@ -54,9 +61,13 @@ class Command(BaseCommand):
                 "Password refused: " + " ".join(exc.messages) + " Nothing was changed."
             ) from None
 
-        user_create(
-            username=username, password=password, role=role, email=email, actor=COMMAND_LINE
-        )
+        try:
+            user_create(
+                username=username, password=password, role=role, email=email, actor=COMMAND_LINE
+            )
+        except ServiceError as exc:
+            problems = " ".join(str(e) for e in exc.errors.values()) or exc.message
+            raise CommandError(f"{problems} Nothing was changed.") from None
         self.stdout.write(f"Created {username} with the role {Role(role).label}.")
 
     def _read_password(self, password_file) -> str:

@@ -1,13 +1,10 @@
 """Walk the audit trail and check every link of its hash chain."""
 
-import re
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 from subscriptions import audit
-
-ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
 
 class Command(BaseCommand):
@@ -32,12 +29,12 @@ class Command(BaseCommand):
     def handle(self, *args, anchor=None, print_head=False, **options):
         parsed = None
         if anchor:
-            match = ANCHOR.match(anchor.strip())
-            if not match:
+            try:
+                parsed = audit.parse_anchor(anchor)
+            except ValueError:
                 raise CommandError(
                     "--anchor takes ID:HASH, e.g. 1234:9f86d0...; as printed by --print-head."
-                )
-            parsed = (int(match.group(1)), match.group(2))
+                ) from None
         report = audit.verify_chain(anchor=parsed)
         if report.intact:
             self.stdout.write(str(report))
