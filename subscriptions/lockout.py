@@ -1,5 +1,5 @@
 """Login lockout limits for django-axes: one for a person at an address, a higher one for the
-address alone; and who is locked out now, for the People page.
+address alone; and who is locked out now (people and addresses), for the People page.
 
 Axes counts failures per parameter set (AXES_LOCKOUT_PARAMETERS) but compares the largest
 count with a single AXES_FAILURE_LIMIT, which may be a callable. With one limit either a
@@ -9,11 +9,13 @@ callable gives each its own: the person's limit once that person has reached it 
 address, the address's higher limit otherwise.
 """
 
+import datetime
+from dataclasses import dataclass
 
 from axes.helpers import get_client_ip_address, get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 
@@ -52,3 +54,47 @@ def locked_usernames() -> set[str]:
         .values_list("username", flat=True)
     )
     return set(rows)
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """One lockout in force: an address locked for every username (``username`` None) by its
+    own limit, or a person locked at one address by theirs."""
+
+    address: str
+    username: str | None
+    failures: int
+    last_at: datetime.datetime
+
+    @property
+    def until(self) -> datetime.datetime | None:
+        cool_off = get_cool_off()
+        return self.last_at + cool_off if cool_off is not None else None
+
+
+def current_lockouts() -> list[Lockout]:
+    """Every lockout in force now, addresses first, from axes' records (AccessAttempt: the
+    database handler, settings' default): two queries."""
+    attempts = recent_attempts().exclude(ip_address=None)
+    addresses = (
+        attempts.values("ip_address")
+        .annotate(total=Sum("failures_since_start"), last=Max("attempt_time"))
+        .filter(total__gte=settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS)
+        .order_by("ip_address")
+    )
+    found = [Lockout(row["ip_address"], None, row["total"], row["last"]) for row in addresses]
+    locked = {lockout.address for lockout in found}
+    people = (
+        attempts.exclude(username=None)
+        .values("username", "ip_address")
+        .annotate(total=Sum("failures_since_start"), last=Max("attempt_time"))
+        .filter(total__gte=settings.LOGIN_FAILURE_LIMIT)
+        .order_by("ip_address", "username")
+    )
+    found += [
+        Lockout(row["ip_address"], row["username"], row["total"], row["last"])
+        for row in people
+        # Already locked for everyone there: lifting the address lifts them too.
+        if row["ip_address"] not in locked
+    ]
+    return found

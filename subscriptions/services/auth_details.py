@@ -8,6 +8,8 @@ audited with the URL and GUID before and after and ``***CHANGED***`` for the tok
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -19,16 +21,19 @@ from django.db import transaction
 from .. import audit
 from ..actors import ActorLike
 from ..integration import client_for
-from ..models import Subscription
+from ..models import NetSuiteSnapshot, Subscription
 from ..models.webhooks import AUTH_DETAILS_TOKEN_MAX_LENGTH
 from ..problems import REMOTE_ERRORS, Problem, audit_answer
+from ..selectors.snapshots import snapshot_of
 from .errors import ServiceError
+from .snapshots import snapshot_refresh_turn, snapshot_store
 
 RECORD = "customrecord_otg_ipaas_auth_details"
 WEBHOOK_FIELD = "custrecord_otg_ipaas_webhook"
 TOKEN_FIELD = "custrecord_otg_ipaas_access_token"
 GUID_FIELD = "custrecord_otg_ipaas_tracking_guid"
 MAX_ENTRIES = 50
+KIND = NetSuiteSnapshot.Kind.AUTH_DETAILS
 
 
 class AuthDetailsError(ServiceError):
@@ -62,10 +67,14 @@ class AuthDetailsEntry:
 class AuthDetailsList:
     entries: list[AuthDetailsEntry]
     problem: Problem | None = None  # NetSuite could not be read
+    # Set when the entries are NetSuite's last answer (a snapshot), not read now.
+    fetched_at: dt.datetime | None = None
+    fetched_by: str = ""
 
 
-def auth_details_list(*, subscription: Subscription) -> AuthDetailsList:
-    """Every entry, read from NetSuite (a read: nothing recorded)."""
+def auth_details_list(*, subscription: Subscription, actor: ActorLike = None) -> AuthDetailsList:
+    """Every entry, read from NetSuite (a read: nothing audited); a successful read is kept as
+    the snapshot read-only viewers are shown (the token only as set or not)."""
     try:
         with client_for(subscription) as client:
             ids = []
@@ -76,7 +85,29 @@ def auth_details_list(*, subscription: Subscription) -> AuthDetailsList:
             entries = [AuthDetailsEntry.from_record(client.records.get(RECORD, i)) for i in ids]
     except REMOTE_ERRORS as exc:
         return AuthDetailsList(entries=[], problem=Problem.of(exc))
+    snapshot_store(
+        subscription=subscription, kind=KIND, actor=actor,
+        data={"entries": [dataclasses.asdict(entry) for entry in entries]},
+    )
     return AuthDetailsList(entries=entries)
+
+
+def auth_details_known(*, subscription: Subscription) -> AuthDetailsList | None:
+    """The entries as NetSuite last answered (no call), or None when never read."""
+    snapshot = snapshot_of(subscription, KIND)
+    if snapshot is None or snapshot.data is None:
+        return None
+    entries = [AuthDetailsEntry(**entry) for entry in snapshot.data.get("entries", [])]
+    return AuthDetailsList(
+        entries=entries, fetched_at=snapshot.fetched_at, fetched_by=snapshot.fetched_by
+    )
+
+
+def auth_details_refresh(*, subscription: Subscription, actor: ActorLike) -> AuthDetailsList:
+    """A read-only viewer's "Refresh from NetSuite": a turn of the shared window, then the
+    read (``RefreshTooSoon`` without a call when the window's turn is taken)."""
+    snapshot_refresh_turn(subscription=subscription, kind=KIND)
+    return auth_details_list(subscription=subscription, actor=actor)
 
 
 def validate_webhook_url(

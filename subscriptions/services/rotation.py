@@ -14,7 +14,7 @@ longer in use.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +31,7 @@ from ..models import (
     EXPIRY_WARNING_DAYS,
     Certificate,
     ConnectionTest,
+    NetSuiteSnapshot,
     Subscription,
 )
 from ..problems import REMOTE_ERRORS, Problem, Success, audit_answer
@@ -43,6 +44,7 @@ from ..selectors.certificates import (
     certificate_uses_elsewhere,
     certificates_of,
 )
+from ..selectors.snapshots import snapshot_of
 from .certificates import (
     CertificateActionError,
     certificate_activate,
@@ -52,6 +54,7 @@ from .certificates import (
 )
 from .connection import connection_test_run
 from .errors import ServiceError
+from .snapshots import snapshot_refresh_turn, snapshot_store
 
 # -- through NetSuite's certificate rotation endpoint -------------------------------------------
 
@@ -439,6 +442,8 @@ def certificate_revoke_in_netsuite(
 
 # -- what NetSuite holds, beside ours ------------------------------------------------------------
 
+KIND = NetSuiteSnapshot.Kind.NETSUITE_CERTIFICATES
+
 
 @dataclass
 class NetSuiteCertificateRow:
@@ -471,6 +476,9 @@ class NetSuiteCertificateRow:
 class NetSuiteCertificateTable:
     rows: list[NetSuiteCertificateRow] = field(default_factory=list)
     problem: Problem | None = None  # NetSuite could not be asked; rows are ours alone
+    # Set when NetSuite's list is its last answer (a snapshot) beside ours now, not read now.
+    fetched_at: dt.datetime | None = None
+    fetched_by: str = ""
 
     @property
     def drift(self) -> int:
@@ -506,19 +514,33 @@ def _drift_marks(row: NetSuiteCertificateRow, now: dt.datetime) -> list[tuple[st
     return marks
 
 
-def certificate_netsuite_table(*, subscription: Subscription) -> NetSuiteCertificateTable:
+_DATES = ("valid_from", "valid_until", "created")
+
+
+def _entry_data(entry: rotation_api.ClientCertificate) -> dict:
+    """What a snapshot keeps of NetSuite's entry: its facts (no secret among them)."""
+    data = {f.name: getattr(entry, f.name) for f in fields(entry) if f.name != "raw"}
+    for name in _DATES:
+        data[name] = data[name].isoformat() if data[name] is not None else None
+    return data
+
+
+def _entry_from(data: dict) -> rotation_api.ClientCertificate:
+    dates = {name: dt.datetime.fromisoformat(data[name]) if data.get(name) else None
+             for name in _DATES}
+    return rotation_api.ClientCertificate(**{**data, **dates, "raw": {}})
+
+
+def certificate_netsuite_table(
+    *, subscription: Subscription, actor: ActorLike = None
+) -> NetSuiteCertificateTable:
     """The certificates NetSuite lists for the integration beside ours, with the drift marked.
 
-    One NetSuite call, signed in with the active pair. When NetSuite cannot be asked the
-    table holds ours alone with the :class:`Problem` (nothing is marked as drift then).
+    One NetSuite call, signed in with the active pair; what it answered is kept as the
+    snapshot read-only viewers are shown. When NetSuite cannot be asked the table holds ours
+    alone with the :class:`Problem` (nothing is marked as drift then).
     """
     current = Subscription.objects.without_secrets().get(pk=subscription.pk)
-    ours = certificates_of(current)
-    by_id: dict[str, Certificate] = {}
-    rank = {Certificate.Status.ACTIVE: 0, Certificate.Status.STAGED: 1}
-    for cert in sorted(ours, key=lambda c: rank.get(c.status, 2)):
-        if cert.certificate_id:
-            by_id.setdefault(cert.certificate_id, cert)
     try:
         client = client_for(current)
         try:
@@ -526,12 +548,53 @@ def certificate_netsuite_table(*, subscription: Subscription) -> NetSuiteCertifi
         finally:
             client.close()
     except REMOTE_ERRORS as exc:
+        return _netsuite_table(current, None, Problem.of(exc))
+    snapshot_store(
+        subscription=current, kind=KIND, actor=actor,
+        data={"certificates": [_entry_data(entry) for entry in listed]},
+    )
+    return _netsuite_table(current, listed)
+
+
+def certificate_netsuite_known(*, subscription: Subscription) -> NetSuiteCertificateTable | None:
+    """NetSuite's list as it last answered (no call) beside ours now; None when never read."""
+    snapshot = snapshot_of(subscription, KIND)
+    if snapshot is None or snapshot.data is None:
+        return None
+    current = Subscription.objects.without_secrets().get(pk=subscription.pk)
+    listed = [_entry_from(data) for data in snapshot.data.get("certificates", [])]
+    table = _netsuite_table(current, listed)
+    table.fetched_at, table.fetched_by = snapshot.fetched_at, snapshot.fetched_by
+    return table
+
+
+def certificate_netsuite_refresh(
+    *, subscription: Subscription, actor: ActorLike
+) -> NetSuiteCertificateTable:
+    """A read-only viewer's "Refresh from NetSuite": a turn of the shared window
+    (``RefreshTooSoon`` without a call), then the read."""
+    snapshot_refresh_turn(subscription=subscription, kind=KIND)
+    return certificate_netsuite_table(subscription=subscription, actor=actor)
+
+
+def _netsuite_table(
+    current: Subscription,
+    listed: list[rotation_api.ClientCertificate] | None,
+    problem: Problem | None = None,
+) -> NetSuiteCertificateTable:
+    ours = certificates_of(current)
+    by_id: dict[str, Certificate] = {}
+    rank = {Certificate.Status.ACTIVE: 0, Certificate.Status.STAGED: 1}
+    for cert in sorted(ours, key=lambda c: rank.get(c.status, 2)):
+        if cert.certificate_id:
+            by_id.setdefault(cert.certificate_id, cert)
+    if listed is None:
         rows = [
             NetSuiteCertificateRow(cid, ours=cert, in_use=cid == current.certificate_id)
             for cid, cert in by_id.items()
             if cert.status != Certificate.Status.RETIRED
         ]
-        return NetSuiteCertificateTable(rows=rows, problem=Problem.of(exc))
+        return NetSuiteCertificateTable(rows=rows, problem=problem)
     now = timezone.now()
     rows = []
     for entry in listed:

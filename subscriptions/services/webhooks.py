@@ -16,6 +16,7 @@ the page can refuse to swap in a table answer older than a row it has just saved
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import math
 import time
 from collections.abc import Callable
@@ -40,16 +41,19 @@ from netsuite.transport import default_deadline
 from .. import audit
 from ..actors import ActorLike, actor_name
 from ..integration import client_for, timeouts
-from ..models import Subscription, WebhookState
+from ..models import NetSuiteSnapshot, Subscription, WebhookState
 from ..problems import REMOTE_ERRORS, Problem, Success, audit_answer
 from ..selectors.setup_progress import setup_refusal
+from ..selectors.snapshots import snapshot_of
 from ..selectors.webhooks import webhook_state, webhook_states, webhook_version
 from ..throttling import ConcurrencyLimiter, LocalWaitError
 from .errors import setup_not_finished
+from .snapshots import snapshot_refresh_turn, snapshot_store
 
 FLAGS = ("create", "update", "delete")
 _ANSWER_KEYS = {"create": CREATE_FLAG, "update": UPDATE_FLAG, "delete": DELETE_FLAG}
 ALL_OFF = dict.fromkeys(FLAGS, False)
+KIND = NetSuiteSnapshot.Kind.WEBHOOK_TABLE
 
 
 @dataclass
@@ -98,6 +102,9 @@ class WebhookTable:
     notice: Problem | Success | None = None  # the outcome of a bulk action
     listed_at: float | None = None  # when NetSuite listed the deployments (epoch seconds)
     version: int = 0
+    # Set when the deployments are NetSuite's last answer (a snapshot), not read now.
+    fetched_at: dt.datetime | None = None
+    fetched_by: str = ""
 
     @property
     def loaded(self) -> bool:
@@ -155,6 +162,22 @@ def _cached_deployments(
     return deployments, float(entry["at"])
 
 
+def _deployment_facts(deployments: list[Deployment]) -> list[dict]:
+    """NetSuite's facts of each deployment (no flags, no secrets): the cache's and the
+    snapshot's shape."""
+    return [
+        {
+            "scriptdeploymentid": d.scriptdeploymentid,
+            "deploymentid": d.deploymentid,
+            "scriptid": d.scriptid,
+            "isdeployed": d.isdeployed,
+            "runasrole": d.runasrole,
+            "module": d.module,
+        }
+        for d in deployments
+    ]
+
+
 def _cache_deployments(subscription: Subscription, deployments: list[Deployment]) -> float:
     now = time.time()
     seconds = settings.WEBHOOK_LIST_CACHE_SECONDS
@@ -162,17 +185,7 @@ def _cache_deployments(subscription: Subscription, deployments: list[Deployment]
         entry = {
             "account": subscription.account_id,
             "at": now,
-            "deployments": [
-                {
-                    "scriptdeploymentid": d.scriptdeploymentid,
-                    "deploymentid": d.deploymentid,
-                    "scriptid": d.scriptid,
-                    "isdeployed": d.isdeployed,
-                    "runasrole": d.runasrole,
-                    "module": d.module,
-                }
-                for d in deployments
-            ],
+            "deployments": _deployment_facts(deployments),
         }
         cache.set(_cache_key(subscription), entry, seconds)
     return now
@@ -234,11 +247,14 @@ def _build_table(
     return table
 
 
-def webhook_table(*, subscription: Subscription, refresh: bool = False) -> WebhookTable:
+def webhook_table(
+    *, subscription: Subscription, refresh: bool = False, actor: ActorLike = None
+) -> WebhookTable:
     """The deployments as NetSuite listed them lately (cached), or asked now with ``refresh``.
 
-    A read: nothing is recorded or audited. A failure is never cached. A subscription that
-    is not ready gets the table without NetSuite's list and the missing step as its problem.
+    A read: nothing is audited; a list read from NetSuite is kept as the snapshot read-only
+    viewers are shown. A failure is never cached. A subscription that is not ready gets the
+    table without NetSuite's list and the missing step as its problem.
     """
     if why := setup_refusal(subscription):
         return _build_table(subscription, None, setup_not_finished(why))
@@ -252,7 +268,32 @@ def webhook_table(*, subscription: Subscription, refresh: bool = False) -> Webho
     except REMOTE_ERRORS as exc:
         return _build_table(subscription, None, Problem.of(exc))
     listed_at = _cache_deployments(subscription, deployments)
+    snapshot_store(
+        subscription=subscription, kind=KIND, actor=actor,
+        data={"deployments": _deployment_facts(deployments)},
+    )
     return _build_table(subscription, deployments, listed_at=listed_at)
+
+
+def webhook_known(*, subscription: Subscription) -> WebhookTable | None:
+    """NetSuite's deployment list as it last answered (no call) with the flags recorded here
+    now; None when never read."""
+    if why := setup_refusal(subscription):
+        return _build_table(subscription, None, setup_not_finished(why))
+    snapshot = snapshot_of(subscription, KIND)
+    if snapshot is None or snapshot.data is None:
+        return None
+    deployments = [Deployment(**d, raw={}) for d in snapshot.data.get("deployments", [])]
+    table = _build_table(subscription, deployments)
+    table.fetched_at, table.fetched_by = snapshot.fetched_at, snapshot.fetched_by
+    return table
+
+
+def webhook_refresh(*, subscription: Subscription, actor: ActorLike) -> WebhookTable:
+    """A read-only viewer's "Refresh from NetSuite": a turn of the shared window
+    (``RefreshTooSoon`` without a call), then the read."""
+    snapshot_refresh_turn(subscription=subscription, kind=KIND)
+    return webhook_table(subscription=subscription, refresh=True, actor=actor)
 
 
 def _push(client, subscription: Subscription, outcomes: list[_Outcome]) -> None:

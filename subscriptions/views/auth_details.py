@@ -1,5 +1,6 @@
 """The iPaaS Auth Details record in NetSuite: where NetSuite sends its webhooks, and with which
-token. Entries are read from NetSuite on every view; a change goes out as PATCH.
+token. Entries are read from NetSuite on every view by whoever may change them, read-only
+viewers are shown NetSuite's last answer (views/snapshots.py); a change goes out as PATCH.
 
 The values shown as the entry's own are always NetSuite's (the page posts them back as
 ``shown_*``): a refused change shows what the person typed in the form, with the reason, and
@@ -20,13 +21,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms.auth_details import AuthDetailsForm
+from ..models import NetSuiteSnapshot
 from ..permissions import require
 from ..problems import Success
 from ..selectors.subscriptions import subscription_get, subscription_name
 from ..services import auth_details as auth_details_service
 from .htmx import back, flash, is_partial, partial_or_page
+from .snapshots import known_table, reads_live, snapshot_context
 
 AUTH_DETAILS_TEMPLATE = "subscriptions/actions/auth_details.html"
+KIND = NetSuiteSnapshot.Kind.AUTH_DETAILS
 
 
 def _inbound_path(pk) -> str:
@@ -65,9 +69,19 @@ def _page_context(request, subscription, listing, rows) -> dict:
 @require("view_subscription")
 def auth_details(request, pk):
     subscription = subscription_get(pk)
-    listing = auth_details_service.auth_details_list(subscription=subscription)
+    if reads_live(request.user, KIND):
+        listing = auth_details_service.auth_details_list(
+            subscription=subscription, actor=request.user
+        )
+    else:
+        # Read-only: NetSuite's last answer, refreshed on request (views/snapshots.py).
+        listing = known_table(request, subscription, KIND) or auth_details_service.AuthDetailsList(
+            entries=[]
+        )
     rows = [{"entry": e, "form": _form(e.id, initial=_entry_initial(e))} for e in listing.entries]
     context = _page_context(request, subscription, listing, rows)
+    if not reads_live(request.user, KIND):
+        context["refresh"] = snapshot_context(subscription, KIND)
     return render(request, partial_or_page(request, AUTH_DETAILS_TEMPLATE, "section"), context)
 
 

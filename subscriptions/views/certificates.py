@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from ..forms.certificates import CertificateIdForm, GenerateCertificateForm, UploadCertificateForm
-from ..models import Certificate, Subscription
+from ..models import Certificate, NetSuiteSnapshot, Subscription
 from ..permissions import require
 from ..problems import Problem, Success
 from ..selectors.certificates import (
@@ -32,8 +32,10 @@ from ..selectors.subscriptions import subscription_get
 from ..services import certificates as certificate_service
 from ..services import rotation as rotation_service
 from .htmx import CERTIFICATE_CHANGED, back, flash, is_partial, partial_or_page, return_to
+from .snapshots import known_table, reads_live, snapshot_context
 
 CERTIFICATES_TEMPLATE = "subscriptions/actions/certificates.html"
+KIND = NetSuiteSnapshot.Kind.NETSUITE_CERTIFICATES
 # Another certificate is in use: the Overview's Certificate ID and NetSuite summary and the
 # webhook table ask for themselves again (this section is the answer itself).
 ACTIVATED_EVENT = CERTIFICATE_CHANGED
@@ -130,7 +132,11 @@ def _staged_action(
 @require_GET
 @require("view_subscription")
 def certificates(request, pk):
-    return _section(request, subscription_get(pk))
+    subscription = subscription_get(pk)
+    # A read-only viewer sees NetSuite's list as it last answered, without a call.
+    return _section(
+        request, subscription, extra=_netsuite_certificates(request, subscription, live=False)
+    )
 
 
 @require_POST
@@ -379,11 +385,26 @@ def certificate_netsuite_list(request, pk):
     that sees the subscription may ask for it; revoking stays with ``manage_certificates``.
     """
     subscription = subscription_get(pk)
-    table = rotation_service.certificate_netsuite_table(subscription=subscription)
+    extra = _netsuite_certificates(request, subscription, live=True)
     if is_partial(request):
-        context = {"subscription": subscription, "table": table, "return_to": _next(request)}
+        context = {"subscription": subscription, "return_to": _next(request), **extra}
         return render(request, f"{CERTIFICATES_TEMPLATE}#netsuite_table", context)
     return _section(
         request, subscription,
-        extra={"table": table, "return_to": _next(request) or request.get_full_path()},
+        extra={**extra, "return_to": _next(request) or request.get_full_path()},
     )
+
+
+def _netsuite_certificates(request, subscription, *, live: bool) -> dict:
+    """The table of NetSuite's certificates: read now (``live``) by whoever may manage them;
+    NetSuite's last answer for read-only viewers, with its Refresh (views/snapshots.py)."""
+    if reads_live(request.user, KIND):
+        if not live:
+            return {}
+        return {"table": rotation_service.certificate_netsuite_table(
+            subscription=subscription, actor=request.user
+        )}
+    table = known_table(request, subscription, KIND) if live else (
+        rotation_service.certificate_netsuite_known(subscription=subscription)
+    )
+    return {"table": table, "refresh": snapshot_context(subscription, KIND)}

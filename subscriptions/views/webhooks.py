@@ -20,14 +20,17 @@ from django_htmx.http import trigger_client_event
 from netsuite.inbound import EVENTS
 from netsuite.restlet import MODULE_LABELS
 
-from ..permissions import has_perm, require
+from ..models import NetSuiteSnapshot
+from ..permissions import require
 from ..selectors.events import last_events
 from ..selectors.subscriptions import subscription_get
 from ..selectors.webhooks import webhook_overview
 from ..services import webhooks as webhook_service
 from .htmx import WEBHOOKS_CHANGED, back, flash, is_partial, partial_or_page, return_to
+from .snapshots import known_table, reads_live, snapshot_context
 
 WEBHOOKS_TEMPLATE = "subscriptions/actions/webhooks.html"
+KIND = NetSuiteSnapshot.Kind.WEBHOOK_TABLE
 SAVED_EVENT = "webhook-saved"
 
 
@@ -50,7 +53,7 @@ def _with_last_events(subscription, rows) -> None:
         )
 
 
-def _table(request, subscription, table):
+def _table(request, subscription, table, refresh=None):
     if table is not None:
         _with_last_events(subscription, table.rows)
     context = {
@@ -58,6 +61,7 @@ def _table(request, subscription, table):
         "table": table,
         "return_to": return_to(request),
         "nav": "subscriptions",
+        "refresh": refresh,
     }
     return render(request, partial_or_page(request, WEBHOOKS_TEMPLATE, "table"), context)
 
@@ -66,16 +70,16 @@ def _table(request, subscription, table):
 @require("view_subscription")
 def webhooks(request, pk):
     subscription = subscription_get(pk)
-    if not (
-        is_partial(request)
-        or has_perm(request.user, "toggle_webhooks")
-        or request.GET.get("show") == "1"
-        or request.GET.get("refresh") == "1"
-    ):
-        # The section of a read-only role: NetSuite is asked only when they ask (a button).
-        return _table(request, subscription, None)
+    if not reads_live(request.user, KIND):
+        # A read-only role: NetSuite's last answer; never read, NetSuite is asked once when
+        # they ask (a button), then only by "Refresh from NetSuite" (views/snapshots.py).
+        if request.GET.get("show") == "1":
+            table = known_table(request, subscription, KIND)
+        else:
+            table = webhook_service.webhook_known(subscription=subscription)
+        return _table(request, subscription, table, snapshot_context(subscription, KIND))
     table = webhook_service.webhook_table(
-        subscription=subscription, refresh=request.GET.get("refresh") == "1"
+        subscription=subscription, refresh=request.GET.get("refresh") == "1", actor=request.user
     )
     return _table(request, subscription, table)
 

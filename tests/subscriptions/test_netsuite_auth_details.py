@@ -42,7 +42,11 @@ def test_the_list_shows_the_three_entries_and_the_token_only_as_set_or_not(
             assert reverse(f"subscriptions:{name}", args=[subscription.pk, entry]) not in urls(
                 response
             )
-    assert form_actions(response) == {reverse("logout")}
+    # An auditor's only post here: the shared "Refresh from NetSuite" (test_netsuite_snapshots).
+    assert form_actions(response) == {
+        reverse("logout"),
+        reverse("subscriptions:netsuite_refresh", args=[subscription.pk, "auth_details"]),
+    }
 
 
 def test_an_edit_is_patched_and_audited_without_the_token(

@@ -4,7 +4,14 @@ nothing (locally or in NetSuite), whatever the page showed. No page carries a se
 import pytest
 from django.urls import reverse
 
-from subscriptions.models import AuditEvent, Certificate, ConnectionTest, Role, Subscription
+from subscriptions.models import (
+    AuditEvent,
+    Certificate,
+    ConnectionTest,
+    NetSuiteSnapshot,
+    Role,
+    Subscription,
+)
 from subscriptions.services import certificates as certificate_service
 from subscriptions.services.connection import connection_test_start
 from tests.factories import pem_body_lines
@@ -290,6 +297,13 @@ def test_only_roles_that_act_on_webhooks_load_them_from_netsuite_on_every_page_v
     assert sim.stats()["calls"].get("restlet", 0) == 1
     sim.sim.reset_stats()
     tab = {"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "subscription-section"}
+    # Support's read left NetSuite's answer (a snapshot): the auditor is shown it, no call.
+    for page in (clients[AUDITOR].get(url), clients[AUDITOR].get(url, headers=tab)):
+        assert parse(page).by_id("webhook-table").find("tr", data_webhook_version=True)
+        assert "As NetSuite answered at" in page.content.decode()
+    assert sim.stats()["calls"].get("restlet", 0) == 0
+    # Never read: a button asks (test_netsuite_snapshots covers the counts).
+    NetSuiteSnapshot.objects.all().delete()
     for page in (clients[AUDITOR].get(url), clients[AUDITOR].get(url, headers=tab)):
         assert parse(page).by_id("webhook-table").find("tr") is None
         (ask,) = [f for f in forms(page) if f.action == url]
