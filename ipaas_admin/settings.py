@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -26,7 +27,15 @@ TESTING = env.bool("DJANGO_TESTING", default="pytest" in sys.modules)
 if not TESTING and env.bool("DJANGO_READ_DOT_ENV", default=True):
     environ.Env.read_env(env.str("DJANGO_DOT_ENV", default=str(BASE_DIR / ".env")), overwrite=False)
 
-DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+DJANGO_ENV = env.str("DJANGO_ENV", default="development").strip()
+# Exactly one of two names, lower-case: "Production", "prod" or "staging" used to run as
+# development (console mail printing set-password links, cookies without Secure).
+if DJANGO_ENV not in ("production", "development"):
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV={DJANGO_ENV!r} is not a known environment: set it to 'production' or "
+        "'development' (lower-case), or leave it unset for development. A staging server "
+        "is 'production' with its own hosts and keys."
+    )
 PRODUCTION = DJANGO_ENV == "production"
 
 # Secrets the source must never supply: a default here would be public, and a staging server
@@ -84,11 +93,39 @@ FIELD_ENCRYPTION_KEYS = env.list(
 # needs every key that ever signed an event. Never stored in the database, so a database
 # writer cannot recompute a hash after rewriting an event. The default is for the test run.
 AUDIT_CHAIN_KEYS = env.list("AUDIT_CHAIN_KEYS", default=["test-only-audit-chain-" + "k" * 32])
-if not TESTING and any(len(key.strip()) < 32 for key in AUDIT_CHAIN_KEYS):
+
+
+def _weak(key: str, length: int) -> bool:
+    """Shorter than ``length`` or a few characters repeated ("aaaa...", "abcabc..."): not the
+    output of a random generator, so guessable whatever its length."""
+    return len(key) < length or len(set(key)) < 8
+
+
+# Malformed or weak keys are refused at start, by position (a key itself is never printed):
+# a Fernet key that is not one fails only when the first secret is encrypted, and a short
+# secret key or audit key can be guessed offline from one signed cookie or one event.
+for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key.strip())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEYS: key {_position} is not a Fernet key (44 characters of "
+            "url-safe base64 encoding 32 random bytes); generate one with python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from None
+if _weak(SECRET_KEY, 50) or SECRET_KEY.startswith("django-insecure-"):
     raise ImproperlyConfigured(
-        "AUDIT_CHAIN_KEYS: each key needs at least 32 characters; generate one with "
-        "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        "DJANGO_SECRET_KEY must be at least 50 random characters (not Django's "
+        "'django-insecure-' sample); generate one with "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
+for _position, _key in enumerate(AUDIT_CHAIN_KEYS, start=1):
+    if _weak(_key.strip(), 32):
+        raise ImproperlyConfigured(
+            f"AUDIT_CHAIN_KEYS: each key needs at least 32 characters, random ones (key "
+            f"{_position} is not); generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -99,6 +136,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    # The second factor (subscriptions/second_factor.py): authenticator apps and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Before django_tasks_db: its db_worker command is extended here (stale jobs recovered).
     "subscriptions",
     "django_tasks_db",
@@ -119,8 +160,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     # Django's, answering an HTMX request without a session with HX-Redirect to the login page.
     "subscriptions.login_required.LoginRequiredMiddleware",
+    # After the login check: a person who owes a second factor sees only its pages.
+    "subscriptions.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -171,6 +216,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on: keeps an SSO session's person; the sign-in itself is views/sso.py.
+    "subscriptions.sso.SsoBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -185,6 +232,67 @@ LOGIN_URL = "login"
 # Each role lands on its daily page (views/landing.py); an explicit, safe ?next= wins.
 LOGIN_REDIRECT_URL = "subscriptions:landing"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on with OpenID Connect (subscriptions/sso.py, views/sso.py; README, "Single
+# sign-on"). On when OIDC_ISSUER is set: its endpoints and keys come from the issuer's
+# discovery document, so only the issuer, this client's credentials and the group -> role
+# table are configured here.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="").strip()
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="").strip()
+# RS256 or ES256 only, checked against the issuer's JWKS: never the client secret (HS256),
+# never an unsigned token.
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256").strip()
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile").strip()
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="").strip() or "single sign-on"
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups").strip()
+# "administrator=ipaas-admins,support=ipaas-support,auditor=ipaas-auditors": role=group
+# pairs (a role may be named more than once); read into group -> role.
+OIDC_ROLE_GROUPS: dict[str, str] = {}
+for _pair in env.list("OIDC_ROLE_GROUPS", default=[]):
+    _role, _sep, _group = (part.strip() for part in _pair.partition("="))
+    if not _sep or _role.lower() not in ("administrator", "support", "auditor") or not _group:
+        raise ImproperlyConfigured(
+            f"OIDC_ROLE_GROUPS: {_pair!r} is not role=group with a role of administrator, "
+            "support or auditor, e.g. "
+            "administrator=ipaas-admins,support=ipaas-support,auditor=ipaas-auditors"
+        )
+    OIDC_ROLE_GROUPS[_group] = _role.lower()
+# The longest an SSO session lasts, however active: a person removed from the provider's
+# groups loses access at the next sign-in, and this long after the last one at most.
+OIDC_SESSION_SECONDS = env.int("OIDC_SESSION_SECONDS", default=8 * 3600)
+# mozilla-django-oidc: the code flow with PKCE and a nonce; calls to the provider time out.
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+if OIDC_ISSUER:
+    _sso_missing = _unset(("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ROLE_GROUPS"))
+    if _sso_missing:
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER is set, so single sign-on also needs: " + ", ".join(_sso_missing)
+            + ". See README.md, 'Single sign-on'."
+        )
+    if OIDC_RP_SIGN_ALGO not in ("RS256", "ES256"):
+        raise ImproperlyConfigured(
+            f"OIDC_SIGN_ALGO={OIDC_RP_SIGN_ALGO!r}: use RS256 or ES256 (what the identity "
+            "provider signs its ID tokens with)."
+        )
+    if PRODUCTION and not OIDC_ISSUER.lower().startswith("https://"):
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER must be an https:// address in production: the client secret and "
+            "the tokens travel to it."
+        )
+# LOCAL_PASSWORDS=off: only the break-glass users (usernames, comma-separated) log in with a
+# password or get a password link; everyone else signs in with single sign-on.
+LOCAL_PASSWORDS = env.str("LOCAL_PASSWORDS", default="on").strip().lower()
+if LOCAL_PASSWORDS not in ("on", "off"):
+    raise ImproperlyConfigured(f"LOCAL_PASSWORDS={LOCAL_PASSWORDS!r}: use on or off.")
+if LOCAL_PASSWORDS == "off" and not OIDC_ISSUER:
+    raise ImproperlyConfigured(
+        "LOCAL_PASSWORDS=off needs single sign-on (OIDC_ISSUER and the rest, README.md, "
+        "'Single sign-on'): without it only the break-glass users could log in."
+    )
+BREAK_GLASS_USERS = [name.strip() for name in env.list("BREAK_GLASS_USERS", default=[])]
 # Invitations and password links (services/users.py). Development prints them on the console;
 # production never does (a set-password link in a log is a way in), so it sends through
 # EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587, or a local relay by default.
@@ -251,6 +359,29 @@ AUDIT_LOGIN_FAILURE_WINDOW = env.int("AUDIT_LOGIN_FAILURE_WINDOW", default=60)
 # Not strict: a chain a client made longer still yields the address our proxy appended,
 # rather than the proxy's own address shared by everyone who tried that.
 IPWARE_STRICT = False
+
+# The second factor (subscriptions/second_factor.py): the roles that must pass one after the
+# password, comma-separated role names (administrator, support, auditor). Production asks it
+# of administrators unless told otherwise; development and the tests of nobody unless set.
+# Whoever has enrolled passes it at every login, whatever their role.
+REQUIRE_MFA_FOR = [
+    role.strip().lower()
+    for role in env.list(
+        "REQUIRE_MFA_FOR", default=["administrator"] if PRODUCTION else []
+    )
+    if role.strip()
+]
+_MFA_ROLES = ("administrator", "support", "auditor")
+if unknown_roles := [role for role in REQUIRE_MFA_FOR if role not in _MFA_ROLES]:
+    raise ImproperlyConfigured(
+        f"REQUIRE_MFA_FOR names unknown roles: {', '.join(unknown_roles)}. Use a "
+        f"comma-separated list of {', '.join(_MFA_ROLES)}, or leave it empty."
+    )
+# An SSO login counts as the second factor only when the operator asserts the identity
+# provider enforces one (true/false).
+OIDC_IDP_ENFORCES_MFA = env.bool("OIDC_IDP_ENFORCES_MFA", default=False)
+# The name authenticator apps show beside the person's username.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="iPaaS admin")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
@@ -352,6 +483,10 @@ NETSUITE_TIMEOUT_CONNECT = env.float("NETSUITE_TIMEOUT_CONNECT", default=5.0)
 # How long the webhook table reuses NetSuite's deployment list (per subscription, in the
 # cache; 0 turns it off). Every write drops it; the table offers a refresh.
 WEBHOOK_LIST_CACHE_SECONDS = env.int("WEBHOOK_LIST_CACHE_SECONDS", default=60)
+# Read-only viewers (auditors; support where they cannot change a section) see NetSuite's
+# last answer (models/snapshots.py); their "Refresh from NetSuite" asks again at most once
+# per this many seconds per subscription and read, for all of them together.
+NETSUITE_REFRESH_SECONDS = env.int("NETSUITE_REFRESH_SECONDS", default=60)
 # A connection test whose last step is older than this can no longer finish (the page that
 # drove it was left): it is shown as interrupted and never continued.
 CONNECTION_TEST_STALE_SECONDS = env.int("CONNECTION_TEST_STALE_SECONDS", default=120)
@@ -414,3 +549,6 @@ NETSUITE_THROTTLE_WAIT = env.float("NETSUITE_THROTTLE_WAIT", default=20.0)
 # CACHE_URL is Redis, else the database (shared by make run's web process and worker);
 # or redis, database, cache (Django's cache, shared only as far as its backend is).
 NETSUITE_THROTTLE_STORE = env.str("NETSUITE_THROTTLE_STORE", default="auto")
+# The automation API (/api/v1/): requests per seconds per personal token, counted in the same
+# store; more answers 429 with Retry-After (services/api_tokens.py).
+API_TOKEN_RATE = env.str("API_TOKEN_RATE", default="120/60")

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 
 from subscriptions.views.login import LoginView
+from subscriptions.views.sso import sso_callback, sso_login
 
 
 @login_not_required
@@ -27,6 +28,11 @@ urlpatterns = [
     # Django's, saying when a session expired and what it did not save (views/login.py).
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (OpenID Connect, views/sso.py): out to the provider and back from it.
+    path("login/sso/", sso_login, name="sso_login"),
+    path("login/sso/callback/", sso_callback, name="sso_callback"),
+    # The automation API (subscriptions/api/): personal tokens, no session, its own errors.
+    path("api/v1/", include("subscriptions.api.urls")),
     path("", include("subscriptions.urls")),
 ]
 

@@ -7,6 +7,7 @@ straight to its view.
 from django.urls import path
 
 from .views import (
+    api_tokens,
     audit,
     auth_details,
     certificates,
@@ -18,10 +19,13 @@ from .views import (
     inventory,
     jobs,
     landing,
+    lockouts,
+    mfa,
     monitoring,
     people,
     records,
     setup_check,
+    snapshots,
     subscriptions,
     webhooks,
 )
@@ -78,6 +82,8 @@ urlpatterns = [
     route(S + "webhooks/all/", webhooks.webhook_set_all),
     route(S + "webhooks/reapply/", webhooks.webhook_reapply),
     # iPaaS Auth Details
+    # NetSuite's last answers, shown to read-only viewers: asked again on request
+    route(S + "netsuite/<slug:kind>/refresh/", snapshots.netsuite_refresh),
     route(S + "auth-details/", auth_details.auth_details),
     path(ENTRY, auth_details.auth_details_edit, name="auth_details_edit"),
     route(ENTRY + "use-dashboard/", auth_details.auth_details_use_dashboard),
@@ -111,8 +117,18 @@ urlpatterns = [
     route("people/<int:pk>/role/", people.people_set_role),
     route("people/<int:pk>/active/", people.people_set_active),
     route("people/<int:pk>/unlock/", people.people_unlock),
+    route("people/lockouts/lift/", lockouts.lockout_lift),
     route("people/invite/", people.people_invite),
     route("people/<int:pk>/password-link/", people.people_send_password_link),
+    route("people/<int:pk>/second-factor/reset/", mfa.people_mfa_reset),
+    # The second factor: a person's own page, enrolment and the code step after the password
+    route("second-factor/", mfa.mfa_page),
+    route("second-factor/enrol/", mfa.mfa_enrol),
+    route("second-factor/verify/", mfa.mfa_verify),
+    route("second-factor/recovery-codes/", mfa.mfa_recovery_codes_regenerate),
+    # A person's own API tokens (the API itself is subscriptions/api/, under /api/v1/)
+    route("account/api-tokens/", api_tokens.api_tokens),
+    route("account/api-tokens/<int:token_pk>/revoke/", api_tokens.api_token_revoke),
     # Opened from the emailed link, without a session (Django's view is login_not_required).
     path(
         "people/set-password/<uidb64>/<token>/", people.password_set, name="password_set"

@@ -1,6 +1,7 @@
 """The models of the one app, one module per concept; importing from here finds them all."""
 
-from .audit import AppendOnlyError, AuditEvent
+from .api_tokens import API_TOKEN_DAYS_LIMITS, API_TOKEN_PREFIX_LENGTH, ApiToken
+from .audit import AppendOnlyError, AuditEvent, AuditKeying
 from .certificates import (
     DEFAULT_KEY_TYPE,
     DEFAULT_VALIDITY_DAYS,
@@ -20,6 +21,8 @@ from .monitoring import (
 )
 from .records import Record
 from .roles import Role
+from .snapshots import NetSuiteSnapshot
+from .sso import SsoIdentity
 from .subscription import (
     ENVIRONMENT_CHOICES,
     NUMBER_LIMITS,
@@ -32,6 +35,9 @@ from .throttling import ThrottleLease, ThrottleWindow
 from .webhooks import WebhookState
 
 __all__ = [
+    "API_TOKEN_DAYS_LIMITS",
+    "API_TOKEN_PREFIX_LENGTH",
+    "ApiToken",
     "DEFAULT_KEY_TYPE",
     "DEFAULT_VALIDITY_DAYS",
     "ENVIRONMENT_CHOICES",
@@ -46,15 +52,18 @@ __all__ = [
     "AppendOnlyError",
     "QUANTITY_FIELDS",
     "AuditEvent",
+    "AuditKeying",
     "Certificate",
     "ConnectionTest",
     "InventoryLevel",
     "Job",
     "MonitoringNotice",
     "MonitoringSettings",
+    "NetSuiteSnapshot",
     "Record",
     "InboundEvent",
     "Role",
+    "SsoIdentity",
     "Subscription",
     "ThrottleLease",
     "ThrottleWindow",

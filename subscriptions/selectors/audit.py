@@ -23,6 +23,8 @@ EXPORT_BATCH = 2000
 # What each action reads as for people; the stored code stays the filter value and the CSV's
 # "action" column. An action missing here reads as its code made readable (action_label).
 ACTION_LABELS = {
+    "api_token.created": "API token made",
+    "api_token.revoked": "API token revoked",
     "audit.exported": "Audit trail exported",
     "auth_details.update_failed": "Auth Details change refused by NetSuite",
     "auth_details.updated": "Auth Details changed",
@@ -45,6 +47,7 @@ ACTION_LABELS = {
     "job.resumed": "Job resumed",
     "job.retried": "Job retried",
     "job.started": "Job started",
+    "lockout.lifted": "Login lockout of an address lifted",
     "login": "Logged in",
     "login_failed": "Login failed",
     "logout": "Logged out",
@@ -66,9 +69,17 @@ ACTION_LABELS = {
     "user.created": "Person created",
     "user.deactivated": "Person deactivated",
     "user.invited": "Person invited",
+    "user.mfa_enrolled": "Second factor set up",
+    "user.mfa_failed": "Second factor code refused",
+    "user.mfa_recovery_code_used": "Recovery code used",
+    "user.mfa_recovery_codes_regenerated": "Recovery codes replaced",
+    "user.mfa_reset": "Second factor reset",
     "user.password_link_sent": "Password link sent",
     "user.password_set": "Password set",
     "user.role_changed": "Role changed",
+    "user.sso_created": "Person created by single sign-on",
+    "user.sso_login": "Signed in with single sign-on",
+    "user.sso_refused": "Single sign-on refused",
     "user.unlocked": "Login lockout lifted",
     "webhook.bulk_failed": "Webhook bulk change failed",
     "webhook.set": "Webhook changed",
@@ -87,6 +98,7 @@ FIELD_LABELS = {
     "role": "Role",
     "step": "Step",
     "username": "Username",
+    "via": "Via",
     "webhook_api_key": "Webhook API Key",
 }
 

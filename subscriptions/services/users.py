@@ -9,16 +9,17 @@ administrators demoting each other at once cannot both succeed.
 
 from __future__ import annotations
 
+import unicodedata
+
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -28,6 +29,9 @@ from .. import audit
 from ..actors import ActorLike, actor_id
 from ..locks import ROLES, advisory_lock
 from ..models import Role
+from ..password_links import password_links
+from ..selectors.usernames import lookalike_message, username_lookalike
+from ..sso import local_password_allowed, provider_name
 from .errors import InvalidInput, NotAllowed, ServiceError
 
 
@@ -70,7 +74,27 @@ def _create(
     *, username: str, password: str | None, email: str, role: str, actor: ActorLike,
     action: str, changes: dict, reason: str = "",
 ) -> AbstractBaseUser:
-    """A person with a role, put on record in the same transaction."""
+    """A person with a role, put on record in the same transaction. A name that reads as an
+    existing one is refused, whoever asks (a page, create_user, a script)."""
+    if problem := _lookalike_problem(username):
+        raise InvalidInput({"username": problem})
+    try:
+        user = _create_in_transaction(
+            username=username, password=password, email=email, role=role, actor=actor,
+            action=action, changes=changes, reason=reason,
+        )
+    except IntegrityError:
+        # Someone took the name (as Django stores it, NFKC) between the check and the insert.
+        raise InvalidInput(
+            {"username": f"Someone named {username} already exists; choose another username."}
+        ) from None
+    return user
+
+
+def _create_in_transaction(
+    *, username: str, password: str | None, email: str, role: str, actor: ActorLike,
+    action: str, changes: dict, reason: str,
+) -> AbstractBaseUser:
     with transaction.atomic():
         user = get_user_model().objects.create_user(
             username=username, password=password, email=email
@@ -167,14 +191,15 @@ class NoEmailAddressError(ServiceError):
 
 
 def _password_link(user: AbstractBaseUser, site_url: str) -> str:
-    """Django's password-reset token: it signs the password hash and the last login, so the
-    link works once (setting a password changes the hash) and expires after
+    """Django's password-reset token (``password_links``): it signs the password hash, the
+    last login, the person's access and latest deactivation, so the link works once (setting
+    a password changes the hash), dies with a deactivation, and expires after
     PASSWORD_RESET_TIMEOUT."""
     path = reverse(
         "subscriptions:password_set",
         kwargs={
             "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
+            "token": password_links.make_token(user),
         },
     )
     return site_url.rstrip("/") + path
@@ -205,14 +230,40 @@ def _check_new_person(username: str, email: str) -> dict[str, str]:
         errors["username"] = " ".join(exc.messages)
     if not username:
         errors["username"] = "Enter a username."
-    elif User.objects.filter(username__iexact=username).exists():
-        # Names differing only in case would be two accounts people cannot tell apart.
-        errors["username"] = f"Someone named {username} already exists."
+    elif problem := _lookalike_problem(username):
+        errors["username"] = problem
     try:
         validate_email(email)
     except ValidationError:
         errors["email"] = "Enter a valid email address: the invitation goes there."
+    if len(email) > EMAIL_MAX_LENGTH:
+        errors["email"] = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
     return errors
+
+
+# The User model's column, and the longest address SMTP carries (RFC 5321).
+EMAIL_MAX_LENGTH = 254
+
+
+def _lookalike_problem(username: str) -> str:
+    """Why ``username`` cannot be taken: it reads as someone's who exists (in another case,
+    or with look-alike letters, ``selectors/usernames.py``); "" when it can."""
+    existing = username_lookalike(unicodedata.normalize("NFKC", username))
+    return lookalike_message(username, existing) if existing is not None else ""
+
+
+def _refuse_password_unless_allowed(username: str, *, field: str | None = None) -> None:
+    """With LOCAL_PASSWORDS=off only break-glass users get a password (an invitation, a link,
+    setting one from a link sent before the switch): everyone else is created at their first
+    sign-in with single sign-on, with the role their groups give."""
+    if not local_password_allowed(username):
+        raise NotAllowed(
+            f"Passwords are switched off here (LOCAL_PASSWORDS=off): {username} signs in with "
+            f"{provider_name()}, and is created at their first sign-in with the role their "
+            "groups there give. Only break-glass administrators (BREAK_GLASS_USERS) get a "
+            "password.",
+            field=field,
+        )
 
 
 def user_invite(
@@ -224,6 +275,7 @@ def user_invite(
     link, and a mail server that fails leaves the person on record (a new link can be sent).
     """
     username, email = username.strip(), email.strip()
+    _refuse_password_unless_allowed(username, field="username")
     errors = _check_new_person(username, email)
     if errors:
         raise InvalidInput(errors)
@@ -250,6 +302,7 @@ def user_send_password_link(
         )
     if not user.is_active:
         raise NotAllowed(f"{user.get_username()} is deactivated: activate them first.")
+    _refuse_password_unless_allowed(user.get_username())
     with transaction.atomic():
         audit.record(
             actor=actor,
@@ -267,6 +320,7 @@ def user_set_password(
     *, user: AbstractBaseUser, password: str, actor: ActorLike
 ) -> AbstractBaseUser:
     """Set the person's password (from a set-password link); never records the password."""
+    _refuse_password_unless_allowed(user.get_username())
     try:
         validate_password(password, user)
     except ValidationError as exc:

@@ -10,10 +10,14 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms.people import ActiveForm, InviteForm, ReasonForm, RoleForm
+from ..lockout import current_lockouts
 from ..models import Role
+from ..password_links import password_links
 from ..permissions import require
 from ..selectors.people import people
 from ..services import users as user_services
@@ -34,6 +38,8 @@ def _people_page(request, invite_form, status=200):
         "people": people(),
         "roles": Role.choices,
         "invite_form": invite_form,
+        # Addresses and people locked out now, each liftable (views/lockouts.py).
+        "lockouts": current_lockouts(),
     }
     return render(request, "people/list.html", context, status=status)
 
@@ -95,22 +101,42 @@ def people_send_password_link(request, pk):
 
 
 class PasswordSetView(auth_views.PasswordResetConfirmView):
-    """Django's checks of the emailed link (signed, expiring, spent by the password it sets;
-    the token moved into the session so it never reaches a Referer header), with the password
-    set by the service, so it goes on the audit trail. Django marks the view
-    login_not_required: the person has no session yet."""
+    """Django's page for the emailed link (signed, expiring, spent by the password it sets,
+    moved out of the URL so it never reaches a Referer header), with two changes: the token
+    (``password_links``) also covers the person's access and latest deactivation, and the
+    session keeps only its seal, never a token that could be replayed from the session table.
+    The password is set by the service, so it goes on the audit trail. No session needed."""
 
     template_name = "people/set_password.html"
     success_url = reverse_lazy("login")
+    token_generator = password_links
     # Django's view shows a spent link's page whatever the method (its dispatch answers before
     # the method is looked at): a wrong method is a 405 here as on every other page.
     http_method_names = ["get", "post", "head", "options"]
 
-    @method_decorator(login_not_required)
+    @method_decorator([login_not_required, sensitive_post_parameters(), never_cache])
     def dispatch(self, request, *args, **kwargs):
+        # Django's dispatch, but with the seal in the session instead of the token.
         if request.method.lower() not in self.http_method_names:
             return self.http_method_not_allowed(request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)
+        self.validlink = False
+        self.user = self.get_user(kwargs["uidb64"])
+        token = kwargs["token"]
+        if self.user is not None:
+            if token == self.reset_url_token:
+                sealed = request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN)
+                if password_links.check_sealed(self.user, sealed):
+                    self.validlink = True
+                    # FormView's dispatch: the method's handler (Django's would check again).
+                    return super(auth_views.PasswordResetConfirmView, self).dispatch(
+                        request, *args, **kwargs
+                    )
+            elif password_links.check_token(self.user, token):
+                request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN] = password_links.seal(
+                    token
+                )
+                return HttpResponseRedirect(request.path.replace(token, self.reset_url_token))
+        return self.render_to_response(self.get_context_data())
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)

@@ -22,6 +22,9 @@ STAFF = frozenset({ADMIN, SUPPORT, AUDITOR})
 EVERYONE = STAFF | {ANON}
 # The inbound webhook: the Webhook API Key is the only way in, a session counts for nothing.
 KEY_ONLY = "key only"
+# The API (/api/v1/): a personal token is the only way in, a session counts for nothing; who
+# may call what with a token is tests/api/matrix.py's table.
+TOKEN_ONLY = KEY_ONLY
 METHODS = ("GET", "POST", "PUT", "DELETE")
 
 A, AS, AA = frozenset({ADMIN}), frozenset({ADMIN, SUPPORT}), frozenset({ADMIN, AUDITOR})
@@ -36,6 +39,10 @@ ACCESS: dict[str, dict[str, frozenset | str]] = {
     # Django's FormView takes PUT as a POST.
     "login": {"GET": EVERYONE, "POST": EVERYONE, "PUT": EVERYONE},
     "logout": {"POST": EVERYONE},
+    # Single sign-on: out to the provider and back, before any session (GET only; with SSO
+    # not set up, both send back to the login page with a message).
+    "sso_login": {"GET": EVERYONE},
+    "sso_callback": {"GET": EVERYONE},
     "subscriptions:landing": {"GET": STAFF},
     "subscriptions:list": {"GET": STAFF},
     "subscriptions:create": {"GET": A, "POST": A},
@@ -70,6 +77,8 @@ ACCESS: dict[str, dict[str, frozenset | str]] = {
     "subscriptions:webhook_set_all": {"POST": AS},
     "subscriptions:webhook_reapply": {"POST": AS},
     "subscriptions:auth_details": {"GET": STAFF},
+    # A read-only viewer's "Refresh from NetSuite": anyone who may view the section.
+    "subscriptions:netsuite_refresh": {"POST": STAFF},
     "subscriptions:auth_details_edit": {"POST": A},
     "subscriptions:auth_details_use_dashboard": {"POST": A},
     "subscriptions:inbound_webhook": {"POST": KEY_ONLY},
@@ -96,8 +105,39 @@ ACCESS: dict[str, dict[str, frozenset | str]] = {
     "subscriptions:people_set_role": {"POST": A},
     "subscriptions:people_set_active": {"POST": A},
     "subscriptions:people_unlock": {"POST": A},
+    "subscriptions:lockout_lift": {"POST": A},
     "subscriptions:people_invite": {"POST": A},
     "subscriptions:people_send_password_link": {"POST": A},
+    # The second factor: an administrator resets another's (a confirmed step); everyone
+    # has their own page, enrolment, code step and new recovery codes.
+    "subscriptions:people_mfa_reset": {"GET": A, "POST": A},
+    "subscriptions:mfa_page": {"GET": STAFF},
+    "subscriptions:mfa_enrol": {"GET": STAFF, "POST": STAFF},
+    "subscriptions:mfa_verify": {"GET": STAFF, "POST": STAFF},
+    "subscriptions:mfa_recovery_codes_regenerate": {"POST": STAFF},
+    # A person's own API tokens: everyone with a role has them.
+    "subscriptions:api_tokens": {"GET": STAFF, "POST": STAFF},
+    "subscriptions:api_token_revoke": {"POST": STAFF},
+    # The API: its root leads to the docs; the docs, the schema and health need no token.
+    "api:api-root": {"GET": EVERYONE},
+    "api:openapi-json": {"GET": EVERYONE},
+    "api:openapi-view": {"GET": EVERYONE},
+    "api:health": {"GET": EVERYONE},
+    "api:subscription_list": {"GET": TOKEN_ONLY},
+    "api:subscription_detail": {"GET": TOKEN_ONLY},
+    "api:webhook_list": {"GET": TOKEN_ONLY},
+    "api:webhook_set": {"PUT": TOKEN_ONLY},
+    "api:connection_test_start": {"POST": TOKEN_ONLY},
+    "api:connection_test_detail": {"GET": TOKEN_ONLY},
+    "api:initialization_start": {"POST": TOKEN_ONLY},
+    "api:polling_start": {"POST": TOKEN_ONLY},
+    "api:job_list": {"GET": TOKEN_ONLY},
+    "api:job_detail": {"GET": TOKEN_ONLY},
+    "api:inventory_list": {"GET": TOKEN_ONLY},
+    "api:record_list": {"GET": TOKEN_ONLY},
+    "api:event_list": {"GET": TOKEN_ONLY},
+    "api:audit_events": {"GET": TOKEN_ONLY},
+    "api:audit_stream": {"GET": TOKEN_ONLY},
     # Opened from the emailed link, without a session.
     "subscriptions:password_set": {"GET": EVERYONE, "POST": EVERYONE},
 }
@@ -152,7 +192,8 @@ def declared(view) -> tuple[frozenset[str] | None, tuple[str, ...] | None]:
     fn = view
     while fn is not None:
         names = getattr(getattr(fn, "__code__", None), "co_freevars", ())
-        cells = dict(zip(names, fn.__closure__ or (), strict=False))
+        # getattr: a functools.partial (ninja's schema and docs views) has no closure.
+        cells = dict(zip(names, getattr(fn, "__closure__", None) or (), strict=False))
         if methods is None and "request_method_list" in cells:
             methods = frozenset(cells["request_method_list"].cell_contents)
         if perms is None and "perms" in cells:
@@ -201,6 +242,12 @@ def path_values(world: dict) -> dict:
         (None, "job_pk"): world["job"].pk,
         (None, "notice_pk"): world["notice"].pk,
         (None, "record_type"): world["record_type"],
+        (None, "kind"): "auth_details",
+        (None, "token_pk"): world["api_token"].pk,
+        (None, "subscription_id"): world["subscription"].pk,
+        (None, "deployment_id"): 1,
+        (None, "test_id"): world["connection_test"].pk,
+        (None, "job_id"): world["job"].pk,
         (None, "uidb64"): "MQ",
         (None, "token"): "set-password",
     }
@@ -239,6 +286,7 @@ def build_world(netsuite_sim, ec_pair, admin_user, subscription=None) -> dict:
     from subscriptions.actors import COMMAND_LINE
     from subscriptions.models import AuditEvent, MonitoringNotice
     from subscriptions.services import certificates as certificate_service
+    from subscriptions.services.api_tokens import api_token_create
     from subscriptions.services.connection import connection_test_start
     from subscriptions.services.initialization import DATA_TYPES, initialization_start
     from tests.factories import make_user
@@ -268,5 +316,8 @@ def build_world(netsuite_sim, ec_pair, admin_user, subscription=None) -> dict:
             title="The certificate expires soon",
             message="Rotate it.",
         ),
+        "api_token": api_token_create(
+            user=admin_user, name="hardening", days=30, read_only=True, actor=admin_user
+        )[0],
         "audit_event": AuditEvent.objects.order_by("-id").first(),
     }
