@@ -6,6 +6,11 @@ already loaded. The connection test adds what the dashboard does around them: lo
 subscription, checking its key and certificate, saving each step and the audit event. The
 goal (issue 8) is a test within 1.1x of the floor; before the stored key stopped being
 re-validated on every use, loading an RSA 3072 key twice cost about 300 ms of every test.
+At 0 ms latency the goal is 1.3x (issue 19): a test run in one go (this bench, the command
+line, the scheduler) saved each of its six steps in a transaction of its own, plus a durable
+insert of the row first; it now saves them together with the outcome and the audit event
+(steps still saved as they go once one has taken a second, and the page's own one-step-per-
+request test unchanged), reads its credentials once, and prunes the history in one DELETE.
 
     python benchmarks/bench_connection_test.py [--runs 15] [--latencies 0 0.1]
 """
@@ -13,6 +18,7 @@ re-validated on every use, loading an RSA 3072 key twice cost about 300 ms of ev
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import sys
 import time
@@ -27,15 +33,18 @@ from results import Goal, report  # noqa: E402
 
 ACCOUNT = "1234567"
 GOAL = 1.1
-WITHIN_FLOOR = Goal.at_most(
-    GOAL,
-    f"<= {GOAL}x the floor",
-    why_missed=(
-        "the dashboard's own database work (six step saves, each its own transaction so the "
-        "page can show steps as they finish, the audit event with its chain lock, pruning the "
-        "history): about 25 ms on a quiet machine, more under load, which a 0 ms-latency "
-        "floor of a few ms cannot hide"
-    ),
+# At 0 ms NetSuite costs next to nothing, so the dashboard's own work shows: its database
+# work is held under a third of the floor (issue 19).
+GOAL_AT_ONCE = 1.3
+WHY_MISSED = (
+    "the dashboard's own work around the calls: reading the subscription and its "
+    "credentials, checking the key and certificate, and one transaction at the end with the "
+    "test, the audit event (its chain lock) and the pruned history: about seven round trips "
+    "to the database, each waiting for a CPU under load"
+)
+WITHIN_FLOOR = Goal.at_most(GOAL, f"<= {GOAL}x the floor", why_missed=WHY_MISSED)
+WITHIN_FLOOR_AT_ONCE = Goal.at_most(
+    GOAL_AT_ONCE, f"<= {GOAL_AT_ONCE}x the floor at 0 ms", why_missed=WHY_MISSED
 )
 QUICK_ARGS = ["--runs", "5"]
 
@@ -87,7 +96,8 @@ def run(args) -> int:
             certificate_id = sim.register_certificate(ACCOUNT, consumer_id, cert_pem)
             subscription, _key = make_subscription(
                 COMMAND_LINE,
-                name=f"Bench {latency}",
+                # A new name per run: a kept database (DATABASE_URL) holds earlier runs'.
+                name=f"Bench {latency} {secrets.token_hex(3)}",
                 account_id=ACCOUNT,
                 api_url=f"https://{ACCOUNT}.suitetalk.api.netsuite.com/services/rest/record/v1",
                 consumer_id=consumer_id,
@@ -105,13 +115,14 @@ def run(args) -> int:
     print(
         f"Connection test (6 steps, RSA 3072 key) against the simulator, median of "
         f"{args.runs} runs each. Floor = one fresh token + the three calls, key already "
-        f"loaded. Goal: within {GOAL}x of the floor.\n"
+        f"loaded. Goal: within {GOAL}x of the floor ({GOAL_AT_ONCE}x at 0 ms).\n"
     )
     print("| simulated latency | floor (ms) | connection test (ms) | ratio | goal |")
     print("| ---: | ---: | ---: | ---: | --- |")
     figures = []
     for latency, floor, full in rows:
-        figure = WITHIN_FLOOR.figure(
+        goal = WITHIN_FLOOR_AT_ONCE if latency == 0 else WITHIN_FLOOR
+        figure = goal.figure(
             f"connection test / floor at {latency * 1000:g} ms latency",
             full / floor,
             "x",

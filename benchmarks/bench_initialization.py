@@ -15,14 +15,26 @@ Figures:
    40 at 10,000 each, "plus a few" allowed for a type whose total grew while it was read;
 2. the job's time (its start to its end, as the worker recorded them) against the governance
    floor ⌈calls / slots⌉ x latency, slots being the smaller of the account's limit and
-   Concurrent Connections: no schedule of those calls can end sooner. Beside it, the time the
-   same rows take to store with no NetSuite call at all (the database's share), since a job
-   can end neither before its calls nor before its writes;
+   Concurrent Connections: no schedule of those calls can end sooner (within 1.05x at a page
+   time of 500 ms or more, ``--latency-ms 1000``; 1.3x below). Beside it, the time the same
+   rows take to store with no NetSuite call at all (the database's share), since a job can end
+   neither before its calls nor before its writes, and the job against the larger of the two
+   (within 1.3x);
 3. 429s, counted by the simulator itself: the dashboard's own cap must keep every call within
    the account's limit;
 4. the worker's peak memory (its VmHWM, the most resident memory the process ever used) after
    a job of ``--records`` and after one of ``--large`` per type, each in a fresh worker:
    pages are stored as they arrive, so the peak must not grow with the totals.
+
+Where the time went (issue 19, PostgreSQL, 4 x 10,000): at a 1 s page the job took nine
+rounds of calls for a floor of eight, since each type's first page was read alone (four of
+five slots busy) before its total told the rest; the slots those first pages leave idle now
+read guessed second pages (``Transfer.read_ahead``; a guess past a small type's end costs one
+call in a slot that would have idled), and the pages a batch of answers tells of are queued
+before that batch is stored. At 50 ms the job is its storing: per page a SELECT of the stored
+digests (a thousand parameters bound on the client) then the upsert; now one upsert whose
+``WHERE content_hash IS DISTINCT FROM excluded.content_hash`` compares in the database
+(``bulk_sql.upsert_changed``), the rest being PostgreSQL's own insert work.
 
 A throwaway SQLite file unless DATABASE_URL names a database. The throttle store is the one a
 deployment gets (``auto``: Redis when it answers on 127.0.0.1:6379, given to the bench and its
@@ -61,6 +73,12 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 # A type whose total grew between its first page and its last costs one page more.
 EXTRA_CALLS = len(TYPES)
 WITHIN_FLOOR = 1.3
+# At a real page time (NetSuite answering in half a second or more) storing hides behind the
+# calls: the job's first round fills every slot (first pages and guessed second pages), so it
+# ends within this of the floor.
+WITHIN_FLOOR_SLOW = 1.05
+SLOW_PAGE_MS = 500
+WITHIN_SLOWEST = 1.3
 FLAT = 1.25
 
 
@@ -72,12 +90,30 @@ def calls_goal(ideal: int) -> Goal:
     )
 
 
-TIME_GOAL = Goal.at_most(
-    WITHIN_FLOOR,
-    f"<= {WITHIN_FLOOR}x the governance floor",
-    why_missed="storing the rows takes longer than NetSuite's floor on this machine (see "
-    "'storing ... rows alone': the database's own time for the same pages); the worker reads "
-    "ahead while it stores, so the job ends about when its storing does",
+def time_goal(latency_ms: float) -> Goal:
+    if latency_ms >= SLOW_PAGE_MS:
+        return Goal.at_most(
+            WITHIN_FLOOR_SLOW,
+            f"<= {WITHIN_FLOOR_SLOW}x the governance floor (a page in {SLOW_PAGE_MS} ms or more)",
+            why_missed="each round of calls takes longer than the page time: the simulator "
+            "(in the bench's process) and the worker share the CPUs with everything else, so "
+            "answers are built, parsed and stored late; see the load average",
+        )
+    return Goal.at_most(
+        WITHIN_FLOOR,
+        f"<= {WITHIN_FLOOR}x the governance floor",
+        why_missed="storing the rows takes longer than NetSuite's floor on this machine (see "
+        "'storing ... rows alone': the database's own time for the same pages); the worker "
+        "reads ahead while it stores, so the job ends about when its storing does",
+    )
+
+
+SLOWEST_GOAL = Goal.at_most(
+    WITHIN_SLOWEST,
+    f"<= {WITHIN_SLOWEST}x the larger of the two",
+    why_missed="the job's own work around the pages (claiming it, the token, the alternate "
+    "IDs, the checkpoints and the last pages' store after the last call) adds to its slowest "
+    "part, and the worker, PostgreSQL and the simulator share the CPUs",
 )
 NO_429 = Goal.at_most(0, "0", why_missed="more calls reached NetSuite than its limit allows")
 
@@ -306,7 +342,7 @@ def run(args) -> int:
             small["calls"],
             note=f"{small['suiteql']} SuiteQL pages, {small['tokens']} token request(s) apart",
         ),
-        TIME_GOAL.figure(
+        time_goal(args.latency_ms).figure(
             f"job time / governance floor at {args.records:,} per type",
             small["seconds"] / small["floor"],
             "x",
@@ -321,12 +357,13 @@ def run(args) -> int:
             note="a page per transaction as the job stores them, no NetSuite call: the "
             "database's share of the job",
         ),
-        info(
+        SLOWEST_GOAL.figure(
             "job time / the larger of the floor and storing alone",
-            round(small["seconds"] / max(small["floor"], small["storing"]), 2),
+            small["seconds"] / max(small["floor"], small["storing"]),
             "x",
             note="how far the job is from its slowest part: fetching ahead while storing, it "
-            "takes about as long as its storing alone",
+            f"takes about as long as the slower of the two (floor {small['floor']:.2f} s, "
+            f"storing {small['storing']:.2f} s)",
         ),
         info(
             f"worker CPU at {args.records:,} per type",

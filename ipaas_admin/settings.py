@@ -5,6 +5,7 @@ but never on secrets written in this file: outside the test run it refuses to st
 its own (`make run` writes them into .env). DJANGO_ENV=production also needs the hosts.
 """
 
+import ipaddress
 import os
 import sys
 import tempfile
@@ -146,6 +147,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer is counted and timed, a redirect or refusal by the others too
+    # (subscriptions/metrics.py, served at /metrics).
+    "subscriptions.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "subscriptions.middleware.RequestIdMiddleware",
@@ -211,6 +215,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "TEST", {"NAME": str(Path(tempfile.gettempdir()) / f"ipaas-test-{os.getpid()}.sqlite3")}
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # Persistent connections: opening one per request (connect, authenticate, SET TIME ZONE)
+    # was almost half of an inbound webhook's time (benchmarks/bench_inbound.py). Each
+    # process thread keeps its own for this many seconds (one that broke is dropped after
+    # its error, as Django does); 0 closes it after every request, as the test run does.
+    DATABASES["default"].setdefault(
+        "CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0 if TESTING else 60)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -429,6 +441,21 @@ JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=5)
 # How long a job keeps trying one NetSuite read through busy slots, timeouts and outages.
 JOB_PAGE_RETRY_SECONDS = env.float("JOB_PAGE_RETRY_SECONDS", default=120.0)
 
+# Health (subscriptions/views/health.py; README, "Health checks and logs"). /readyz counts a
+# job worker or the scheduler as there when its heartbeat is this recent; each beats every
+# WORKER_HEARTBEAT_SECONDS (the scheduler after every tick: keep its --interval below the
+# limit). Production needs both for ready; development does not (make run is ready at once).
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=15.0)
+READY_WORKER_SECONDS = env.float("READY_WORKER_SECONDS", default=120.0)
+READY_SCHEDULER_SECONDS = env.float("READY_SCHEDULER_SECONDS", default=120.0)
+READY_REQUIRE_WORKER = env.bool("READY_REQUIRE_WORKER", default=PRODUCTION)
+READY_REQUIRE_SCHEDULER = env.bool("READY_REQUIRE_SCHEDULER", default=PRODUCTION)
+if not 0 < WORKER_HEARTBEAT_SECONDS < READY_WORKER_SECONDS:
+    raise ImproperlyConfigured(
+        "WORKER_HEARTBEAT_SECONDS must be above 0 and below READY_WORKER_SECONDS, or every "
+        "live worker would look stopped to /readyz."
+    )
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -449,6 +476,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # A load balancer's probe speaks plain HTTP to the process: answered, not redirected.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # Prometheus scrapes each machine's processes directly (docs/metrics.md).
+    SECURE_REDIRECT_EXEMPT.append(r"^metrics$")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
@@ -493,6 +524,14 @@ CONNECTION_TEST_STALE_SECONDS = env.int("CONNECTION_TEST_STALE_SECONDS", default
 # Monitoring (services/monitoring.py, run by the scheduler): administrators are emailed once
 # a subscription's connection tests failed this many times in a row.
 MONITORING_FAILURES_BEFORE_NOTICE = env.int("MONITORING_FAILURES_BEFORE_NOTICE", default=3)
+# Retention (services/retention.py, pruned by every scheduler tick; README, "Retention"):
+# days each kind is kept; 0 keeps it forever. The audit trail is never pruned.
+RETAIN_INBOUND_DAYS = env.int("RETAIN_INBOUND_DAYS", default=30)
+RETAIN_JOBS_DAYS = env.int("RETAIN_JOBS_DAYS", default=90)
+RETAIN_CONNECTION_TESTS_DAYS = env.int("RETAIN_CONNECTION_TESTS_DAYS", default=90)
+for _name in ("RETAIN_INBOUND_DAYS", "RETAIN_JOBS_DAYS", "RETAIN_CONNECTION_TESTS_DAYS"):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 (keep forever) or a number of days.")
 # The dashboard's address in the links of monitoring emails: DASHBOARD_PUBLIC_URL when set
 # (a scheduler has no request to take it from), else this.
 DASHBOARD_URL = (
@@ -510,11 +549,17 @@ SUBSCRIPTION_DEFAULTS = {
 }
 SUBSCRIPTION_VERSIONS = env.list("SUBSCRIPTION_VERSIONS", default=["v1.2", "v1.1", "v1.0"])
 
+# text (the default, for people and `make run`) or json: one JSON object per line, for a
+# log collector (subscriptions/logs.py; gunicorn's own lines too with its --logger-class).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "subscriptions.logs.JsonFormatter"},
     },
     "filters": {
         "request_id": {"()": "subscriptions.middleware.RequestIdLogFilter"},
@@ -522,16 +567,22 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
             "filters": ["request_id"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own console handler (under DEBUG) is dropped: its lines reach the root's
+        # handler anyway, and would come twice, the second time not in LOG_FORMAT.
+        "django": {"handlers": [], "level": env.str("LOG_LEVEL", default="INFO")},
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
     },
 }
+if LOG_FORMAT == "json":
+    # runserver's request lines, which Django writes through a handler of their own.
+    LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "propagate": False}
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -552,3 +603,23 @@ NETSUITE_THROTTLE_STORE = env.str("NETSUITE_THROTTLE_STORE", default="auto")
 # The automation API (/api/v1/): requests per seconds per personal token, counted in the same
 # store; more answers 429 with Retry-After (services/api_tokens.py).
 API_TOKEN_RATE = env.str("API_TOKEN_RATE", default="120/60")
+
+# /metrics (subscriptions/views/metrics.py, docs/metrics.md): served to a request carrying
+# "Authorization: Bearer <METRICS_TOKEN>" or coming from one of the networks listed (CIDRs,
+# the client address as axes derives it); with neither set, the URL does not exist (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN is shorter than 32 characters; make one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
+try:
+    METRICS_ALLOWED_ADDRESSES = [
+        ipaddress.ip_network(item.strip(), strict=False)
+        for item in env.list("METRICS_ALLOWED_ADDRESSES", default=[])
+        if item.strip()
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"METRICS_ALLOWED_ADDRESSES: {exc} (use CIDRs, comma-separated)"
+    ) from None

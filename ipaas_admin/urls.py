@@ -7,7 +7,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 
+from subscriptions.views.health import healthz, readyz
 from subscriptions.views.login import LoginView
+from subscriptions.views.metrics import metrics
 from subscriptions.views.sso import sso_callback, sso_login
 
 
@@ -23,6 +25,11 @@ def favicon(request):
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
+    # Probes (views/health.py): the process answers; it can work now. No login, no session.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    # Prometheus's scrape (docs/metrics.md): a token or an allowed address, never a session.
+    path("metrics", metrics, name="metrics"),
     # Each role's own page (views/landing.py), so "/login/?next=/" lands by role too.
     path("", RedirectView.as_view(pattern_name="subscriptions:landing"), name="home"),
     # Django's, saying when a session expired and what it did not save (views/login.py).

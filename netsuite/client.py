@@ -57,6 +57,7 @@ from .rotation import CertificateRotation
 from .transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
+    CallObserver,
     ConcurrencyLimiter,
     RateLimiter,
     RetryPolicy,
@@ -103,9 +104,11 @@ class NetSuiteClient:
         assertion_lifetime: int = 300,
         deadline: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        observer: CallObserver | None = None,
     ) -> None:
         """``deadline`` bounds each call in total, retries included (default: connect timeout
-        plus twice the read timeout); ``max_response_bytes`` refuses larger answers."""
+        plus twice the read timeout); ``max_response_bytes`` refuses larger answers;
+        ``observer`` hears of every call, token requests included (``netsuite.transport``)."""
         if not isinstance(credentials, Credentials):
             raise ConfigurationError("credentials must be a netsuite.auth.Credentials.")
         # Validated before anything else: the account ID chooses where secrets are sent.
@@ -142,6 +145,7 @@ class NetSuiteClient:
             stats=self.stats,
             deadline=deadline,
             max_response_bytes=max_response_bytes,
+            observer=observer,
         )
         self._token_lock = threading.Lock()
         self._key = None
@@ -235,11 +239,13 @@ class NetSuiteClient:
             return None
         return AccessToken(value=value, expires_at=expires_at, scopes=self.credentials.scopes)
 
-    def fetch_token(self, force: bool = False) -> AccessToken:
+    def fetch_token(self, force: bool = False, *, assertion: str | None = None) -> AccessToken:
         """A valid token: the cached one unless it is close to expiry or ``force`` is set.
 
         ``force`` mints a fresh token on purpose (the dashboard's "test connection") and
-        stores it. Only one thread of this client asks NetSuite at a time.
+        stores it. Only one thread of this client asks NetSuite at a time. ``assertion`` is
+        one :meth:`build_assertion` made and never sent (the test's own signing step), traded
+        instead of signing another.
         """
         if not force:
             token = self._fresh_cached_token()
@@ -251,7 +257,7 @@ class NetSuiteClient:
                 if token is not None:
                     return token
             self.check_certificate()
-            token = self.exchange_assertion(self.build_assertion())
+            token = self.exchange_assertion(assertion or self.build_assertion())
             self.token_cache.set(self.token_cache_key, token.value, token.expires_at)
             return token
 

@@ -39,6 +39,13 @@ and pauses included), and an answer is read in small pieces so the deadline and 
 response size (``max_response_bytes``) are checked as it arrives rather than after it was all
 buffered. The deadline is checked between pieces, so it can be overrun by at most one read
 timeout while the server is silent.
+
+**Observing calls.** An ``observer`` (a callable the caller passes in) gets one
+:class:`CallReport` per logical call, answered or not: its kind (:func:`request_kind`, from the
+URL's path: token, record, metadata, suiteql, governance, restlet, certificates), method,
+last status or error, seconds, retries and throttled answers. It carries no URL, header or
+body, so nothing secret or unbounded reaches it; the dashboard turns it into metrics, which
+this package knows nothing of. An observer that fails is logged and the call goes on.
 """
 
 from __future__ import annotations
@@ -64,6 +71,15 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
+from .accounts import (
+    CLIENTS_PATH,
+    GOVERNANCE_PATH,
+    METADATA_PATH,
+    RECORD_PATH,
+    RESTLET_PATH,
+    SUITEQL_PATH,
+    TOKEN_PATH,
+)
 from .errors import (
     RESTLET_LIMIT_CODE,
     NetSuiteTimeoutError,
@@ -196,14 +212,63 @@ def never_sent(error: requests.exceptions.ConnectionError) -> bool:
     return isinstance(cause, NewConnectionError | ConnectTimeoutError)
 
 
-def is_retryable_response(response: requests.Response) -> bool:
+def is_throttled_response(response: requests.Response) -> bool:
+    """NetSuite refused the call for concurrency: a 429, or a RESTlet's 400 with
+    ``SSS_REQUEST_LIMIT_EXCEEDED``."""
     status = response.status_code
-    if status == 429 or status >= 500:
-        return True
-    if status == 400 and RESTLET_LIMIT_CODE.encode() in (response.content or b""):
-        # A RESTlet reports NetSuite's concurrency limit as a 400 with this code.
-        return True
-    return False
+    # A RESTlet reports NetSuite's concurrency limit as a 400 with this code.
+    return status == 429 or (
+        status == 400 and RESTLET_LIMIT_CODE.encode() in (response.content or b"")
+    )
+
+
+def is_retryable_response(response: requests.Response) -> bool:
+    return response.status_code >= 500 or is_throttled_response(response)
+
+
+# The path of each kind of call, most specific first (the metadata catalog is under records).
+_KINDS = (
+    ("token", TOKEN_PATH),
+    ("metadata", METADATA_PATH),
+    ("record", RECORD_PATH),
+    ("suiteql", SUITEQL_PATH),
+    ("governance", GOVERNANCE_PATH),
+    ("restlet", RESTLET_PATH),
+    ("certificates", CLIENTS_PATH),
+)
+REQUEST_KINDS = (*(kind for kind, _ in _KINDS), "other")
+
+
+def request_kind(url: str) -> str:
+    """What a call to ``url`` is, by its path alone: one of :data:`REQUEST_KINDS`."""
+    path = urlsplit(url).path
+    for kind, prefix in _KINDS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return kind
+    return "other"
+
+
+@dataclass(frozen=True)
+class CallReport:
+    """One logical call as an observer sees it: never its URL, headers or body."""
+
+    kind: str  # request_kind(url)
+    method: str
+    status: int | None  # the last answer's HTTP status; None when none came
+    error: str  # the class name of the error the call raised, "" when it returned
+    seconds: float  # the whole call: every attempt and pause
+    retries: int
+    throttled: int  # answers refused for concurrency (is_throttled_response)
+
+
+CallObserver = Callable[[CallReport], None]
+
+
+@dataclass
+class _Tally:
+    retries: int = 0
+    throttled: int = 0
+    status: int | None = None
 
 
 class TransportStats:
@@ -279,9 +344,11 @@ class Transport:
         rng: random.Random | None = None,
         deadline: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        observer: CallObserver | None = None,
     ) -> None:
         """``deadline`` bounds a whole call in seconds (default :func:`default_deadline` of the
-        timeouts); ``max_response_bytes`` refuses larger answers (default 10 MB)."""
+        timeouts); ``max_response_bytes`` refuses larger answers (default 10 MB);
+        ``observer`` gets a :class:`CallReport` after each call (see the module's docstring)."""
         if deadline is not None and deadline <= 0:
             raise ValueError("deadline must be positive.")
         if max_response_bytes < 1:
@@ -296,6 +363,7 @@ class Transport:
         self.stats = stats or TransportStats()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self.observer = observer
 
     def close(self) -> None:
         self.session.close()
@@ -322,6 +390,46 @@ class Transport:
         after sending is harmless; when not, only a request that provably was not done is
         repeated (see the module's docstring).
         """
+        tally = _Tally()
+        if self.observer is None:
+            return self._send(method, url, headers, governed, idempotent, tally, kwargs)
+        started = time.monotonic()
+        error = ""
+        try:
+            return self._send(method, url, headers, governed, idempotent, tally, kwargs)
+        except Exception as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            self._report(
+                CallReport(
+                    kind=request_kind(url),
+                    method=method.upper(),
+                    status=tally.status,
+                    error=error,
+                    seconds=time.monotonic() - started,
+                    retries=tally.retries,
+                    throttled=tally.throttled,
+                )
+            )
+
+    def _report(self, report: CallReport) -> None:
+        try:
+            self.observer(report)
+        except Exception:
+            # Watching a call must never fail it: the answer is already here.
+            logger.exception("netsuite call observer failed")
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Callable[[], dict[str, str]] | dict[str, str] | None,
+        governed: bool,
+        idempotent: bool | None,
+        tally: _Tally,
+        kwargs: dict,
+    ) -> requests.Response:
         if idempotent is None:
             idempotent = is_idempotent_method(method)
         policy = self.retry
@@ -389,6 +497,8 @@ class Transport:
             elapsed = time.monotonic() - sent
             if response is not None:
                 self.stats.add("responses")
+                tally.status = response.status_code
+                tally.throttled += is_throttled_response(response)
                 logger.debug(
                     "netsuite %s %s -> %s in %.3fs (attempt %d)",
                     method, _describe(url), response.status_code, elapsed, attempt,
@@ -416,6 +526,7 @@ class Transport:
                     f" ({type(error).__name__}, {attempt} attempt{'s' if attempt > 1 else ''})."
                 ) from None
             self.stats.add("retries")
+            tally.retries += 1
             if response is not None:
                 logger.info(
                     "netsuite %s %s -> %s, retrying in %.2fs (attempt %d of %d)",

@@ -66,6 +66,18 @@ def record_simulator(base_url: str) -> None:
     env_file.chmod(0o600)
 
 
+def prepare_metrics(env: dict) -> None:
+    """/metrics sums the server's, the worker's and the scheduler's values from one directory
+    (docs/metrics.md), emptied here so the last run's counters do not carry on; only this
+    machine may read it without a token."""
+    directory = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or ROOT / "var" / "prometheus")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):  # the client's files only, whatever else is there
+        stale.unlink()
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    env.setdefault("METRICS_ALLOWED_ADDRESSES", "127.0.0.1/32,::1/128")
+
+
 def manage(*args, env):
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -87,6 +99,7 @@ def main():
     ensure_env_file()
     env = dict(os.environ)
     children = []
+    prepare_metrics(env)
 
     manage("migrate", "--verbosity", "0", env=env)
     manage("ensure_admin", env=env)

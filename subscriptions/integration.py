@@ -20,7 +20,7 @@ from netsuite.auth import Credentials
 from netsuite.client import NetSuiteClient
 from netsuite.transport import RetryPolicy, default_deadline
 
-from . import fields
+from . import fields, metrics
 from .models import Certificate, Subscription
 from .selectors.certificates import active_certificate
 from .throttling import CACHE_ALIAS, ConcurrencyLimiter, RateLimiter, store_for
@@ -151,12 +151,14 @@ def client_for(
         credentials,
         base_url=base_url,
         token_cache=DjangoTokenCache(),
-        limiter=limiter,
+        # Metrics (subscriptions/metrics.py): the slots this subscription holds, and each call.
+        limiter=metrics.counted_slots(limiter, subscription.pk),
         rate_limiter=rate_limiter,
         retry=retry_policy(),
         timeout=(connect, read),
         deadline=deadline,
         user_agent="ipaas-admin",
+        observer=metrics.netsuite_observer(subscription.pk),
     )
 
 

@@ -1,10 +1,17 @@
 """Request id and client address, available to the audit writer and to every log line; and
-the refusal of form posts that are not UTF-8."""
+the refusal of form posts that are not UTF-8.
 
+The same context carries the subscription and the job a line is about, so an operator can
+follow one subscription or one job through the logs of every process: set from the URL for a
+request (``/subscriptions/<pk>/...``, ``/hooks/netsuite/<pk>/``, the API's
+``subscription_id``, a job's ``job_pk``), and by ``services.jobs.job_execute`` for a job.
+"""
+
+import contextlib
 import contextvars
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote_to_bytes
 
 from django.core.exceptions import BadRequest
@@ -17,9 +24,37 @@ class RequestContext:
     # How a person acted when not through a page ("api token abcd1234"): set by the API's
     # token check for the rest of the request, written by audit.record into every event.
     via: str = ""
+    # Ids (as text) of the subscription and the job this work is about, for the log lines.
+    subscription: str = ""
+    job: str = ""
 
 
 current = contextvars.ContextVar("ipaas_request_context", default=RequestContext())  # noqa: B039 (frozen)
+
+# URL parameters naming a subscription or a job, by the first segment of the route: ``pk`` is a
+# subscription's only under these (elsewhere a person's or an audit event's).
+_SUBSCRIPTION_ROUTES = ("subscriptions/<int:pk>/", "hooks/netsuite/<int:pk>/")
+
+
+def context_note(*, subscription: object = None, job: object = None) -> contextvars.Token:
+    """From here on, log lines name this subscription and job (ids; None leaves one as it
+    is); inside :func:`context_about` or a request, which put the previous value back."""
+    changes = {
+        name: str(value)
+        for name, value in (("subscription", subscription), ("job", job))
+        if value is not None
+    }
+    return current.set(replace(current.get(), **changes))
+
+
+@contextlib.contextmanager
+def context_about(*, subscription: object = None, job: object = None):
+    """Log lines written inside name this subscription and job."""
+    token = context_note(subscription=subscription, job=job)
+    try:
+        yield
+    finally:
+        current.reset(token)
 
 
 def client_address(request) -> str:
@@ -47,6 +82,16 @@ class RequestIdMiddleware:
             current.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Set for the rest of the request; __call__'s reset drops it with the request id.
+        route = getattr(request.resolver_match, "route", "") or ""
+        subscription = view_kwargs.get("subscription_id")
+        if subscription is None and route.startswith(_SUBSCRIPTION_ROUTES):
+            subscription = view_kwargs.get("pk")
+        job = view_kwargs.get("job_pk", view_kwargs.get("job_id"))
+        context_note(subscription=subscription, job=job)
+        return None
 
 
 def reads_own_body(view):
@@ -113,5 +158,8 @@ def _multipart_is_utf8(body: bytes, boundary: bytes) -> bool:
 
 class RequestIdLogFilter(logging.Filter):
     def filter(self, record):
-        record.request_id = current.get().request_id or "-"
+        context = current.get()
+        record.request_id = context.request_id or "-"
+        record.subscription_id = context.subscription or None
+        record.job_id = context.job or None
         return True

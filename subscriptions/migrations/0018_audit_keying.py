@@ -60,7 +60,9 @@ def append_only_trigger(apps, schema_editor):
         CREATE TRIGGER {TRIGGER}
             BEFORE UPDATE OR DELETE ON subscriptions_auditkeying
             FOR EACH ROW EXECUTE FUNCTION {FUNCTION}();
-        """
+        """,
+        # As migration 0003: no parameters, so the ``%`` of RAISE is not taken for one.
+        params=None,
     )
 
 

@@ -11,6 +11,7 @@ from .certificates import (
 )
 from .connection_tests import ConnectionTest
 from .events import InboundEvent
+from .heartbeats import WorkerHeartbeat
 from .inventory import QUANTITY_FIELDS, InventoryLevel
 from .jobs import Job
 from .monitoring import (
@@ -68,4 +69,5 @@ __all__ = [
     "ThrottleLease",
     "ThrottleWindow",
     "WebhookState",
+    "WorkerHeartbeat",
 ]

@@ -56,6 +56,8 @@ class ConnectionTest(models.Model):
         ordering = ["-started_at", "-id"]
         indexes = [
             models.Index(fields=["subscription", "-started_at"], name="conntest_sub_started"),
+            # Retention (services/retention.py) finds old tests of every subscription at once.
+            models.Index(fields=["started_at"], name="conntest_started"),
         ]
 
     def __str__(self):

@@ -58,6 +58,9 @@ class InboundEvent(models.Model):
                 fields=["subscription", "module", "event", "-received_at"],
                 name="inboundevent_sub_module_event",
             ),
+            # Retention (services/retention.py) finds the oldest events of every
+            # subscription at once; one entry per delivery, at the index's right edge.
+            models.Index(fields=["received_at"], name="inboundevent_received"),
         ]
 
     def __str__(self):

@@ -65,6 +65,8 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["subscription", "-created_at"], name="job_sub_created"),
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
+            # Retention (services/retention.py) prunes finished jobs by when they finished.
+            models.Index(fields=["finished_at"], name="job_finished"),
         ]
 
     def __str__(self):

@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "manual_sync.failed": "Manual sync failed",
     "manual_sync.fetched": "Manual sync fetched",
     "polling.settings_changed": "Inventory polling settings changed",
+    "retention.pruned": "Old rows pruned (retention)",
     "monitoring.settings_changed": "Scheduled connection tests changed",
     "notice.acknowledged": "Notice acknowledged",
     "notice.certificate_expiry": "Certificate expiry notice",

@@ -14,17 +14,19 @@ Steps, in order; the first failure stops the test:
 
 A test is a row that grows one step at a time, so the page can show each step as it completes
 (one HTMX request per step) and the command line can print it; NetSuite is called outside any
-transaction and each step is saved afterwards. The finished test goes to the audit trail with
+transaction and each step is saved afterwards (a test run in one go saves its steps together:
+:func:`connection_test_run`). The finished test goes to the audit trail with
 its outcome and NetSuite's answer, never a token or a key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from netsuite import certificates as nscert
@@ -42,6 +44,8 @@ from .errors import ServiceError, setup_not_finished
 
 AUTH_DETAILS_RECORD = "customrecord_otg_ipaas_auth_details"
 HISTORY_KEPT = 50
+# A test run in one go saves its steps together at its end, or as soon as they took this long.
+SAVE_AFTER_SECONDS = 1.0
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("settings", "Settings complete"),
@@ -101,6 +105,10 @@ class _Runner:
     subscription: Subscription
     staged: Certificate | None
     _client: object = field(default=None, repr=False)
+    _credentials: object = field(default=None, repr=False)
+    # The assertion the signing step made, traded by the token step of the same runner (a
+    # test run in one go) rather than signing again; used once.
+    _assertion: str | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, test: ConnectionTest) -> _Runner:
@@ -114,9 +122,14 @@ class _Runner:
         return cls(test=test, subscription=subscription, staged=staged)
 
     def credentials(self):
-        if self.staged is not None:
-            return credentials_for_staged(self.staged)
-        return credentials_for(self.subscription)
+        # Read once per runner: the settings step and the client both need them, and each
+        # read decrypts the key and looks up the active certificate.
+        if self._credentials is None:
+            if self.staged is not None:
+                self._credentials = credentials_for_staged(self.staged)
+            else:
+                self._credentials = credentials_for(self.subscription)
+        return self._credentials
 
     @property
     def client(self):
@@ -174,14 +187,16 @@ class _Runner:
         return f"Account {account}, {cert_note}"
 
     def assertion(self) -> str:
-        header, _claims = assertion_header_and_claims(self.client.build_assertion())
+        self._assertion = self.client.build_assertion()
+        header, _claims = assertion_header_and_claims(self._assertion)
         return (
             f"{header.get('alg')}, key SHA-256 {self.client.key_info.fingerprint[:23]}…, "
             "kid = the Certificate ID"
         )
 
     def token(self) -> str:
-        token = self.client.fetch_token(force=True)
+        assertion, self._assertion = self._assertion, None
+        token = self.client.fetch_token(force=True, assertion=assertion)
         scopes = ", ".join(token.scopes)
         return f"valid {int(token.seconds_left()) // 60} minutes, scopes {scopes}"
 
@@ -250,10 +265,20 @@ def connection_test_start(
     Refused, with the missing step, for a subscription that is not ready (no key or no
     Certificate ID yet); a staged certificate brings its own pair and ID, so it may be tested.
     """
+    test = _new_test(subscription=subscription, actor=actor, certificate=certificate)
+    with _running_write():
+        test.save(force_insert=True)
+    return test
+
+
+def _new_test(
+    *, subscription: Subscription, actor: ActorLike, certificate: Certificate | None
+) -> ConnectionTest:
+    """The test :func:`connection_test_start` saves, not saved yet (or its refusal)."""
     staged = _staged_for(subscription, certificate)
     if staged is None and (why := setup_refusal(subscription)):
         raise ConnectionTestError(why, problem=setup_not_finished(why))
-    test = ConnectionTest.objects.create(
+    return ConnectionTest(
         subscription=subscription,
         staged_certificate=staged,
         netsuite_certificate_id=(staged.certificate_id if staged else subscription.certificate_id),
@@ -263,7 +288,21 @@ def connection_test_start(
         actor_id=actor_id(actor),
         actor_name=actor_name(actor),
     )
-    return test
+
+
+@contextlib.contextmanager
+def _running_write():
+    """One transaction for a running test's row or its steps so far. PostgreSQL is told not
+    to wait for the disk at its commit (most of a commit's cost at NetSuite's speed): a crash
+    of the database can lose such a write, which leaves a test nobody could finish anyway;
+    what ends a test (its outcome and audit event) is committed as everything else is.
+    Inside a caller's transaction nothing is changed about that transaction."""
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        if not outer and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def _finish_audit(test: ConnectionTest, actor: ActorLike) -> None:
@@ -290,8 +329,12 @@ def _finish_audit(test: ConnectionTest, actor: ActorLike) -> None:
         action=f"connection_test.{test.outcome}",
         target_type="subscription",
         target_id=str(test.subscription_id),
-        target_repr=Subscription.objects.values_list("name", flat=True).get(
-            pk=test.subscription_id
+        target_repr=(
+            test.subscription.name
+            if ConnectionTest.subscription.is_cached(test)
+            else Subscription.objects.values_list("name", flat=True).get(
+                pk=test.subscription_id
+            )
         ),
         subscription_id=test.subscription_id,
         changes=changes,
@@ -299,12 +342,13 @@ def _finish_audit(test: ConnectionTest, actor: ActorLike) -> None:
 
 
 def _prune(subscription_id: int) -> None:
-    keep = list(
+    # One DELETE with the older tests as its subquery (no list of the kept ones first).
+    older = (
         ConnectionTest.objects.filter(subscription_id=subscription_id)
         .order_by("-started_at", "-id")
-        .values_list("pk", flat=True)[:HISTORY_KEPT]
+        .values("pk")[HISTORY_KEPT:]
     )
-    ConnectionTest.objects.filter(subscription_id=subscription_id).exclude(pk__in=keep).delete()
+    ConnectionTest.objects.filter(pk__in=older).delete()
 
 
 def connection_test_step(
@@ -322,29 +366,48 @@ def connection_test_step(
     own_runner = runner is None
     runner = runner or _Runner.load(test)
     try:
-        result = runner.run(key)
+        step = _step(runner, key)
     finally:
         if own_runner:
             runner.close()
-    with transaction.atomic():
-        current = (
-            ConnectionTest.objects.select_for_update(of=("self",))
-            .select_related("staged_certificate")
-            .defer("staged_certificate__private_key")
-            .get(pk=test.pk)
-        )
-        if current.outcome != ConnectionTest.Outcome.RUNNING or len(current.steps) != index:
-            return current  # a double-submitted step already did this one
-        step = {**result.as_dict(key), "at": timezone.now().isoformat()}
-        current.steps = [*current.steps, step]
-        if result.status == "failed" or index + 1 == len(STEPS):
+    return _save_steps(test=test, index=index, steps=[step], actor=actor)
+
+
+def _step(runner: _Runner, key: str) -> dict:
+    """Run one step (NetSuite, no transaction); the step as it is stored."""
+    return {**runner.run(key).as_dict(key), "at": timezone.now().isoformat()}
+
+
+def _save_steps(
+    *, test: ConnectionTest, index: int, steps: list[dict], actor: ActorLike
+) -> ConnectionTest:
+    """Append ``steps`` (from step ``index`` on) in one transaction, and when they end the
+    test its outcome, the audit event and the pruned history too; returns the test as saved.
+    A test not saved yet (:func:`connection_test_run`'s) is inserted with them."""
+    ends = steps[-1]["status"] == "failed" or index + len(steps) == len(STEPS)
+    with transaction.atomic() if ends else _running_write():
+        if test.pk is None:
+            current = test
+        else:
+            current = (
+                ConnectionTest.objects.select_for_update(of=("self",))
+                .select_related("staged_certificate")
+                .defer("staged_certificate__private_key")
+                .get(pk=test.pk)
+            )
+            if current.outcome != ConnectionTest.Outcome.RUNNING or len(current.steps) != index:
+                return current  # a double-submitted step already did this one
+        current.steps = [*current.steps, *steps]
+        failed = steps[-1]["status"] == "failed"
+        if failed or len(current.steps) == len(STEPS):
             current.outcome = (
-                ConnectionTest.Outcome.FAILED
-                if result.status == "failed"
-                else ConnectionTest.Outcome.PASSED
+                ConnectionTest.Outcome.FAILED if failed else ConnectionTest.Outcome.PASSED
             )
             current.finished_at = timezone.now()
-        current.save(update_fields=["steps", "outcome", "finished_at"])
+        if current.pk is None:
+            current.save(force_insert=True)
+        else:
+            current.save(update_fields=["steps", "outcome", "finished_at"])
         if current.outcome != ConnectionTest.Outcome.RUNNING:
             _finish_audit(current, actor)
             _prune(current.subscription_id)
@@ -358,14 +421,36 @@ def connection_test_run(
     certificate: Certificate | None = None,
     on_step: Callable[[dict], None] | None = None,
 ) -> ConnectionTest:
-    """The whole test in one go (command line, pages without JavaScript)."""
-    test = connection_test_start(subscription=subscription, actor=actor, certificate=certificate)
+    """The whole test in one go (command line, pages without JavaScript, the scheduler).
+
+    Its steps are saved together, with the outcome and the audit event, when the test ends:
+    at NetSuite's speed a transaction and a commit per step cost more than the steps
+    themselves. Once a step has taken :data:`SAVE_AFTER_SECONDS`, the steps so far are saved
+    at once instead, so a page watching a slow test from elsewhere sees it move and never
+    takes it for interrupted. ``on_step`` hears of each step as it ends either way.
+
+    The row itself is first written with the first steps saved (a test that never saved a
+    step would only ever show as interrupted)."""
+    test = _new_test(subscription=subscription, actor=actor, certificate=certificate)
+    # Read again, as for a page's step: the caller's copy may be older than the database's.
     runner = _Runner.load(test)
+    test.subscription = runner.subscription
+    pending: list[dict] = []
+    since = time.monotonic()
     try:
-        while test.outcome == ConnectionTest.Outcome.RUNNING:
-            test = connection_test_step(test=test, actor=actor, runner=runner)
-            if on_step is not None and test.steps:
-                on_step(test.steps[-1])
+        for index, (key, _label) in enumerate(STEPS):
+            step = _step(runner, key)
+            pending.append(step)
+            if on_step is not None:
+                on_step(step)
+            ended = step["status"] == "failed" or index + 1 == len(STEPS)
+            if ended or time.monotonic() - since >= SAVE_AFTER_SECONDS:
+                test = _save_steps(
+                    test=test, index=index + 1 - len(pending), steps=pending, actor=actor
+                )
+                pending, since = [], time.monotonic()
+                if test.outcome != ConnectionTest.Outcome.RUNNING or len(test.steps) != index + 1:
+                    break  # ended, or driven by another request meanwhile
     finally:
         runner.close()
     return test

@@ -41,6 +41,7 @@ from netsuite.inbound import (
     parse_body,
 )
 
+from .. import metrics
 from ..bulk_sql import insert_rows
 from ..models import InboundEvent
 from ..selectors.events import InboundTarget, inbound_target
@@ -256,6 +257,7 @@ def inbound_receive(
     # already stored (a retry, a concurrent duplicate) is skipped by the unique constraint
     # instead of failing the whole body.
     insert_rows(InboundEvent, _COLUMNS, rows.values())
+    metrics.inbound_accepted(subscription_id=target.id, notifications=len(rows))
     return len(rows)
 
 

@@ -5,9 +5,12 @@ not a NetSuite table, and products' alternate IDs refer to them). The four NetSu
 types are read with SuiteQL in pages of 1,000 ordered by the unique ``id``: page 0 of every
 type first, which tells each type's total, then every remaining page, all through one pool of
 Concurrent Connections threads (the shared limiter in ``throttling`` holds the account's real
-cap, whatever else runs). Threads only talk to NetSuite; the job's own thread stores each
-page as it arrives, together with the checkpoint that says it is stored, so memory stays at a
-few pages whatever the totals and a resumed job fetches only the pages not yet stored.
+cap, whatever else runs). The slots page 0 of every type leaves idle read guessed second
+pages meanwhile (``Transfer.read_ahead``): at NetSuite's real page time, a first round
+that left a slot idle made the job a whole page time longer. Threads talk to NetSuite and turn
+answers into encoded rows; the job's own thread stores each page as it arrives, together with
+the checkpoint that says it is stored, so memory stays at a few pages whatever the totals and
+a resumed job fetches only the pages not yet stored.
 
 Rows are upserted by (subscription, type, internal ID) and written only when what was read
 differs from what is stored: a second run writes nothing.
@@ -39,7 +42,7 @@ from netsuite.errors import (
 from netsuite.records import MAX_PAGE_SIZE, MAX_SUITEQL_ROWS, ordered_by_unique_key
 
 from ..actors import ActorLike
-from ..bulk_sql import JsonText, insert_rows
+from ..bulk_sql import JsonText, insert_rows, upsert_changed
 from ..integration import client_for
 from ..models import Job, Record, Subscription
 from ..problems import REMOTE_ERRORS, Problem
@@ -158,17 +161,49 @@ def _row(data_type: DataType, item: dict) -> tuple[str, str, bool, dict]:
     return str(internal_id)[:64], name, inactive, fields
 
 
-def store_rows(subscription_id: int, record_type: str, rows: list[tuple]) -> dict[str, int]:
-    """Upsert ``rows`` (internal ID, name, inactive, fields); new and changed ones only."""
-    wanted = {}
+class Encoded(dict):
+    """Rows already encoded by :func:`encode_rows` (internal ID -> name, inactive, fields as
+    stored, digest): what a page thread hands :func:`store_rows` so the storing thread only
+    writes."""
+
+
+def encode_rows(rows: list[tuple]) -> Encoded:
+    wanted = Encoded()
     for internal_id, name, inactive, fields in rows:
         wanted[internal_id] = (name, inactive, *_encoded(name, inactive, fields))
+    return wanted
+
+
+def store_rows(subscription_id: int, record_type: str, rows: list[tuple]) -> dict[str, int]:
+    """Upsert ``rows`` (internal ID, name, inactive, fields, or :class:`Encoded`); new and
+    changed ones only."""
+    wanted = rows if isinstance(rows, Encoded) else encode_rows(rows)
+    now = timezone.now()
+    # PostgreSQL compares the digests inside the upsert: one statement a page.
+    counted = upsert_changed(
+        Record,
+        _RECORD_COLUMNS,
+        [
+            (subscription_id, record_type, iid, name, inactive, fields, digest, now)
+            for iid, (name, inactive, fields, digest) in wanted.items()
+        ],
+        conflict=_RECORD_KEY,
+        update=_RECORD_UPDATED,
+        changed="content_hash",
+    )
+    if counted is not None:
+        created, updated = counted
+        return {
+            "read": len(wanted),
+            "created": created,
+            "updated": updated,
+            "unchanged": len(wanted) - created - updated,
+        }
     stored = dict(
         Record.objects.filter(
             subscription_id=subscription_id, record_type=record_type, internal_id__in=wanted
         ).values_list("internal_id", "content_hash")
     )
-    now = timezone.now()
     writes = [
         (subscription_id, record_type, iid, name, inactive, fields, digest, now)
         for iid, (name, inactive, fields, digest) in wanted.items()
@@ -219,12 +254,55 @@ def fetch_page(client, query: str, offset: int) -> dict:
     return patiently(client.records.suiteql_page, query, limit=PAGE_SIZE, offset=offset)
 
 
+# A page answered faster than this is encoded by its own thread (see ``fetch_rows``).
+ENCODE_IN_THREAD_BELOW = 0.25
+
+
+def fetch_rows(
+    call: Callable, client, data_type: DataType, offset: int
+) -> tuple[dict, list[tuple] | Encoded] | None:
+    """``call`` (:func:`fetch_page` or :func:`guess_page`) for a page of ``data_type`` and its
+    rows, made in the page's thread: while the job's own thread waits on the database, the
+    threads that wait on NetSuite turn answers into rows and, when NetSuite answers faster
+    than :data:`ENCODE_IN_THREAD_BELOW` (the storing thread is then the slower side), encode
+    them for the records' own store. A slower answer leaves the encoding to the storing
+    thread, which waits on NetSuite anyway, so this thread's next call starts sooner."""
+    started = time.monotonic()
+    page = call(client, data_type.query, offset)
+    if page is None:
+        return None
+    fast = time.monotonic() - started < ENCODE_IN_THREAD_BELOW
+    make_row = data_type.row or _row
+    rows = [make_row(data_type, item) for item in page.get("items") or () if isinstance(item, dict)]
+    return page, (encode_rows(rows) if fast and data_type.store is None else rows)
+
+
+
+def guess_page(client, query: str, offset: int) -> dict | None:
+    """A page asked for before its type's total is known (``Transfer.read_ahead``): ``None``
+    when NetSuite refused it, which is no failure of the job (the page may not exist); it is
+    asked for again, patiently, if the total says it does."""
+    try:
+        return client.records.suiteql_page(query, limit=PAGE_SIZE, offset=offset)
+    except REMOTE_ERRORS:
+        return None
+
+
 class Transfer:
     """One attempt of one job that reads SuiteQL pages of ``data_types`` (initialization's
     by default; an inventory poll passes its own) and stores them."""
 
-    def __init__(self, run: JobRun, data_types: dict[str, DataType] | None = None) -> None:
+    def __init__(
+        self,
+        run: JobRun,
+        data_types: dict[str, DataType] | None = None,
+        *,
+        read_ahead: bool = False,
+    ) -> None:
         self.run = run
+        # Whether the slots the first pages leave idle guess at second pages (``_guesses``):
+        # for whole tables (initialization), not for a poll's few changed rows.
+        self.read_ahead = read_ahead
         self.job = run.job
         self.data_types = DATA_TYPES if data_types is None else data_types
         self.checkpoint: dict = dict(run.checkpoint or {})
@@ -316,10 +394,15 @@ class Transfer:
 
     def _pages(self, client, keys: list[str], workers: int) -> None:
         todo = [(key, offset) for key in keys for offset in self._todo(key)]
-        left = {key: len([1 for k, _ in todo if k == key]) for key in keys}
+        ended = {key for key in keys if not any(k == key for k, _ in todo)}
         for key in keys:
-            if not left[key]:
+            if key in ended:
                 self.mark_done(key)
+        guesses = set(self._guesses(todo, workers)) if self.read_ahead else set()
+        todo += sorted(guesses, key=lambda page: (page[1], keys.index(page[0])))
+        # Every page asked for or queued, guesses included: a total learnt later adds only
+        # the pages not asked for yet.
+        asked = set(todo)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"job{self.job.pk}")
         # Twice as many pages asked for as there are threads: the rest wait in the pool's
         # queue, so a thread that got its answer starts the next call at once while this
@@ -327,12 +410,24 @@ class Transfer:
         # stored stay within that number, whatever the totals: memory does not grow.
         ahead = 2 * workers
         running: dict[Future, tuple[str, int]] = {}
+
+        def top_up() -> None:
+            while todo and len(running) < ahead:
+                key, offset = todo.pop(0)
+                call = guess_page if (key, offset) in guesses else fetch_page
+                future = pool.submit(fetch_rows, call, client, self.data_types[key], offset)
+                running[future] = (key, offset)
+
+        def pending(key: str) -> bool:
+            return (
+                not self._total_known(key)
+                or any(k == key for k, _ in todo)
+                or any(k == key for k, _ in running.values())
+            )
+
         try:
             while todo or running:
-                while todo and len(running) < ahead:
-                    key, offset = todo.pop(0)
-                    future = pool.submit(fetch_page, client, self.data_types[key].query, offset)
-                    running[future] = (key, offset)
+                top_up()
                 finished, _ = wait(
                     running, timeout=settings.JOB_HEARTBEAT_SECONDS, return_when=FIRST_COMPLETED
                 )
@@ -340,23 +435,57 @@ class Transfer:
                     self.run.beat()
                     continue
                 # Every page answered meanwhile is stored in one transaction: one commit and
-                # one checkpoint for them all, then the queue is topped up again.
-                parts, checkpoint, touched = [], self.checkpoint, {}
+                # one checkpoint for them all.
+                parts, checkpoint, touched = [], self.checkpoint, set()
                 for future in sorted(finished, key=lambda f: running[f]):
                     key, offset = running.pop(future)
+                    page, rows = future.result() or (None, None)
+                    touched.add(key)
+                    if page is None or ((key, offset) in guesses and not page.get("items")):
+                        # A guess that found nothing (or was refused): asked for again as an
+                        # ordinary page if the total says it exists.
+                        guesses.discard((key, offset))
+                        asked.discard((key, offset))
+                        total = (checkpoint["types"].get(key) or {}).get("total")
+                        if total is not None and offset < total:
+                            todo.append((key, offset))
+                            asked.add((key, offset))
+                        continue
                     rows, checkpoint, more = self._read_page(
-                        key, offset, future.result(), checkpoint
+                        key, offset, page, checkpoint, rows=rows
                     )
                     parts.append((key, rows))
-                    todo.extend((key, o) for o in more)
-                    left[key] += len(more) - 1
-                    touched[key] = True
-                self.save_many(parts, checkpoint)
-                for key in touched:
-                    if not left[key]:
+                    new = [(key, o) for o in more if (key, o) not in asked]
+                    todo.extend(new)
+                    asked.update(new)
+                # The slots just freed call NetSuite again while this thread stores (the pages
+                # the first ones told of were not in the queue yet).
+                top_up()
+                if parts:
+                    self.save_many(parts, checkpoint)
+                for key in keys:
+                    if key in touched and key not in ended and not pending(key):
+                        ended.add(key)
                         self.mark_done(key)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _guesses(self, todo: list[tuple[str, int]], workers: int) -> list[tuple[str, int]]:
+        """Pages to ask for beside the first pages of the types whose totals are unknown,
+        one for each slot those first pages leave idle: at ``PAGE_SIZE``, then twice that,
+        over the types in turn. A type that turns out smaller costs one call for nothing in
+        a slot that would have idled; a job that knows its totals (resumed) guesses nothing."""
+        unknown = [key for key, offset in todo if offset == 0 and not self._total_known(key)]
+        spare = workers - len(todo)
+        if not unknown or spare <= 0:
+            return []
+        return [
+            (unknown[n % len(unknown)], PAGE_SIZE * (1 + n // len(unknown)))
+            for n in range(spare)
+        ]
+
+    def _total_known(self, key: str) -> bool:
+        return (self.checkpoint["types"].get(key) or {}).get("total") is not None
 
     def _store_page(self, key: str, offset: int, page: dict) -> list[int]:
         """Store one page; the offsets it newly tells to fetch."""
@@ -365,10 +494,10 @@ class Transfer:
         return more
 
     def _read_page(
-        self, key: str, offset: int, page: dict, checkpoint: dict
+        self, key: str, offset: int, page: dict, checkpoint: dict, *, rows=None
     ) -> tuple[list[tuple], dict, list[int]]:
-        """One page's rows, ``checkpoint`` with the page counted in, and the offsets it
-        newly tells to fetch; nothing stored yet."""
+        """One page's rows (``rows`` when its thread made them already), ``checkpoint`` with
+        the page counted in, and the offsets it newly tells to fetch; nothing stored yet."""
         answered = page.get("offset", offset)
         if str(answered) != str(offset):
             raise UnexpectedResponseError(
@@ -378,8 +507,9 @@ class Transfer:
         if page.get("hasMore") and not items:
             raise UnexpectedResponseError("NetSuite said more rows follow but sent none.")
         data_type = self.data_types[key]
-        make_row = data_type.row or _row
-        rows = [make_row(data_type, item) for item in items if isinstance(item, dict)]
+        if rows is None:
+            make_row = data_type.row or _row
+            rows = [make_row(data_type, item) for item in items if isinstance(item, dict)]
         state = dict(checkpoint["types"].get(key) or {"pages": []})
         more: list[int] = []
         if state.get("total") is None:
@@ -405,7 +535,7 @@ class Transfer:
 
 def initialization_run(run: JobRun) -> str:
     """The runner of an initialization job (see :func:`services.jobs.job_execute`)."""
-    transfer = Transfer(run)
+    transfer = Transfer(run, read_ahead=True)
     pending = [key for key in run.job.types if key not in transfer.checkpoint["done"]]
     try:
         if ALTERNATE_ID_TYPE in pending:

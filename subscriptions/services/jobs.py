@@ -27,9 +27,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import normalize_json, task_enqueued
 
-from .. import audit
+from .. import audit, metrics
 from ..actors import WORKER, ActorLike, actor_id, actor_name
+from ..middleware import context_about, context_note
 from ..models import Job, Subscription
 from ..models.jobs import LOG_KEPT
 from ..problems import Problem
@@ -68,6 +71,40 @@ def _enqueue_on_commit(job_pk: int) -> None:
     transaction.on_commit(enqueue)
 
 
+def _enqueue_many_on_commit(job_pks: list[int]) -> None:
+    """Each job's task, enqueued once the transaction commits: one INSERT per 500 on
+    django-tasks-db's table (what its ``enqueue`` writes, row by row), one by one on any
+    other backend."""
+
+    def enqueue():
+        task = import_string(ENTRY_POINT)
+        backend = task.get_backend()
+        if not isinstance(backend, DatabaseBackend):
+            for pk in job_pks:
+                task.enqueue(pk)
+            return
+        from django_tasks_db.models import DBTaskResult, get_date_max
+
+        rows = [
+            DBTaskResult(
+                args_kwargs=normalize_json({"args": [pk], "kwargs": {}}),
+                priority=task.priority,
+                task_path=task.module_path,
+                queue_name=task.queue_name,
+                # What its pre_save handler writes for "now" (bulk_create sends no signals).
+                run_after=task.run_after or get_date_max(),
+                backend_name=backend.alias,
+            )
+            for pk in job_pks
+        ]
+        DBTaskResult.objects.bulk_create(rows, batch_size=500)
+        for row in rows:
+            task_enqueued.send(type(backend), task_result=row.task_result)
+
+    if job_pks:
+        transaction.on_commit(enqueue)
+
+
 def _audit(job: Job, actor: ActorLike, action: str, changes: dict) -> None:
     audit.record(
         actor=actor,
@@ -101,6 +138,49 @@ def job_start(
         _audit(job, actor, "job.started", {"kind": [None, kind], "what": [None, summary]})
         _enqueue_on_commit(job.pk)
     return job
+
+
+def job_start_many(
+    *, kind: str, actor: ActorLike, starts: list[tuple[Subscription, Mapping, str]]
+) -> list[Job]:
+    """:func:`job_start` for many subscriptions at once, each ``(subscription, params,
+    summary)``: one INSERT of the jobs, one of their audit events and one of their tasks
+    (each per 500), whatever their number. The caller has left out the subscriptions that
+    are not ready (a scheduler skips them; a person is told by :func:`job_start`)."""
+    if not starts:
+        return []
+    queued_by = f"Queued by {actor_name(actor)}: "
+    with transaction.atomic():
+        jobs = Job.objects.bulk_create(
+            [
+                Job(
+                    kind=kind,
+                    subscription=subscription,
+                    params=dict(params),
+                    actor_id=actor_id(actor),
+                    actor_name=actor_name(actor)[:150],
+                    log=[_line(queued_by + summary)],
+                )
+                for subscription, params, summary in starts
+            ],
+            batch_size=500,
+        )
+        audit.record_many(
+            [
+                {
+                    "actor": actor,
+                    "action": "job.started",
+                    "target_type": "job",
+                    "target_id": str(job.pk),
+                    "target_repr": str(job)[:255],
+                    "subscription_id": job.subscription_id,
+                    "changes": {"kind": [None, kind], "what": [None, summary]},
+                }
+                for job, (_subscription, _params, summary) in zip(jobs, starts, strict=True)
+            ]
+        )
+        _enqueue_many_on_commit([job.pk for job in jobs])
+    return jobs
 
 
 def job_cancel(*, job: Job, actor: ActorLike) -> Job:
@@ -187,6 +267,8 @@ class JobRun:
     attempt: int
     worker: str
     _last_beat: float = field(default_factory=time.monotonic)
+    # When this attempt was claimed: its duration in the metrics.
+    began: float = field(default_factory=time.monotonic)
 
     @property
     def checkpoint(self) -> dict:
@@ -262,6 +344,7 @@ def _finish(run: JobRun, status: str, text: str, problem: Problem | None = None)
             changes["problem"] = [None, problem.message]
         _audit(row, WORKER, f"job.{status}", changes)
     run.job = row
+    metrics.job_finished(kind=row.kind, outcome=status, seconds=time.monotonic() - run.began)
 
 
 Runner = Callable[[JobRun], str]
@@ -275,13 +358,23 @@ def job_execute(*, job_id: int, runners: Mapping[str, Runner], worker: str = "")
     error through as a ``ServiceError`` with its Problem) to fail the job. Anything else is
     a bug: the job is failed with a generic message and the exception goes on to the worker.
     """
+    # Every log line of the run names the job, and its subscription once it is claimed.
+    with context_about(job=job_id):
+        return _job_execute(job_id=job_id, runners=runners, worker=worker)
+
+
+def _job_execute(*, job_id: int, runners: Mapping[str, Runner], worker: str) -> Job | None:
     run = _claim(job_id, worker or worker_name())
     if run is None:
         return None
+    context_note(subscription=run.job.subscription_id)
     try:
         summary = runners[run.job.kind](run)
     except JobStopped:
         logger.info("job %s: stopped (cancelled or taken over)", job_id)
+        metrics.job_finished(
+            kind=run.job.kind, outcome="stopped", seconds=time.monotonic() - run.began
+        )
         return Job.objects.get(pk=job_id)
     except ServiceError as exc:
         try:

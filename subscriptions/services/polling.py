@@ -48,7 +48,6 @@ from ..models import POLLING_MINUTES_LIMITS, Job, Subscription
 from ..problems import REMOTE_ERRORS, Problem
 from ..selectors.polling import (
     active_poll,
-    last_poll_queued,
     poll_is_due,
     polling_candidates,
 )
@@ -56,7 +55,7 @@ from ..selectors.setup_progress import setup_refusal
 from .errors import InvalidInput, ServiceError
 from .initialization import DATA_TYPES, DataType, Transfer
 from .inventory import INVENTORY_LEVEL_KEY, inventory_level_type
-from .jobs import JobRun, job_start
+from .jobs import JobRun, job_start, job_start_many
 
 # SuiteQL's one item table holds every item type; an inventory item is "InvtPart".
 INVENTORY_ITEM = DataType(
@@ -120,19 +119,25 @@ def describe_window(params: dict) -> str:
 # -- starting --------------------------------------------------------------------------------
 
 
-def _queue(subscription: Subscription, actor: ActorLike, now: dt.datetime) -> Job:
+def _poll_start(subscription: Subscription, now: dt.datetime) -> tuple[dict, str]:
+    """A poll's params and summary, its window fixed at ``now``."""
     window_from, window_to = poll_window(subscription, now)
     params = {
         "types": [INVENTORY_ITEM.key, INVENTORY_LEVEL_KEY],
         "window": {"from": _iso(window_from), "to": _iso(window_to)},
         "search_days": subscription.inventory_search_days,
     }
+    return params, f"poll {describe_window(params)}"
+
+
+def _queue(subscription: Subscription, actor: ActorLike, now: dt.datetime) -> Job:
+    params, summary = _poll_start(subscription, now)
     return job_start(
         subscription=subscription,
         kind=Job.Kind.INVENTORY_POLL,
         params=params,
         actor=actor,
-        summary=f"poll {describe_window(params)}",
+        summary=summary,
     )
 
 
@@ -151,36 +156,48 @@ def polling_start(*, subscription: Subscription, actor: ActorLike) -> Job:
         return _queue(locked, actor, timezone.now())
 
 
+# Subscriptions decided, locked and queued together: one transaction and a fixed number of
+# queries per chunk, and no lock held on more rows than this at once.
+ENQUEUE_CHUNK = 500
+
+
+def _due(candidates, now: dt.datetime) -> list[Subscription]:
+    return [
+        s for s in candidates if poll_is_due(s, s.last_poll_at, s.active_polls is not None, now)
+    ]
+
+
 def polling_enqueue_due(*, now: dt.datetime | None = None) -> list[Job]:
     """Queue a poll for every subscription whose polling interval has passed; each once,
     however many schedulers run this at the same moment.
 
-    Each subscription is decided on its locked row, and decided again there: a scheduler that
-    finds the row locked (PostgreSQL, ``skip_locked``) leaves it to the one holding it, and
-    one that gets the row after another queued a poll sees that poll. On SQLite the IMMEDIATE
-    transaction is the lock: one writer at a time.
+    The subscriptions are decided on their locked rows, and decided again there, in chunks of
+    :data:`ENQUEUE_CHUNK`: a scheduler that finds a row locked (PostgreSQL, ``skip_locked``)
+    leaves it to the one holding it, and one that gets the rows after another queued their
+    polls sees those polls (the second look is a new statement, after the locks). On SQLite
+    the IMMEDIATE transaction is the lock: one writer at a time. A chunk costs the same few
+    queries whether one or 500 of its subscriptions are due (:func:`job_start_many`).
     """
     now = now or timezone.now()
-    queued = []
-    due = [
-        s.pk
-        for s in polling_candidates()
-        if poll_is_due(s, s.last_poll_at, s.active_polls is not None, now)
-    ]
-    for pk in due:
+    queued: list[Job] = []
+    due = [s.pk for s in _due(polling_candidates(), now)]
+    for first in range(0, len(due), ENQUEUE_CHUNK):
+        chunk = due[first : first + ENQUEUE_CHUNK]
         with transaction.atomic():
-            subscription = (
+            locked = list(
                 Subscription.objects.select_for_update(skip_locked=True)
-                .without_secrets()
-                .filter(pk=pk, inventory_polling_enabled=True)
-                .first()
+                .filter(pk__in=chunk, inventory_polling_enabled=True)
+                .values_list("pk", flat=True)
             )
-            if subscription is None or setup_refusal(subscription):
-                continue  # gone, polling switched off, or its set-up is not finished
-            active = active_poll(subscription) is not None
-            if not poll_is_due(subscription, last_poll_queued(subscription), active, now):
-                continue
-            queued.append(_queue(subscription, SCHEDULER, now))
+            if not locked:
+                continue  # gone, polling switched off, or another scheduler holds them
+            starts = [
+                (subscription, *_poll_start(subscription, now))
+                for subscription in _due(polling_candidates().filter(pk__in=locked), now)
+                # A subscription whose set-up is not finished waits for it, unpolled.
+                if not setup_refusal(subscription)
+            ]
+            queued += job_start_many(kind=Job.Kind.INVENTORY_POLL, actor=SCHEDULER, starts=starts)
     return queued
 
 

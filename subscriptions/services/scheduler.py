@@ -1,5 +1,6 @@
 """One tick of the scheduler: queue the inventory polls that are due, recover jobs whose
-worker went silent, and run monitoring, in that order, one scheduler at a time.
+worker went silent, run monitoring and prune old rows (retention), in that order, one
+scheduler at a time.
 
 Any number of schedulers may run (one per machine is a common supervisor set-up); a tick
 takes the scheduler's turn first, a lease row in the database (``throttling.DatabaseStore``,
@@ -21,14 +22,17 @@ from django.utils import timezone
 
 from ..actors import SCHEDULER
 from ..models import Job
+from ..models.heartbeats import SCHEDULER_TURN_SCOPE
 from ..throttling import DatabaseStore, new_owner
 from .jobs import job_recover_stale
 from .monitoring import monitoring_run
 from .polling import polling_enqueue_due
+from .retention import Pruned, retention_prune
 
 logger = logging.getLogger(__name__)
 
-TURN_SCOPE = "ipaas-scheduler-turn"
+# The lease's scope; /readyz reads the lease too (models/heartbeats.py).
+TURN_SCOPE = SCHEDULER_TURN_SCOPE
 DEFAULT_HOLD_SECONDS = 120.0
 
 
@@ -39,6 +43,7 @@ class Tick:
     polls: list[Job] = field(default_factory=list)
     recovered: list[Job] = field(default_factory=list)
     monitoring: dict | None = None
+    retention: Pruned | None = None
     # step -> what went wrong (the exception's type; the traceback is in the log).
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -53,6 +58,8 @@ class Tick:
         if self.monitoring is not None:
             figures = ", ".join(f"{k} {v}" for k, v in self.monitoring.items())
             parts.append(f"monitoring: {figures}")
+        if self.retention is not None:
+            parts.append(f"retention pruned {self.retention.summary()}")
         for step, what in self.failed.items():
             parts.append(f"{step} FAILED ({what}; see the log, the next tick tries again)")
         return f"{stamp} " + "; ".join(parts) + "."
@@ -73,6 +80,8 @@ def scheduler_tick(
             ("polling", lambda: setattr(tick, "polls", polling_enqueue_due(now=now))),
             ("stale jobs", lambda: setattr(tick, "recovered", job_recover_stale(actor=SCHEDULER))),
             ("monitoring", lambda: setattr(tick, "monitoring", monitoring_run(now=now))),
+            # Last: a tick's leftover time, in small batches (services/retention.py).
+            ("retention", lambda: setattr(tick, "retention", retention_prune(now=now))),
         )
         for name, step in steps:
             try:

@@ -20,6 +20,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from ..metrics import counted_deliveries
 from ..middleware import client_address, current, reads_own_body
 from ..services import inbound as inbound_service
 
@@ -62,6 +63,7 @@ def _too_large() -> JsonResponse:
     return JsonResponse({"error": f"The body is larger than {MAX_BODY_BYTES} bytes."}, status=413)
 
 
+@counted_deliveries
 @reads_own_body
 @csrf_exempt
 @login_not_required

@@ -77,6 +77,19 @@ def test_force_mints_a_fresh_token_and_stores_it(sim, client):
     assert sim.stats()["token_requests"] == 2
 
 
+def test_force_trades_an_assertion_already_signed_instead_of_signing_another(sim, client):
+    """The connection test signs in one step and trades that very assertion in the next."""
+    signed = client.build_assertion()
+    token = client.fetch_token(force=True, assertion=signed)
+    assert client.fetch_token().value == token.value
+    assert client.records.governance_limits()["accountConcurrencyLimit"] == 5
+    # What is given is what is sent: a broken one is refused, not replaced by a fresh one.
+    header, body, signature = signed.split(".")
+    with pytest.raises(AuthenticationError):
+        client.fetch_token(force=True, assertion=f"{header}.{body}.{signature[::-1]}")
+    assert sim.stats()["token_requests"] == 2
+
+
 def test_token_is_renewed_before_it_expires(sim, make_client, creds):
     sim.configure(token_ttl=120)
     client = make_client(creds, token_renew_margin=119.5)

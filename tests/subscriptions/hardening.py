@@ -25,6 +25,9 @@ KEY_ONLY = "key only"
 # The API (/api/v1/): a personal token is the only way in, a session counts for nothing; who
 # may call what with a token is tests/api/matrix.py's table.
 TOKEN_ONLY = KEY_ONLY
+# /metrics: METRICS_TOKEN or an allowed address, a session counts for nothing; with neither
+# configured (as in the tests) it does not exist: 404 (tests/subscriptions/test_metrics.py).
+SCRAPER_ONLY = "metrics token or address"
 METHODS = ("GET", "POST", "PUT", "DELETE")
 
 A, AS, AA = frozenset({ADMIN}), frozenset({ADMIN, SUPPORT}), frozenset({ADMIN, AUDITOR})
@@ -36,6 +39,11 @@ ACCESS: dict[str, dict[str, frozenset | str]] = {
     "home": {method: STAFF for method in METHODS},
     # A redirect to the static icon, for every browser, logged in or not.
     "favicon": {"GET": EVERYONE},
+    # Prometheus's scrape (views/metrics.py).
+    "metrics": {"GET": SCRAPER_ONLY},
+    # Probes for load balancers and monitors: no login, nothing secret (views/health.py).
+    "healthz": {"GET": EVERYONE},
+    "readyz": {"GET": EVERYONE},
     # Django's FormView takes PUT as a POST.
     "login": {"GET": EVERYONE, "POST": EVERYONE, "PUT": EVERYONE},
     "logout": {"POST": EVERYONE},

@@ -17,6 +17,7 @@ from subscriptions.models.audit import LEGACY_SCHEME, chain_key_id
 from tests.factories import append_events
 
 TRIGGER = "subscriptions_auditevent_append_only"
+KEYING_TRIGGER = "subscriptions_auditkeying_append_only"
 
 
 def run_verify():
@@ -34,13 +35,17 @@ def tampering():
     if connection.vendor != "postgresql":
         yield
         return
+    # The events and the keying point (migration 0018) are both append-only.
+    guards = (("subscriptions_auditevent", TRIGGER), ("subscriptions_auditkeying", KEYING_TRIGGER))
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE subscriptions_auditevent DISABLE TRIGGER {TRIGGER}")
+        for table, trigger in guards:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE subscriptions_auditevent ENABLE TRIGGER {TRIGGER}")
+            for table, trigger in guards:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
 
 
 def raw_update(pk, **fields):

@@ -165,6 +165,77 @@ def test_pages_are_in_flight_together_up_to_the_concurrent_connections(
     assert len(stored(subscription, "location")) == 3000
 
 
+def test_slots_the_first_pages_leave_idle_read_second_pages_at_once(
+    netsuite_sim, django_capture_on_commit_callbacks
+):
+    """Two types of two pages each, four connections: the second pages are guessed beside
+    the first ones, so all four calls are in flight together (without the guesses the first
+    round would hold two, and the job would take two rounds of NetSuite's latency)."""
+    state = netsuite_sim.sim.state
+    state.record_counts.update(customercategory=2000, location=2000)
+    subscription = netsuite_sim.subscription(concurrent_connections=4)
+    job = start(subscription, ["customercategory", "location"],
+                capture=django_capture_on_commit_callbacks)
+    state.latency = 0.5
+    netsuite_sim.sim.reset_stats()
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.log
+    stats = netsuite_sim.stats()
+    assert stats["calls"]["suiteql"] == 4  # no page read twice, none for nothing
+    assert stats["max_in_flight"] == 4, stats
+    assert stats["rejected_429"] == 0
+    for record_type in ("customercategory", "location"):
+        assert len(stored(subscription, record_type)) == 2000
+        assert job.checkpoint["types"][record_type] == {"pages": [0, 1000], "total": 2000}
+        assert job.counts[record_type]["created"] == 2000
+
+
+def test_a_guessed_page_beyond_a_small_type_costs_one_call_and_changes_nothing(
+    netsuite_sim, django_capture_on_commit_callbacks
+):
+    subscription = netsuite_sim.subscription(concurrent_connections=3)
+    netsuite_sim.sim.reset_stats()
+    job = start(subscription, ["customercategory"], capture=django_capture_on_commit_callbacks)
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.log
+    expected = sim_rows(netsuite_sim, "customercategory")
+    assert set(stored(subscription, "customercategory")) == set(expected)
+    # The first page and two guesses (1000, 2000) in the slots it left idle.
+    assert netsuite_sim.stats()["calls"]["suiteql"] == 3
+    assert job.checkpoint["types"]["customercategory"]["total"] == len(expected)
+    assert job.counts["customercategory"] == {
+        "read": len(expected), "created": len(expected), "updated": 0, "unchanged": 0
+    }
+    assert job.progress_done == job.progress_total == len(expected)
+
+
+def test_a_refused_guess_is_asked_for_again_once_the_total_says_it_exists(
+    netsuite_sim, django_capture_on_commit_callbacks, settings
+):
+    """NetSuite refuses the first two calls (the first page and the guess beside it): the
+    first page is retried patiently as ever, the guess is no failure, and the page it guessed
+    is read as an ordinary page once the first page's total says it exists."""
+    settings.NETSUITE_RETRY_MAX_ATTEMPTS = 1  # the transport hands the 503 straight back
+    netsuite_sim.sim.state.record_counts["customercategory"] = 1500
+    subscription = netsuite_sim.subscription(concurrent_connections=2)
+    job = start(subscription, ["customercategory"], capture=django_capture_on_commit_callbacks)
+    netsuite_sim.sim.reset_stats()
+    netsuite_sim.sim.state.add_fault(kind="suiteql", status=503, count=2)
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.log
+    assert len(stored(subscription, "customercategory")) == 1500
+    assert job.checkpoint["types"]["customercategory"] == {"pages": [0, 1000], "total": 1500}
+    offsets = [
+        r["query"] for r in netsuite_sim.sim.state.requests_seen if r["kind"] == "suiteql"
+    ]
+    assert sorted(offsets) == sorted(
+        ["limit=1000&offset=0", "limit=1000&offset=1000"] * 2
+    )
+
+
 def test_a_changed_record_is_updated_and_the_rest_left_alone(
     netsuite_sim, subscription, django_capture_on_commit_callbacks
 ):
@@ -183,8 +254,11 @@ def test_a_changed_record_is_updated_and_the_rest_left_alone(
 
 
 def test_a_netsuite_refusal_fails_the_job_with_its_problem_and_retry_finishes_it(
-    netsuite_sim, subscription, django_capture_on_commit_callbacks
+    netsuite_sim, django_capture_on_commit_callbacks
 ):
+    # As many connections as types: no slot is left for a guessed page, so the refused call
+    # is one the job needs (a refused guess is no failure: see the read-ahead tests below).
+    subscription = netsuite_sim.subscription(concurrent_connections=2)
     job = start(subscription, ["customercategory", "location"],
                 capture=django_capture_on_commit_callbacks)
     netsuite_sim.sim.state.add_fault(kind="suiteql", status=400, count=1)

@@ -9,7 +9,12 @@ from django.urls import reverse
 
 from netsuite import certificates as nscert
 from subscriptions.models import AuditEvent, ConnectionTest
-from subscriptions.services.connection import HISTORY_KEPT, STEPS, connection_test_run
+from subscriptions.services.connection import (
+    HISTORY_KEPT,
+    SAVE_AFTER_SECONDS,
+    STEPS,
+    connection_test_run,
+)
 from tests.html import badges, parse, text_of
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +162,52 @@ def test_history_keeps_the_last_tests_only(netsuite_sim, admin_user, ec_pair):
         connection_test_run(subscription=subscription, actor=admin_user)
     assert ConnectionTest.objects.filter(subscription=subscription).count() == HISTORY_KEPT
 
+
+
+def test_a_test_run_in_one_go_is_written_once_when_netsuite_answers_at_once(
+    netsuite_sim, admin_user, ec_pair
+):
+    """Steps that end quickly are saved together with the outcome: while they run there is
+    no half-written test, and the one saved holds every step and the audit event."""
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    stored = []
+
+    def watch(step):
+        stored.append(list(
+            ConnectionTest.objects.filter(subscription=subscription).values_list("steps", flat=True)
+        ))
+
+    test = connection_test_run(subscription=subscription, actor=admin_user, on_step=watch)
+    assert test.outcome == "passed", test.steps
+    assert stored == [[]] * len(STEPS)
+    saved = ConnectionTest.objects.get(subscription=subscription)
+    assert keys(saved) == [key for key, _ in STEPS]
+    assert saved.finished_at is not None and not saved.interrupted
+    assert AuditEvent.objects.filter(action="connection_test.passed").count() == 1
+
+
+def test_a_slow_test_run_in_one_go_saves_its_steps_as_they_go(netsuite_sim, admin_user, ec_pair):
+    """Once a step has taken SAVE_AFTER_SECONDS, the steps so far are saved at once, so a
+    page watching the test sees it move (and never takes it for interrupted)."""
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    # Only calls to the API wait (the token does not): the REST and RESTlet steps each take
+    # 0.6 s, so the steps up to the RESTlet call have taken over a second by its end.
+    netsuite_sim.sim.state.latency = 0.6
+    assert 0.6 < SAVE_AFTER_SECONDS < 1.2
+    stored = {}
+
+    def watch(step):
+        rows = list(ConnectionTest.objects.filter(subscription=subscription))
+        stored[step["key"]] = [(row.outcome, keys(row)) for row in rows]
+
+    test = connection_test_run(subscription=subscription, actor=admin_user, on_step=watch)
+    assert test.outcome == "passed", test.steps
+    assert stored["rest"] == []
+    assert stored["governance"] == [("running", ["settings", "assertion", "token", "rest",
+                                                 "restlet"])]
+    saved = ConnectionTest.objects.get(subscription=subscription)
+    assert saved.outcome == "passed" and keys(saved) == [key for key, _ in STEPS]
+    assert AuditEvent.objects.filter(action="connection_test.passed").count() == 1
 
 # -- pages -----------------------------------------------------------------------------------
 

@@ -111,7 +111,7 @@ def upgrade_keying_point() -> None:
     from django.apps import apps
 
     migration = importlib.import_module("subscriptions.migrations.0018_audit_keying")
-    with connection.cursor() as cursor:
+    with tampering(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM subscriptions_auditkeying")
     migration.record_keying(apps, None)
 
@@ -129,7 +129,7 @@ def test_f1_a_removed_or_moved_keying_point_blesses_no_forged_event(db):
     forge_as_plain_sha256(events)
     # Removed: no record reads as one that accepts no plain event, and a write never
     # records a point that would bless the plain events already there.
-    with connection.cursor() as cursor:
+    with tampering(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM subscriptions_auditkeying")
     assert verify_command()[0] == 1
     later = recorded(1)[0]
@@ -137,7 +137,7 @@ def test_f1_a_removed_or_moved_keying_point_blesses_no_forged_event(db):
     assert verify_command()[0] == 1
     AuditKeying.sealed(legacy_until_id=0, keyed_at=later.created_at).save()
     # Moved forward without the key: its seal no longer matches.
-    with connection.cursor() as cursor:
+    with tampering(), connection.cursor() as cursor:
         cursor.execute("UPDATE subscriptions_auditkeying SET legacy_until_id = %s", [later.pk])
     code, output = verify_command()
     assert code == 1 and "does not match its seal" in output

@@ -6,6 +6,10 @@ thread of its own and queues them again (``services.jobs.job_recover_stale``), s
 workers that are still alive resumes them from their checkpoint; with several workers the
 row locks make each stale job recovered once. This app comes before ``django_tasks_db`` in
 INSTALLED_APPS, so this command is the ``db_worker`` every deployment runs.
+
+Another thread beats the worker's heartbeat every ``WORKER_HEARTBEAT_SECONDS`` under its
+``--worker-id`` (``services.heartbeats``), which ``/readyz`` reads: a deployment whose
+last worker stopped queues jobs nobody runs. A clean stop deletes the row at once.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import threading
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
 
+from ...models import WorkerHeartbeat
+from ...services.heartbeats import heartbeat_beat, heartbeat_forget
 from ...services.jobs import job_recover_stale
 
 logger = logging.getLogger(__name__)
@@ -36,6 +43,27 @@ def watch_stale_jobs(stop: threading.Event) -> None:
         connection.close()
 
 
+def beat(stop: threading.Event, name: str) -> None:
+    """The worker's heartbeat, at once and then every ``WORKER_HEARTBEAT_SECONDS``."""
+    started_at = timezone.now()
+    try:
+        while True:
+            close_old_connections()
+            try:
+                heartbeat_beat(name=name, kind=WorkerHeartbeat.Kind.WORKER, started_at=started_at)
+            except Exception:
+                # The database away for a moment: readiness says so meanwhile; beat again.
+                logger.exception("the worker's heartbeat could not be written")
+            if stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
+                break
+        try:
+            heartbeat_forget(name=name)
+        except Exception:
+            logger.exception("the worker's heartbeat could not be taken away")
+    finally:
+        connection.close()
+
+
 class Command(db_worker.Command):
     help = db_worker.Command.help + " (and resume jobs whose worker died)"
 
@@ -45,7 +73,12 @@ class Command(db_worker.Command):
             target=watch_stale_jobs, args=(stop,), name="stale-jobs", daemon=True
         )
         watcher.start()
+        beater = threading.Thread(
+            target=beat, args=(stop, options["worker_id"]), name="heartbeat", daemon=True
+        )
+        beater.start()
         try:
             return super().handle(*args, **options)
         finally:
             stop.set()
+            beater.join(timeout=5)
