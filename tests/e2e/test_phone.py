@@ -128,6 +128,10 @@ MEASURE = """() => {
 # --- the pages, from the URL patterns -----------------------------------------------------
 
 
+# Unconfigured, /metrics is Django's 404 page: a scraper's endpoint, not a page to look at.
+MACHINE_ENDPOINTS = {"metrics", "healthz", "readyz"}
+
+
 def routes() -> list[tuple[str, str]]:
     """Every URL pattern as ``(route, a name for its page)``: the URL's name where it has one
     (unique, and the view's name), else the route."""
@@ -216,7 +220,9 @@ def pages_for(page, world) -> tuple[list[tuple[str, str]], dict[str, str]]:
             url += "?" + world[f"query:{name}"]
         answer = page.request.get(url)
         kind = answer.headers.get("content-type", "")
-        if answer.status == 405:
+        if name in MACHINE_ENDPOINTS:
+            skipped[url] = "for a scraper or a probe, not a person"
+        elif answer.status == 405:
             skipped[url] = "POST only"
         elif answer.status == 401 and "application/json" in kind:
             skipped[url] = "an API endpoint (a token, not a session)"
@@ -229,10 +235,12 @@ def pages_for(page, world) -> tuple[list[tuple[str, str]], dict[str, str]]:
             skipped[url] = "not for this role"
         elif "attachment" in answer.headers.get("content-disposition", ""):
             skipped[url] = "a download"
+        elif "text/html" not in kind:
+            # Machine endpoints (/metrics, /readyz, the API) answer JSON or text, whatever
+            # their status: nothing a person reads on a phone.
+            skipped[url] = f"not a page ({answer.status} {kind})"
         elif answer.status != 200:
             pages.append((name, url, url))  # looked at anyway: the visit names the status
-        elif "text/html" not in kind:
-            skipped[url] = f"not a page ({kind})"
         elif not answer.text().lstrip().lower().startswith("<!doctype html"):
             skipped[url] = "an HTML fragment"
         else:
