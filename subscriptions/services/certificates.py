@@ -329,6 +329,19 @@ def certificate_set_id(
     return cert
 
 
+def _write_id_in_use(
+    cert: Certificate, subscription: Subscription, value: str, now: dt.datetime
+) -> None:
+    """The active certificate's ID on the certificate and its (locked) subscription at once:
+    the subscription signs with it, and its revision tells an open edit form it changed."""
+    cert.certificate_id = value
+    cert.certificate_id_set_at = now
+    cert.save(update_fields=["certificate_id", "certificate_id_set_at"])
+    subscription.certificate_id = value
+    subscription.revision += 1
+    subscription.save(update_fields=["certificate_id", "revision", "updated_at"])
+
+
 def _set_first_id(
     certificate: Certificate, value: str, actor: ActorLike, reason: str
 ) -> Certificate:
@@ -342,13 +355,7 @@ def _set_first_id(
             "This certificate's Certificate ID is already set (change it on the subscription's "
             "Edit page); reload the page to see its current state."
         )
-    now = timezone.now()
-    cert.certificate_id = value
-    cert.certificate_id_set_at = now
-    cert.save(update_fields=["certificate_id", "certificate_id_set_at"])
-    subscription.certificate_id = value
-    subscription.revision += 1
-    subscription.save(update_fields=["certificate_id", "revision", "updated_at"])
+    _write_id_in_use(cert, subscription, value, timezone.now())
     audit.record(
         actor=actor,
         action="certificate.id_set",
@@ -487,12 +494,7 @@ def certificate_install_active(
             if same.certificate_id == certificate_id == locked.certificate_id:
                 return same
             changes = {"certificate_id": [locked.certificate_id, certificate_id]}
-            same.certificate_id = certificate_id
-            same.certificate_id_set_at = now
-            same.save(update_fields=["certificate_id", "certificate_id_set_at"])
-            locked.certificate_id = certificate_id
-            locked.revision += 1
-            locked.save(update_fields=["certificate_id", "revision", "updated_at"])
+            _write_id_in_use(same, locked, certificate_id, now)
             audit.record(
                 actor=actor,
                 action="certificate.installed",
