@@ -11,6 +11,19 @@ line, the scheduler) saved each of its six steps in a transaction of its own, pl
 insert of the row first; it now saves them together with the outcome and the audit event
 (steps still saved as they go once one has taken a second, and the page's own one-step-per-
 request test unchanged), reads its credentials once, and prunes the history in one DELETE.
+Then (this stop) the subscription, its encrypted key and its active certificate come in one
+query, and that read, the insert of the test, the audit event's insert and chain head, and the
+prune are compiled once per process (``subscriptions/compiled.py``, ``bulk_sql.insert_one``):
+Django compiled each of them again on every test, which cost more than the database's own
+answer (1.3 ms against 0.4 ms for the subscription's read). The floor and the test are now
+taken in turns, so a change of load meanwhile weighs on both, and the bench also reports what
+the issue asks in its own words: the test's own database statements (its statements' time less
+what the floor's calls spent in the throttle store) against a third of the floor.
+
+The figures depend on the throttle store: with the database's (this bench's default, as
+``make run``) the floor holds the store's statements too; with Redis (CACHE_URL, a deployment)
+the floor is about half as long and the same own work weighs about twice as much (PostgreSQL,
+2 shared CPUs: 12.4 ms floor, 19.7 ms test, 3.3 ms of own statements).
 
     python benchmarks/bench_connection_test.py [--runs 15] [--latencies 0 0.1]
 """
@@ -18,6 +31,7 @@ request test unchanged), reads its credentials once, and prunes the history in o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import secrets
 import statistics
 import sys
@@ -37,42 +51,74 @@ GOAL = 1.1
 # work is held under a third of the floor (issue 19).
 GOAL_AT_ONCE = 1.3
 WHY_MISSED = (
-    "the dashboard's own work around the calls: reading the subscription and its "
-    "credentials, checking the key and certificate, and one transaction at the end with the "
-    "test, the audit event (its chain lock) and the pruned history: about seven round trips "
-    "to the database, each waiting for a CPU under load"
+    "the dashboard's own work around the calls: one read of the subscription with its key "
+    "and certificate, checking them, building the client, and one transaction at the end "
+    "with the test, the audit event (its chain lock) and the pruned history (six round trips "
+    "to the database), each waiting for a CPU under load"
 )
 WITHIN_FLOOR = Goal.at_most(GOAL, f"<= {GOAL}x the floor", why_missed=WHY_MISSED)
 WITHIN_FLOOR_AT_ONCE = Goal.at_most(
     GOAL_AT_ONCE, f"<= {GOAL_AT_ONCE}x the floor at 0 ms", why_missed=WHY_MISSED
 )
+# The issue's own words for it: the test's database work under a third of the floor.
+DATABASE_WITHIN_THIRD = Goal.at_most(
+    1 / 3,
+    "< 1/3 of the floor",
+    why_missed="each statement is a round trip to a database that shares the CPUs",
+)
 QUICK_ARGS = ["--runs", "5"]
 
 
-def floor_once(subscription) -> float:
-    """The protocol alone: a fresh token and the test's three calls, key already loaded."""
+def floor_once(subscription) -> tuple[float, float]:
+    """The protocol alone: a fresh token and the test's three calls, key already loaded; its
+    time and the part spent in the database's statements (the throttle store's, when it is
+    the database)."""
     from subscriptions.integration import client_for
 
     with client_for(subscription) as client:
         client.build_assertion()  # loads the key: the floor excludes it
+        with database_time() as spent:
+            started = time.perf_counter()
+            client.fetch_token(force=True)
+            client.records.list_page("customrecord_otg_ipaas_auth_details", limit=10)
+            client.webhooks.list_deployments()
+            client.records.governance_limits()
+            elapsed = time.perf_counter() - started
+        return elapsed, spent[0]
+
+
+@contextlib.contextmanager
+def database_time():
+    """Seconds spent in the database's statements meanwhile (Django's ``execute_wrapper``
+    around each, from the call to its answer; a COMMIT is not a statement, so it is not in
+    it), in the list it yields."""
+    from django.db import connection
+
+    spent = [0.0]
+
+    def timed(execute, sql, params, many, context):
         started = time.perf_counter()
-        client.fetch_token(force=True)
-        client.records.list_page("customrecord_otg_ipaas_auth_details", limit=10)
-        client.webhooks.list_deployments()
-        client.records.governance_limits()
-        return time.perf_counter() - started
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    with connection.execute_wrapper(timed):
+        yield spent
 
 
-def test_once(subscription) -> float:
+def test_once(subscription) -> tuple[float, float]:
+    """The test's time, and the part of it spent in the database's statements."""
     from subscriptions.actors import COMMAND_LINE
     from subscriptions.services.connection import connection_test_run
 
-    started = time.perf_counter()
-    test = connection_test_run(subscription=subscription, actor=COMMAND_LINE)
-    elapsed = time.perf_counter() - started
+    with database_time() as spent:
+        started = time.perf_counter()
+        test = connection_test_run(subscription=subscription, actor=COMMAND_LINE)
+        elapsed = time.perf_counter() - started
     if test.outcome != "passed":
         raise SystemExit(f"the connection test failed: {test.failed_step}")
-    return elapsed
+    return elapsed, spent[0]
 
 
 def run(args) -> int:
@@ -107,20 +153,30 @@ def run(args) -> int:
             )
             active_certificate(subscription, cert_pem, certificate_id)
             test_once(subscription)  # warm-up: imports, first connections
-            floors = [floor_once(subscription) for _ in range(args.runs)]
-            tests = [test_once(subscription) for _ in range(args.runs)]
+            floors, tests, database = [], [], []
+            # Interleaved, so that a change of the machine's load meanwhile weighs on both.
+            for _ in range(args.runs):
+                floor, floor_spent = floor_once(subscription)
+                full, spent = test_once(subscription)
+                floors.append(floor)
+                tests.append(full)
+                # The test's own: what its calls spent in the throttle store is the floor's.
+                database.append(max(0.0, spent - floor_spent))
         floor, full = statistics.median(floors), statistics.median(tests)
-        rows.append((latency, floor, full))
+        rows.append((latency, floor, full, statistics.median(database)))
 
     print(
         f"Connection test (6 steps, RSA 3072 key) against the simulator, median of "
         f"{args.runs} runs each. Floor = one fresh token + the three calls, key already "
         f"loaded. Goal: within {GOAL}x of the floor ({GOAL_AT_ONCE}x at 0 ms).\n"
     )
-    print("| simulated latency | floor (ms) | connection test (ms) | ratio | goal |")
-    print("| ---: | ---: | ---: | ---: | --- |")
+    print(
+        "| simulated latency | floor (ms) | connection test (ms) | ratio | goal "
+        "| its own database statements (ms) |"
+    )
+    print("| ---: | ---: | ---: | ---: | --- | ---: |")
     figures = []
-    for latency, floor, full in rows:
+    for latency, floor, full, database in rows:
         goal = WITHIN_FLOOR_AT_ONCE if latency == 0 else WITHIN_FLOOR
         figure = goal.figure(
             f"connection test / floor at {latency * 1000:g} ms latency",
@@ -131,8 +187,17 @@ def run(args) -> int:
         figures.append(figure)
         print(
             f"| {latency * 1000:g} ms | {floor * 1000:.1f} | {full * 1000:.1f} "
-            f"| {figure.value:.2f}x | {figure.verdict()} |"
+            f"| {figure.value:.2f}x | {figure.verdict()} | {database * 1000:.1f} |"
         )
+        if latency == 0:
+            figures.append(
+                DATABASE_WITHIN_THIRD.figure(
+                    "the test's own database statements / floor at 0 ms latency",
+                    database / floor,
+                    "x",
+                    note=f"{database * 1000:.1f} ms of statements, floor {floor * 1000:.1f} ms",
+                )
+            )
     report(figures, context=f"RSA 3072 key, median of {args.runs} runs")
     return 0
 

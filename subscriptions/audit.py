@@ -12,10 +12,12 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from . import compiled
 from .actors import ActorLike, actor_id, actor_name
+from .bulk_sql import insert_one
 from .locks import AUDIT_CHAIN, advisory_lock
 from .middleware import current
 from .models import AuditEvent, AuditKeying
@@ -74,7 +76,7 @@ def record_many(events: list[dict]) -> list[AuditEvent]:
         return []
     advisory_lock(AUDIT_CHAIN)
     _record_keying()
-    previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    previous = compiled.first_value(_head)
     built = []
     for fields in events:
         event = _event(prev_hash=previous or GENESIS, **fields)
@@ -82,12 +84,18 @@ def record_many(events: list[dict]) -> list[AuditEvent]:
         previous = event.hash
         built.append(event)
     if len(built) == 1:
-        built[0].save(force_insert=True)
+        # Every change's path pays for this insert: built once, not compiled per event.
+        insert_one(built[0])
     else:
         # The ids follow the list's order (one INSERT, one sequence), which is the order the
         # chain is walked in; nobody else appends meanwhile (the advisory lock).
         AuditEvent.objects.bulk_create(built, batch_size=500)
     return built
+
+
+def _head(_value) -> models.QuerySet:
+    """The newest event's hash, the one the next event chains to."""
+    return AuditEvent.objects.order_by("-id").values_list("hash")[:1]
 
 
 def _event(
