@@ -9,6 +9,7 @@ request (``/subscriptions/<pk>/...``, ``/hooks/netsuite/<pk>/``, the API's
 
 import contextlib
 import contextvars
+import functools
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -55,6 +56,20 @@ def context_about(*, subscription: object = None, job: object = None):
         yield
     finally:
         current.reset(token)
+
+
+def carrying_context(function):
+    """``function`` made to run in a copy of the caller's context, wherever it is called: a
+    thread a job or a request starts (a pool's) gets no context of its own, so its log lines
+    would name no request, subscription or job. A copy per call, as one context cannot be
+    entered by two threads at once."""
+    context = contextvars.copy_context()
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        return context.copy().run(function, *args, **kwargs)
+
+    return run
 
 
 def client_address(request) -> str:

@@ -44,6 +44,7 @@ from netsuite.records import MAX_PAGE_SIZE, MAX_SUITEQL_ROWS, ordered_by_unique_
 from ..actors import ActorLike
 from ..bulk_sql import JsonText, insert_rows, upsert_changed
 from ..integration import client_for
+from ..middleware import carrying_context
 from ..models import Job, Record, Subscription
 from ..problems import REMOTE_ERRORS, Problem
 from .errors import ServiceError
@@ -410,12 +411,14 @@ class Transfer:
         # stored stay within that number, whatever the totals: memory does not grow.
         ahead = 2 * workers
         running: dict[Future, tuple[str, int]] = {}
+        # The pages' threads log with the job's ids, as this thread does.
+        fetch = carrying_context(fetch_rows)
 
         def top_up() -> None:
             while todo and len(running) < ahead:
                 key, offset = todo.pop(0)
                 call = guess_page if (key, offset) in guesses else fetch_page
-                future = pool.submit(fetch_rows, call, client, self.data_types[key], offset)
+                future = pool.submit(fetch, call, client, self.data_types[key], offset)
                 running[future] = (key, offset)
 
         def pending(key: str) -> bool:

@@ -41,6 +41,7 @@ from netsuite.transport import default_deadline
 from .. import audit
 from ..actors import ActorLike, actor_name
 from ..integration import client_for, timeouts
+from ..middleware import carrying_context
 from ..models import NetSuiteSnapshot, Subscription, WebhookState
 from ..problems import REMOTE_ERRORS, Problem, Success, audit_answer
 from ..selectors.setup_progress import setup_refusal
@@ -324,7 +325,7 @@ def _push(client, subscription: Subscription, outcomes: list[_Outcome]) -> None:
         return
     workers = max(1, min(len(outcomes), subscription.concurrent_connections or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhooks") as pool:
-        list(pool.map(send, outcomes))
+        list(pool.map(carrying_context(send), outcomes))
 
 
 def _flags_text(flags: dict) -> str:

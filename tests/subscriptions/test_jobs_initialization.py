@@ -427,3 +427,23 @@ def test_initialize_data_command_waits_and_prints_per_type(netsuite_sim, setting
     assert "succeeded" in out
     assert len(stored(subscription, "shipitem")) == 8
     assert Job.objects.get().types == ["paymentmethod", "shipitem"]
+
+
+def test_the_jobs_page_threads_log_with_the_jobs_ids(
+    netsuite_sim, subscription, django_capture_on_commit_callbacks, caplog
+):
+    """The threads that read the pages are the pool's, started without the job's context: a
+    JSON log line from one of them named no job until they were given a copy of it."""
+    from subscriptions.middleware import RequestIdLogFilter
+
+    caplog.handler.addFilter(RequestIdLogFilter())
+    caplog.set_level("DEBUG", logger="netsuite")
+    job = start(subscription, capture=django_capture_on_commit_callbacks)
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.log
+    in_threads = [r for r in caplog.records if r.threadName.startswith(f"job{job.pk}")]
+    assert len(in_threads) >= len(SIM_TYPES)  # an answer's line per page, at least
+    assert {(r.job_id, r.subscription_id) for r in in_threads} == {
+        (str(job.pk), str(subscription.pk))
+    }
