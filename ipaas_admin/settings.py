@@ -524,6 +524,11 @@ CONNECTION_TEST_STALE_SECONDS = env.int("CONNECTION_TEST_STALE_SECONDS", default
 # Monitoring (services/monitoring.py, run by the scheduler): administrators are emailed once
 # a subscription's connection tests failed this many times in a row.
 MONITORING_FAILURES_BEFORE_NOTICE = env.int("MONITORING_FAILURES_BEFORE_NOTICE", default=3)
+# The scheduled tests due in one tick run this many at a time (PostgreSQL; SQLite, with its
+# one writer, runs them one after another): each waits on NetSuite most of its second, and ten
+# thousand subscriptions tested hourly make about 170 due every minute. Each account's
+# Concurrent Connections still caps its own calls, whatever runs.
+MONITORING_TEST_THREADS = env.int("MONITORING_TEST_THREADS", default=8)
 # Retention (services/retention.py, pruned by every scheduler tick; README, "Retention"):
 # days each kind is kept; 0 keeps it forever. The audit trail is never pruned.
 RETAIN_INBOUND_DAYS = env.int("RETAIN_INBOUND_DAYS", default=30)

@@ -9,7 +9,8 @@ emailed to the administrators and shown on the list.
    ``MonitoringSettings.last_scheduled_at`` on their locked rows (a row claimed meanwhile by
    another scheduler is left to it), so two schedulers never test one subscription twice in
    one interval. The claim costs the same queries for one due test or ten thousand; the tests
-   themselves run one after another in the tick, each a few queries and NetSuite calls;
+   themselves run ``MONITORING_TEST_THREADS`` at a time in the tick (each a few queries and
+   NetSuite calls, mostly waiting on NetSuite), one after another on SQLite;
 2. the active certificate of every subscription (scheduled tests on or off: expiry needs no
    call) gets a warning once fewer than 30, 14 and 7 days are left, and once it expired; only
    the tightest threshold reached is raised, so a certificate first seen 13 days before its
@@ -29,16 +30,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from .. import audit, metrics
 from ..actors import SYSTEM, ActorLike, actor_name
+from ..middleware import carrying_context
 from ..models import (
     EXPIRY_NOTICE_DAYS,
     MONITORING_MINUTES_LIMITS,
@@ -301,22 +304,49 @@ def _claim_due(now: dt.datetime) -> list[Subscription]:
     return list(Subscription.objects.without_secrets().filter(pk__in=claimed).order_by("pk"))
 
 
+def _scheduled_test(subscription: Subscription) -> str:
+    """One due test: ``passed``, ``failed`` or ``errors`` (not run, or broken)."""
+    try:
+        test = connection_test_run(subscription=subscription, actor=SYSTEM)
+    except ServiceError as exc:
+        logger.warning("Scheduled test of %s not run: %s", subscription.name, exc.message)
+        return "errors"
+    except Exception:
+        # A bug in one subscription's test must not stop the others' monitoring; the
+        # traceback goes to the log.
+        logger.exception("Scheduled connection test of %s broke", subscription.name)
+        return "errors"
+    return "passed" if test.outcome == ConnectionTest.Outcome.PASSED else "failed"
+
+
+def _in_a_thread(subscription: Subscription) -> str:
+    try:
+        return _scheduled_test(subscription)
+    finally:
+        # A pool thread's own connection, not left open once its test is stored.
+        connection.close()
+
+
+def _test_threads(due: int) -> int:
+    # Inside a caller's transaction the other threads' connections could not see its rows;
+    # SQLite takes one writer at a time anyway.
+    if connection.in_atomic_block or connection.vendor == "sqlite":
+        return 1
+    return max(1, min(due, settings.MONITORING_TEST_THREADS))
+
+
 def _scheduled_tests(now: dt.datetime, counts: dict) -> None:
-    for subscription in _claim_due(now):
-        try:
-            test = connection_test_run(subscription=subscription, actor=SYSTEM)
-        except ServiceError as exc:
-            logger.warning("Scheduled test of %s not run: %s", subscription.name, exc.message)
-            counts["errors"] += 1
-            continue
-        except Exception:
-            # A bug in one subscription's test must not stop the others' monitoring; the
-            # traceback goes to the log.
-            logger.exception("Scheduled connection test of %s broke", subscription.name)
-            counts["errors"] += 1
-            continue
-        counts["tested"] += 1
-        counts["passed" if test.outcome == ConnectionTest.Outcome.PASSED else "failed"] += 1
+    due = _claim_due(now)
+    threads = _test_threads(len(due))
+    if threads == 1:
+        outcomes = [_scheduled_test(subscription) for subscription in due]
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="monitoring") as pool:
+            outcomes = list(pool.map(carrying_context(_in_a_thread), due))
+    for outcome in outcomes:
+        counts[outcome] += 1
+        if outcome != "errors":
+            counts["tested"] += 1
 
 
 # -- emails ---------------------------------------------------------------------------------

@@ -415,6 +415,33 @@ def test_two_schedulers_at_once_store_and_send_each_notice_once(netsuite_sim, ad
     assert AuditEvent.objects.filter(action="notice.emailed").count() == 2
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_the_tests_due_in_one_tick_run_side_by_side_within_each_accounts_cap(
+    netsuite_sim, admin, settings
+):
+    """Ten thousand subscriptions tested hourly make about 170 due a minute: one after another
+    at NetSuite's speed they would outlast the tick. They run MONITORING_TEST_THREADS at a
+    time, each account's calls still within its Concurrent Connections."""
+    settings.MONITORING_TEST_THREADS = 4
+    settings.NETSUITE_THROTTLE_STORE = "database"
+    netsuite_sim.sim.state.latency = 0.2
+    subscriptions = [
+        monitored(netsuite_sim, name=f"Side by side {i}", concurrent_connections=3)
+        for i in range(6)
+    ]
+    netsuite_sim.sim.reset_stats()
+    assert monitoring_run() == counts(tested=6, passed=6)
+    stats = netsuite_sim.stats()
+    # Overlapping, and never more than the account's cap: no 429 from NetSuite.
+    assert stats["max_in_flight"] == 3
+    assert stats["rejected_429"] == 0
+    for subscription in subscriptions:
+        test = ConnectionTest.objects.get(subscription=subscription, actor_name="system")
+        assert test.outcome == ConnectionTest.Outcome.PASSED
+    assert audit.verify_chain().intact
+
+
 # -- queries ----------------------------------------------------------------------------------
 
 
