@@ -14,6 +14,13 @@ no RESTlet request-limit error), every flag set is the one NetSuite has, every j
 with every record once, every event answered 202 is stored exactly once, and the audit chain
 written by all those processes verifies (``manage.py verify_audit_chain``).
 
+The processes run as two machines would, for Prometheus (README, "17. Metrics"): each
+gunicorn with a ``db_worker`` (the first also with the scheduler) shares a fresh
+``PROMETHEUS_MULTIPROC_DIR`` of its own, and each machine's ``/metrics`` is scraped as a
+target. Without the ``METRICS_TOKEN`` a scrape is refused; with it, each machine's sums are
+exactly what its own processes did (requests by view, deliveries, jobs by the worker's pid),
+NetSuite was called with no 429, and the two add up to the whole journey.
+
 Runs on PostgreSQL only (CI's second run); elsewhere it skips and says why. Under CI a missing
 Redis, gunicorn or Chromium fails it instead.
 """
@@ -25,6 +32,7 @@ import os
 import re
 import secrets
 import select
+import socket
 import subprocess
 import sys
 import threading
@@ -32,11 +40,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
 import requests
 from django.db import connection
+from prometheus_client.parser import text_string_to_metric_families
 
 from netsuite import certificates as nscert
 from netsuite.alternate_ids import ALTERNATE_ID_TYPES
@@ -67,6 +77,14 @@ FIRST_DEPLOYMENT = 245  # the simulator's deployments: one per module, in MODULE
 EVENT_THREADS = 4
 EVENTS_PER_THREAD = 60
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+# Each driver's requests, as the URL's name and method /metrics counts them by.
+VIEWS = {
+    "initialize": ("subscriptions:initialization_start", "POST"),
+    "toggle": ("subscriptions:webhook_toggle", "POST"),
+    "browser toggle": ("subscriptions:webhook_toggle", "POST"),
+    "connection test": ("subscriptions:connection_test", "POST"),
+    "event": ("subscriptions:inbound_webhook", "POST"),
+}
 
 
 def deployment_of(slug: str) -> int:
@@ -106,7 +124,24 @@ class Stack:
     group: ProcessGroup
     sim: SimulatorAdmin
     env: dict
-    servers: list[str]
+    servers: list[str]  # one per machine
+    metrics_token: str
+
+    def scrape(self, machine: int) -> dict:
+        """The machine's ``/metrics`` as Prometheus reads it: ``(name, labels)`` to value."""
+        http = requests.Session()
+        http.trust_env = False
+        answer = http.get(
+            f"{self.servers[machine]}/metrics",
+            headers={"Authorization": f"Bearer {self.metrics_token}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, (answer.status_code, answer.text[:500])
+        return {
+            (sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(answer.text)
+            for sample in family.samples
+        }
 
 
 def start_simulator(group: ProcessGroup) -> str:
@@ -145,7 +180,7 @@ def stack(needs, transactional_db, tmp_path):
     group = ProcessGroup(tmp_path / "logs")
     try:
         base_url = start_simulator(group)
-        env = django_env(
+        settings = dict(
             NETSUITE_BASE_URL=base_url,
             NETSUITE_SIMULATOR="1",
             CACHE_URL=REDIS_URL,
@@ -156,13 +191,23 @@ def stack(needs, transactional_db, tmp_path):
             NETSUITE_TIMEOUT_READ="10",
             JOB_HEARTBEAT_SECONDS="0.5",
             JOB_STALE_SECONDS="20",
+            METRICS_TOKEN=secrets.token_urlsafe(32),
         )
+        # Two machines: each one's processes share a directory, new (as emptied before the
+        # start) and its own, so each gunicorn's scrape sums its machine and nothing more.
+        envs = []
+        for n in range(2):
+            directory = tmp_path / f"prometheus-{n}"
+            directory.mkdir()
+            envs.append(django_env(**settings, PROMETHEUS_MULTIPROC_DIR=str(directory)))
         ports = [free_port(), free_port()]
         for n, port in enumerate(ports):
             group.start(
                 f"gunicorn-{n}",
                 [
                     str(GUNICORN),
+                    "-c",
+                    "python:ipaas_admin.gunicorn_conf",
                     "ipaas_admin.wsgi",
                     "-b",
                     f"127.0.0.1:{port}",
@@ -177,17 +222,18 @@ def stack(needs, transactional_db, tmp_path):
                     "--graceful-timeout",
                     "5",
                 ],
-                env,
+                envs[n],
             )
         for n in range(2):
-            group.start(f"worker-{n}", db_worker(f"scaled-worker-{n}"), env)
+            group.start(f"worker-{n}", db_worker(f"scaled-worker-{n}"), envs[n])
         # A tick a second: the polls and the monitoring's tests it starts join the load.
-        group.start("scheduler", manage("run_scheduler", "--interval", "1"), env)
+        group.start("scheduler", manage("run_scheduler", "--interval", "1"), envs[0])
         stack = Stack(
             group,
             SimulatorAdmin(base_url),
-            env,
+            envs[0],
             [f"http://127.0.0.1:{port}" for port in ports],
+            settings["METRICS_TOKEN"],
         )
         yield stack
         stack.sim.close()
@@ -207,13 +253,16 @@ class Outcomes:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     statuses: Counter = field(default_factory=Counter)
+    served: Counter = field(default_factory=Counter)  # (server, what, status)
     toggles: list = field(default_factory=list)  # (subscription pk, deployment, flag, value)
     accepted: set = field(default_factory=set)
     errors: list = field(default_factory=list)
 
-    def note(self, what: str, status: int) -> None:
+    def note(self, what: str, status: int, url: str) -> None:
+        server = "{0.scheme}://{0.netloc}".format(urlsplit(url))
         with self.lock:
             self.statuses[(what, status)] += 1
+            self.served[(server, what, status)] += 1
 
 
 class Session:
@@ -256,7 +305,7 @@ def toggle(session: Session, outcomes: Outcomes, subscription, slug: str, flag: 
     if value:
         data[flag] = "on"
     answer = session.post(f"/subscriptions/{subscription.pk}/webhooks/toggle/", data)
-    outcomes.note("toggle", answer.status_code)
+    outcomes.note("toggle", answer.status_code, answer.url)
     with outcomes.lock:
         outcomes.toggles.append((subscription.pk, sdid, flag, value))
 
@@ -268,7 +317,7 @@ def person_driver(session: Session, outcomes: Outcomes, subscriptions, flag: str
         toggle(session, outcomes, first, slug, flag, True)
     for subscription in subscriptions:
         answer = session.post(f"/subscriptions/{subscription.pk}/connection-test/", {})
-        outcomes.note("connection test", answer.status_code)
+        outcomes.note("connection test", answer.status_code, answer.url)
 
 
 def browser_driver(server: str, user, subscription, outcomes: Outcomes):
@@ -292,7 +341,7 @@ def browser_driver(server: str, user, subscription, outcomes: Outcomes):
                 box = page.get_by_label(f"{label} delete")
                 with page.expect_response(lambda r: "/webhooks/toggle/" in r.url) as answer:
                     box.click()
-                outcomes.note("browser toggle", answer.value.status)
+                outcomes.note("browser toggle", answer.value.status, answer.value.url)
                 expect(page.locator(".htmx-request")).to_have_count(0)
                 expect(page.get_by_label(f"{label} delete")).to_be_checked()
                 expect(page.locator(f"#webhook-{slug}-{deployment_of(slug)}")).to_contain_text(
@@ -328,7 +377,7 @@ def event_driver(servers: list[str], subscription, key: str, thread: int, outcom
         for attempt in range(sends):
             server = servers[(n + attempt + thread) % len(servers)]
             answer = http.post(f"{server}{path}", data=body, headers=headers, timeout=30)
-            outcomes.note("event", answer.status_code)
+            outcomes.note("event", answer.status_code, answer.url)
             if answer.status_code == 202:
                 with outcomes.lock:
                     outcomes.accepted.add(event_id)
@@ -382,6 +431,16 @@ def wait_until_served(stack: Stack) -> None:
     stack.group.wait_for(lambda: all(answers(s) for s in stack.servers), 60, "both gunicorns")
 
 
+def by_labels(samples: dict, name: str, *labels: str) -> Counter:
+    """The samples of metric ``name`` summed by the values of ``labels``, zeros left out."""
+    sums = Counter()
+    for (found, pairs), value in samples.items():
+        if found == name and value:
+            values = dict(pairs)
+            sums[tuple(values[label] for label in labels)] += value
+    return sums
+
+
 def test_the_dashboard_scaled_out_keeps_netsuites_limit_and_loses_nothing(stack):
     admin = factories.make_user("scaled-admin", Role.ADMINISTRATOR)
     support = factories.make_user("scaled-support", Role.SUPPORT)
@@ -400,7 +459,7 @@ def test_the_dashboard_scaled_out_keeps_netsuites_limit_and_loses_nothing(stack)
     support_session = Session(stack.servers[::-1], support)
     for subscription in subscriptions:
         answer = admin_session.post(f"/subscriptions/{subscription.pk}/initialize/", {})
-        outcomes.note("initialize", answer.status_code)
+        outcomes.note("initialize", answer.status_code, answer.url)
     drivers = [
         (person_driver, admin_session, outcomes, subscriptions, "update"),
         (person_driver, support_session, outcomes, subscriptions, "create"),
@@ -493,3 +552,81 @@ def test_the_dashboard_scaled_out_keeps_netsuites_limit_and_loses_nothing(stack)
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("intact,"), verified.stdout
+
+    # -- each machine's /metrics, scraped as Prometheus would -----------------------------
+    http = requests.Session()
+    http.trust_env = False
+    for server in stack.servers:
+        for headers in ({}, {"Authorization": "Bearer " + "x" * 43}):
+            refused = http.get(f"{server}/metrics", headers=headers, timeout=30)
+            assert refused.status_code == 403, (server, refused.status_code)
+    finished = Counter(Job.objects.exclude(status__in=Job.ACTIVE).values_list("kind", "status"))
+
+    def scraped_every_job():
+        # A worker counts a job just after its row says it ended.
+        machines = [stack.scrape(n) for n in range(len(stack.servers))]
+        counted = sum(
+            by_labels(m, "ipaas_jobs_finished_total", "kind", "outcome").total() for m in machines
+        )
+        return machines if counted >= finished.total() else None
+
+    machines = stack.group.wait_for(scraped_every_job, 30, "the workers' job counters")
+    host = socket.gethostname()
+    # Prometheus's sums over both targets (``sum(...)`` in a query).
+    requests_summed, jobs_summed, attempts_summed, minted_summed = (Counter() for _ in range(4))
+    for n, (server, samples) in enumerate(zip(stack.servers, machines, strict=True)):
+        served_here = Counter()
+        for (answered_by, what, status), count in outcomes.served.items():
+            if answered_by == server:
+                served_here[(*VIEWS[what], str(status))] += count
+        requests_here = by_labels(samples, "ipaas_http_requests_total", "view", "method", "status")
+        assert {key: requests_here[key] for key in served_here} == served_here, server
+        assert requests_here[("metrics", "GET", "403")] == 2, server
+        requests_summed.update(requests_here)
+        # One notification a body; a retried one is counted again, though stored once.
+        accepted_here = served_here[(*VIEWS["event"], "202")]
+        deliveries = by_labels(samples, "ipaas_inbound_deliveries_total", "result")
+        assert deliveries == {("accepted",): accepted_here}, server
+        notifications = by_labels(
+            samples, "ipaas_inbound_notifications_accepted_total", "subscription"
+        )
+        assert notifications == {(str(first.pk),): accepted_here}, server
+        # A job is counted by the machine whose worker ran it: the row names the worker's pid.
+        worker = f"{host}:{stack.group.started[f'worker-{n}'].pid}"
+        ran_here = Job.objects.filter(worker=worker).exclude(status__in=Job.ACTIVE)
+        jobs_here = by_labels(samples, "ipaas_jobs_finished_total", "kind", "outcome")
+        assert jobs_here == Counter(ran_here.values_list("kind", "status")), server
+        jobs_summed.update(jobs_here)
+        calls = by_labels(samples, "ipaas_netsuite_calls_total", "kind", "status")
+        assert calls.total() > 0, server
+        assert not [key for key in calls if key[1] == "429"], calls
+        assert not by_labels(samples, "ipaas_netsuite_throttled_total", "subscription")
+        assert not by_labels(samples, "ipaas_netsuite_slots_in_flight", "subscription")
+        for (kind, _status), count in calls.items():
+            attempts_summed[(kind,)] += count
+        attempts_summed.update(by_labels(samples, "ipaas_netsuite_retries_total", "kind"))
+        minted = by_labels(samples, "ipaas_netsuite_tokens_minted_total", "subscription")
+        # A person's connection test mints a token on purpose, in the process that served it.
+        assert minted.total() >= served_here[(*VIEWS["connection test"], "302")], minted
+        minted_summed.update(minted)
+        # What the database knows reads the same from either machine.
+        passing = by_labels(samples, "ipaas_connection_test_passing", "subscription")
+        assert passing == {(str(s.pk),): 1 for s in subscriptions}, server
+        expiry = by_labels(samples, "ipaas_certificate_expiry_days", "subscription")
+        assert set(expiry) == {(str(s.pk),) for s in subscriptions}, server
+        assert min(expiry.values()) > 0, expiry
+        # Summed over processes, a process's own metrics would mean nothing: left out.
+        assert not [name for name, _ in samples if name.startswith(("process_", "python_gc_"))]
+
+    journey = Counter()
+    for (what, status), count in outcomes.statuses.items():
+        journey[(*VIEWS[what], str(status))] += count
+    assert {key: requests_summed[key] for key in journey} == journey
+    assert requests_summed[("login", "POST", "302")] == 3  # two sessions and Chromium
+    assert jobs_summed == finished
+    # The simulator counts every attempt since the stack was up; the processes count each
+    # call and its retries, since they started.
+    for kind, count in stats["calls"].items():
+        assert attempts_summed[(kind,)] >= count, (kind, attempts_summed, stats)
+    assert set(minted_summed) == {(str(s.pk),) for s in subscriptions}, minted_summed
+    assert min(minted_summed.values()) >= 2, minted_summed  # each tested by both people
