@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import datetime as dt
 import json
 import os
@@ -28,6 +29,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -59,10 +61,43 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
+@contextlib.contextmanager
+def own_database(name: str):
+    """With DATABASE_URL naming PostgreSQL, a new database for this bench only (as each gets
+    its own SQLite file otherwise: several refuse a database that holds another's rows),
+    dropped afterwards; yields the environment's DATABASE_URL for it, or None."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield None
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    database = f"{parts.path.lstrip('/') or 'bench'}_{name}"[:63]
+    admin = parts._replace(path="/postgres", query="").geturl()
+
+    def drop(conn) -> None:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        drop(conn)
+        conn.execute(f'CREATE DATABASE "{database}"')
+    try:
+        yield parts._replace(path=f"/{database}").geturl()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            drop(conn)
+
+
 def run_bench(script: Path, args: list[str], timeout: float) -> dict:
     """Run one bench, echoing its output as it comes; its figures, output, time and exit."""
-    with tempfile.NamedTemporaryFile("r", suffix=".jsonl", prefix="bench-") as figures:
+    with (
+        tempfile.NamedTemporaryFile("r", suffix=".jsonl", prefix="bench-") as figures,
+        own_database(script.stem) as database_url,
+    ):
         env = dict(os.environ, **{RESULTS_FILE_VARIABLE: figures.name}, PYTHONUNBUFFERED="1")
+        if database_url:
+            env["DATABASE_URL"] = database_url
         load = os.getloadavg()[0]
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -158,7 +193,10 @@ def machine() -> list[tuple[str, str]]:
         os_name = os_name.split("=", 1)[1]
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres"):
-        database = f"PostgreSQL {_postgres_version(database_url)} (DATABASE_URL) for every bench"
+        database = (
+            f"PostgreSQL {_postgres_version(database_url)} (DATABASE_URL's server, a new "
+            "database per bench)"
+        )
     else:
         database = (
             f"SQLite {sqlite3.sqlite_version} (a throwaway file per bench); bench_inbound on "
