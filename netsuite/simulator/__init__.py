@@ -123,11 +123,13 @@ role unable to read a type or the catalog (403 ``INSUFFICIENT_PERMISSION``).
 
 Concurrency governance, per account, per integration with its own limit, and for the unallocated
 pool shared by integrations without one; ``slots_in_use`` on an integration models another
-integration's traffic in the same pool. Requests in flight are counted from authorization to the
-end of processing, simulated latency included; over the limit, REST answers 429 with the error
-envelope and the RESTlet 400
-``SSS_REQUEST_LIMIT_EXCEEDED``. Token requests are not counted. The slot is released *before*
-the answer is written, so a client that frees its own slot on receipt never races it.
+integration's traffic in the same pool. A governed call's ``latency`` is the time from its
+arrival to its answer, the simulator's own work on it included (only the rest of it is
+slept), as NetSuite's page time is; a fault's ``delay`` comes before it. Requests in flight
+are counted from authorization to the end of processing, latency included; over the limit,
+REST answers 429 with the error envelope and the RESTlet 400 ``SSS_REQUEST_LIMIT_EXCEEDED``.
+Token requests are not counted. The slot is released *before* the answer is written, so a
+client that frees its own slot on receipt never races it.
 
 Faults (``POST /_sim/faults``): select calls by ``kind`` (token, record, suiteql, restlet,
 governance), ``path_prefix`` or ``method``; answer ``status`` (default 503) ``count`` times,

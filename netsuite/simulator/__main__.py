@@ -56,7 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each call")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds from a governed call's arrival to its answer, the simulator's work included",
+    )
     parser.add_argument(
         "--concurrency-limit", type=int, default=5, help="account concurrency limit (default 5)"
     )

@@ -250,10 +250,11 @@ def _record_fields(record_type: str, n: int) -> dict:
 class SimState:
     """Everything the simulator knows; its constructor holds the settings' defaults.
 
-    ``latency`` is added to every governed call, ``concurrency_limit`` is a new account's
-    limit, ``record_counts`` adds to or overrides :data:`DEFAULT_RECORD_COUNTS`, ``token_ttl``
-    is a token's lifetime and ``expires_in_format`` ("string", as NetSuite sends it, or
-    "number") the form of ``expires_in``.
+    ``latency`` is the time from a governed call's arrival to its answer, the simulator's own
+    work on it included (only the rest of it is slept), ``concurrency_limit`` is a new
+    account's limit, ``record_counts`` adds to or overrides :data:`DEFAULT_RECORD_COUNTS`,
+    ``token_ttl`` is a token's lifetime and ``expires_in_format`` ("string", as NetSuite sends
+    it, or "number") the form of ``expires_in``.
     """
 
     def __init__(
