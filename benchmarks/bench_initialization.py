@@ -1,13 +1,14 @@
 """Initialization of the four NetSuite-backed types through a real worker, against the simulator.
 
     python benchmarks/bench_initialization.py [--records 10000] [--large 100000]
-        [--latency-ms 50] [--account-limit 5] [--connections 5] [--store auto]
+        [--latency-ms 50] [--slow-latency-ms 1000] [--account-limit 5] [--connections 5]
+        [--store auto]
 
 Customer Category, Location, Payment Method and Shipping Method, ``--records`` each in the
-simulator, which answers every call after ``--latency-ms`` and refuses (429) any beyond the
-account's ``--account-limit`` in flight. The subscription's Concurrent Connections is
-``--connections``. A ``manage.py db_worker`` process of its own runs the job, as in a
-deployment; the bench process only queues it, and hosts the simulator.
+simulator, which answers every call in ``--latency-ms`` (its own work on the answer included)
+and refuses (429) any beyond the account's ``--account-limit`` in flight. The subscription's
+Concurrent Connections is ``--connections``. A ``manage.py db_worker`` process of its own runs
+each job, as in a deployment; the bench process only queues it, and hosts the simulator.
 
 Figures:
 
@@ -15,11 +16,12 @@ Figures:
    40 at 10,000 each, "plus a few" allowed for a type whose total grew while it was read;
 2. the job's time (its start to its end, as the worker recorded them) against the governance
    floor ⌈calls / slots⌉ x latency, slots being the smaller of the account's limit and
-   Concurrent Connections: no schedule of those calls can end sooner (within 1.05x at a page
-   time of 500 ms or more, ``--latency-ms 1000``; 1.3x below). Beside it, the time the same
-   rows take to store with no NetSuite call at all (the database's share), since a job can end
-   neither before its calls nor before its writes, and the job against the larger of the two
-   (within 1.3x);
+   Concurrent Connections: no schedule of those calls can end sooner. At NetSuite's real page
+   time (one more job, ``--slow-latency-ms`` 1000 by default, 0 to skip) within 1.05x. At
+   ``--latency-ms`` 50 the floor is for information: the job is its storing there, so beside
+   it the time the same rows take to store with no NetSuite call at all (the database's
+   share), since a job can end neither before its calls nor before its writes, and the job
+   against the larger of the two (within 1.3x);
 3. 429s, counted by the simulator itself: the dashboard's own cap must keep every call within
    the account's limit;
 4. the worker's peak memory (its VmHWM, the most resident memory the process ever used) after
@@ -35,6 +37,20 @@ before that batch is stored. At 50 ms the job is its storing: per page a SELECT 
 digests (a thousand parameters bound on the client) then the upsert; now one upsert whose
 ``WHERE content_hash IS DISTINCT FROM excluded.content_hash`` compares in the database
 (``bulk_sql.upsert_changed``), the rest being PostgreSQL's own insert work.
+
+Then, at a 1 s page with eight rounds, 8.8 s (1.10x): the simulator slept its latency before
+it built and encoded the answer, tens of ms more a call, eight times on each slot; it now
+answers in the page time, its own work included (8.5-8.6 s), counted from the call's arrival,
+and sorts a table's IDs for its first page at a fraction of the cost. Of the worker's own
+delays, the first job in a fresh worker imported redis before its first call (Django's Redis
+cache does on first use, 60-110 ms), and a full garbage collection set off by the pages
+walked all of Django's objects with every thread stopped (70-100 ms mid-job); a worker now
+does both before its first job (``db_worker``'s ``ready_for_jobs``): 8.4-8.5 s (1.05-1.06x)
+with the load average under 1. What remains is spread and noisy: the first round's calls
+accepted by the simulator while it builds first pages (20-60 ms on the last), each answer
+read and the next call's leases taken while other threads parse and store (5-30 ms a round on
+a slot's chain), and the last round's pages stored after the last call (100-150 ms: their
+upserts, not their encoding).
 
 A throwaway SQLite file unless DATABASE_URL names a database. The throttle store is the one a
 deployment gets (``auto``: Redis when it answers on 127.0.0.1:6379, given to the bench and its
@@ -67,12 +83,11 @@ TYPES = ("customercategory", "location", "paymentmethod", "shipitem")
 PAGE = 1000
 # The issue's own sizes even in a quick run: on a quiet machine the whole bench takes about a
 # minute, and smaller totals hide what the goals are about (40 calls, 10,000 -> 100,000 flat).
-QUICK_ARGS = ["--records", "10000", "--large", "100000"]
+QUICK_ARGS = ["--records", "10000", "--large", "100000", "--slow-latency-ms", "1000"]
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
 # A type whose total grew between its first page and its last costs one page more.
 EXTRA_CALLS = len(TYPES)
-WITHIN_FLOOR = 1.3
 # At a real page time (NetSuite answering in half a second or more) storing hides behind the
 # calls: the job's first round fills every slot (first pages and guessed second pages), so it
 # ends within this of the floor.
@@ -90,22 +105,33 @@ def calls_goal(ideal: int) -> Goal:
     )
 
 
-def time_goal(latency_ms: float) -> Goal:
-    if latency_ms >= SLOW_PAGE_MS:
-        return Goal.at_most(
-            WITHIN_FLOOR_SLOW,
-            f"<= {WITHIN_FLOOR_SLOW}x the governance floor (a page in {SLOW_PAGE_MS} ms or more)",
-            why_missed="each round of calls takes longer than the page time: the simulator "
-            "(in the bench's process) and the worker share the CPUs with everything else, so "
-            "answers are built, parsed and stored late; see the load average",
-        )
+def time_goal(latency_ms: float) -> Goal | None:
+    """The floor's goal at a real page time; none at a fast one, where the job is its storing
+    (``SLOWEST_GOAL`` says how close it comes to that)."""
+    if latency_ms < SLOW_PAGE_MS:
+        return None
     return Goal.at_most(
-        WITHIN_FLOOR,
-        f"<= {WITHIN_FLOOR}x the governance floor",
-        why_missed="storing the rows takes longer than NetSuite's floor on this machine (see "
-        "'storing ... rows alone': the database's own time for the same pages); the worker "
-        "reads ahead while it stores, so the job ends about when its storing does",
+        WITHIN_FLOOR_SLOW,
+        f"<= {WITHIN_FLOOR_SLOW}x the governance floor (a page in {SLOW_PAGE_MS} ms or more)",
+        why_missed="each slot's calls follow one another, and between two of them the "
+        "answer is read and the next call's leases taken (5-30 ms a round); the first round "
+        "waits on the simulator building first pages and the last pages are stored after the "
+        "last call; the worker and the simulator (in the bench's process) share the CPUs with "
+        "everything else: see the load average",
     )
+
+
+def floor_figure(run: dict, latency_ms: float, slots: int, name: str):
+    """The job's time against its governance floor, with the goal its page time has."""
+    ratio = run["seconds"] / run["floor"]
+    note = (
+        f"{run['seconds']:.2f} s against ⌈{run['calls']}/{slots}⌉ x {latency_ms:g} ms = "
+        f"{run['floor']:.2f} s; load average {run['load']:.2f}"
+    )
+    goal = time_goal(latency_ms)
+    if goal is None:
+        return info(name, round(ratio, 2), "x", note=note)
+    return goal.figure(name, ratio, "x", note=note)
 
 
 SLOWEST_GOAL = Goal.at_most(
@@ -190,7 +216,7 @@ def settled_rss(process: subprocess.Popen, seconds: float = 60) -> int:
     return last
 
 
-def run_once(args, records: int, run_no: int) -> dict:
+def run_once(args, records: int, run_no: int, latency_ms: float) -> dict:
     from django.db import close_old_connections
 
     from netsuite.simulator import Simulator
@@ -200,7 +226,7 @@ def run_once(args, records: int, run_no: int) -> dict:
     from tests import factories
 
     sim = Simulator(
-        latency=args.latency_ms / 1000,
+        latency=latency_ms / 1000,
         concurrency_limit=args.account_limit,
         record_counts=dict.fromkeys(TYPES, records),
     ).start()
@@ -254,9 +280,10 @@ def run_once(args, records: int, run_no: int) -> dict:
         raise SystemExit(f"stored {stored}, expected {records} of each type")
     calls = stats["requests"] - stats["calls"].get("token", 0)
     slots = min(args.account_limit, args.connections)
-    floor = math.ceil(calls / slots) * args.latency_ms / 1000
+    floor = math.ceil(calls / slots) * latency_ms / 1000
     return {
         "records": records,
+        "latency_ms": latency_ms,
         "calls": calls,
         "suiteql": stats["calls"].get("suiteql", 0),
         "tokens": stats["token_requests"],
@@ -267,6 +294,8 @@ def run_once(args, records: int, run_no: int) -> dict:
         "cpu": cpu,
         "peak_mib": hwm / 1024,
         "baseline_mib": baseline / 1024,
+        # The machine's load over the job's last minute: other work slows the rounds.
+        "load": os.getloadavg()[0],
     }
 
 
@@ -313,21 +342,28 @@ def store_label(store: str) -> str:
 def run(args) -> int:
     where = store_label(args.store)
     print(
-        f"{len(TYPES)} types, simulator latency {args.latency_ms:g} ms, account limit "
+        f"{len(TYPES)} types, simulator latency {args.latency_ms:g} ms"
+        f"{f' (then {args.slow_latency_ms:g} ms)' if args.slow_latency_ms else ''}, account limit "
         f"{args.account_limit}, Concurrent Connections {args.connections}; throttle store "
         f"{where}\n"
     )
-    small = run_once(args, args.records, 1)
+    small = run_once(args, args.records, 1, args.latency_ms)
     small["storing"] = storing_alone(args.records)
-    large = run_once(args, args.large, 2) if args.large else None
+    large = run_once(args, args.large, 2, args.latency_ms) if args.large else None
+    # NetSuite's real page time, in a fresh worker too; the same page time twice is one run.
+    slow = None
+    if args.slow_latency_ms and args.slow_latency_ms != args.latency_ms:
+        slow = run_once(args, args.records, 3, args.slow_latency_ms)
+    slots = min(args.account_limit, args.connections)
     print(
-        "| records per type | calls | tokens | job s | floor s | x floor | 429s "
+        "| records per type | page ms | calls | tokens | job s | floor s | x floor | 429s "
         "| most in flight | worker peak MiB | at start MiB |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in filter(None, (small, large)):
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in filter(None, (small, large, slow)):
         print(
-            f"| {r['records']:,} | {r['calls']} | {r['tokens']} | {r['seconds']:.2f} "
+            f"| {r['records']:,} | {r['latency_ms']:g} | {r['calls']} | {r['tokens']} "
+            f"| {r['seconds']:.2f} "
             f"| {r['floor']:.2f} | {r['seconds'] / r['floor']:.2f} | {r['rejected']} "
             f"| {r['max_in_flight']} | {r['peak_mib']:.0f} | {r['baseline_mib']:.0f} |"
         )
@@ -342,13 +378,11 @@ def run(args) -> int:
             small["calls"],
             note=f"{small['suiteql']} SuiteQL pages, {small['tokens']} token request(s) apart",
         ),
-        time_goal(args.latency_ms).figure(
+        floor_figure(
+            small,
+            args.latency_ms,
+            slots,
             f"job time / governance floor at {args.records:,} per type",
-            small["seconds"] / small["floor"],
-            "x",
-            note=f"{small['seconds']:.2f} s against ⌈{small['calls']}/"
-            f"{min(args.account_limit, args.connections)}⌉ x {args.latency_ms:g} ms = "
-            f"{small['floor']:.2f} s",
         ),
         info(
             f"storing {len(TYPES) * args.records:,} rows alone",
@@ -403,9 +437,24 @@ def run(args) -> int:
                 note=f"floor {large['floor']:.1f} s",
             ),
         ]
+    if slow is not None:
+        figures += [
+            floor_figure(
+                slow,
+                args.slow_latency_ms,
+                slots,
+                f"job time / governance floor at a page in {args.slow_latency_ms:g} ms",
+            ),
+            NO_429.figure(
+                f"429s at a page in {args.slow_latency_ms:g} ms",
+                slow["rejected"],
+                note=f"{slow['calls']} calls, most in flight {slow['max_in_flight']}",
+            ),
+        ]
+    slow_context = f" (and {args.slow_latency_ms:g} ms where named)" if slow else ""
     report(
         figures,
-        context=f"simulator latency {args.latency_ms:g} ms, account limit "
+        context=f"simulator latency {args.latency_ms:g} ms{slow_context}, account limit "
         f"{args.account_limit}, Concurrent Connections {args.connections}, {where}",
     )
     return 0
@@ -425,7 +474,15 @@ def main() -> int:
     parser.add_argument(
         "--large", type=int, default=100_000, help="records per type of the memory run (0: skip it)"
     )
-    parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument(
+        "--latency-ms", type=float, default=50, help="the simulator's page time, in ms"
+    )
+    parser.add_argument(
+        "--slow-latency-ms",
+        type=float,
+        default=1000,
+        help="one more job at --records per type with NetSuite's real page time (0: skip it)",
+    )
     parser.add_argument("--account-limit", type=int, default=5)
     parser.add_argument("--connections", type=int, default=5)
     parser.add_argument("--store", default="auto", choices=["auto", "database", "redis", "cache"])
