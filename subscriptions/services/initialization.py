@@ -329,13 +329,20 @@ class Transfer:
         self.save_many([(key, rows)], checkpoint, log=log)
 
     def save_many(
-        self, parts: list[tuple[str, list[tuple]]], checkpoint: dict, *, log: str = ""
+        self,
+        parts: list[tuple[str, list[tuple]]],
+        checkpoint: dict,
+        *,
+        log: str = "",
+        done: tuple[str, ...] = (),
     ) -> None:
         """Store the rows of each ``(key, rows)`` with ``checkpoint`` and the counts, in one
-        transaction."""
+        transaction; the types in ``done`` are marked done in it too, each with its line."""
         result: dict = {}
+        if done:
+            checkpoint = {**checkpoint, "done": [*checkpoint["done"], *done]}
 
-        def write(row: Job) -> None:
+        def write(row: Job) -> list[str]:
             counts = self.counts
             for key, rows in parts:
                 store = self.data_types[key].store or store_rows
@@ -344,27 +351,26 @@ class Transfer:
             row.checkpoint = checkpoint
             row.counts = counts
             row.progress_done, row.progress_total = self.progress(checkpoint, row.counts)
+            return [self._done_line(key, counts) for key in done]
 
         self.run.save(write, log=log)
         # Only once committed: a refused save leaves this attempt's view as it was.
         self.checkpoint, self.counts = checkpoint, result["counts"]
 
-    def mark_done(self, key: str) -> None:
-        checkpoint = {**self.checkpoint, "done": [*self.checkpoint["done"], key]}
-        c = self.counts.get(key) or {}
-        self.save(
-            key,
-            [],
-            checkpoint,
-            log=f"{self.data_types[key].label}: {c.get('read', 0)} read, "
+    def _done_line(self, key: str, counts: dict) -> str:
+        c = counts.get(key) or {}
+        return (
+            f"{self.data_types[key].label}: {c.get('read', 0)} read, "
             f"{c.get('created', 0)} new, "
-            f"{c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged.",
+            f"{c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged."
         )
+
+    def mark_done(self, key: str) -> None:
+        self.save_many([], self.checkpoint, done=(key,))
 
     def alternate_ids(self) -> None:
         rows = [(t.code, t.description, False, t.as_fields()) for t in ALTERNATE_ID_TYPES]
-        self.save(ALTERNATE_ID_TYPE, rows, self.checkpoint)
-        self.mark_done(ALTERNATE_ID_TYPE)
+        self.save_many([(ALTERNATE_ID_TYPE, rows)], self.checkpoint, done=(ALTERNATE_ID_TYPE,))
 
     def netsuite_types(self, keys: list[str]) -> None:
         subscription = Subscription.objects.get(pk=self.job.subscription_id)
@@ -464,12 +470,16 @@ class Transfer:
                 # The slots just freed call NetSuite again while this thread stores (the pages
                 # the first ones told of were not in the queue yet).
                 top_up()
-                if parts:
-                    self.save_many(parts, checkpoint)
-                for key in keys:
-                    if key in touched and key not in ended and not pending(key):
-                        ended.add(key)
-                        self.mark_done(key)
+                # The types these pages end are marked done in the same transaction: at the
+                # job's last round, one commit rather than one per type after the last call.
+                ending = tuple(
+                    key
+                    for key in keys
+                    if key in touched and key not in ended and not pending(key)
+                )
+                if parts or ending:
+                    self.save_many(parts, checkpoint, done=ending)
+                ended.update(ending)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 

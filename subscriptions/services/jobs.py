@@ -284,16 +284,19 @@ class JobRun:
             raise JobStopped(f"job {self.job.pk} is no longer this worker's")
         return row
 
-    def save(self, write: Callable[[Job], None] | None = None, *, log: str = "") -> None:
+    def save(
+        self, write: Callable[[Job], list[str] | None] | None = None, *, log: str = ""
+    ) -> None:
         """Run ``write`` with the locked job row, which it may update (checkpoint, counts,
         progress), and save both in one transaction, or neither (:class:`JobStopped` when
-        the job is no longer this worker's)."""
+        the job is no longer this worker's). ``log`` and the lines ``write`` returns go to
+        the job's log."""
         with transaction.atomic():
             row = self._locked()
-            if write is not None:
-                write(row)
-            if log:
-                _add_log(row, log)
+            lines = (write(row) if write is not None else None) or []
+            for line in (log, *lines):
+                if line:
+                    _add_log(row, line)
             row.heartbeat_at = timezone.now()
             row.save(update_fields=["checkpoint", "counts", "progress_done", "progress_total",
                                     "log", "heartbeat_at"])
