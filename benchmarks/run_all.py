@@ -166,6 +166,12 @@ def _postgres_version(url: str) -> str:
         return f"not reachable ({type(exc).__name__})"
 
 
+def _server_database(url: str) -> str:
+    """The server's own ``postgres`` database: DATABASE_URL's may not exist (each bench gets
+    its own)."""
+    return urlsplit(url)._replace(path="/postgres", query="").geturl()
+
+
 def _redis_version() -> str:
     try:
         import redis
@@ -194,7 +200,8 @@ def machine() -> list[tuple[str, str]]:
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres"):
         database = (
-            f"PostgreSQL {_postgres_version(database_url)} (DATABASE_URL's server, a new "
+            f"PostgreSQL {_postgres_version(_server_database(database_url))} "
+            "(DATABASE_URL's server, a new "
             "database per bench)"
         )
     else:
@@ -235,6 +242,7 @@ def results_markdown(
     quick: bool,
     started: dt.datetime,
     seconds: float,
+    load_at_start: float,
 ) -> str:
     mode = (
         "quick (`make bench QUICK=1`: smaller sizes, see each bench's arguments)"
@@ -252,14 +260,23 @@ def results_markdown(
     ]
     out += [f"- {label}: {value}" for label, value in about]
     cpus = _usable_cpus()
-    busiest = max((max(run["load"]) for run in runs), default=0.0)
-    if busiest > cpus:
+    # Before the first bench, the load is other work's alone; during the run it also counts
+    # the benches' own processes (servers, workers, load generators), and a 1-minute average
+    # carries one bench's into the next one's start.
+    if load_at_start >= cpus / 2:
         out += [
             "",
-            f"**The machine was busy**: a load average up to {busiest:.1f} on {cpus} CPUs "
-            "during the run (other work than the benches). Every figure of time is inflated by "
-            "it, so a time goal missed here says little; counts (calls, queries, 429s, events "
-            "lost, memory) do not depend on it.",
+            f"**The machine was busy**: a load average of {load_at_start:.1f} on {cpus} CPUs "
+            "before the first bench (other work than the benches). Every figure of time is "
+            "inflated by it, so a time goal missed here says little; counts (calls, queries, "
+            "429s, events lost, memory) do not depend on it.",
+        ]
+    else:
+        out += [
+            "",
+            f"A quiet machine: a load average of {load_at_start:.1f} on {cpus} CPUs before the "
+            "first bench. The loads beside each bench below include the benches' own processes "
+            "(servers, workers, load generators), the one before's too for a minute.",
         ]
     out += ["", "## Runs", "", "| bench | result | seconds | load average (1 min) start → end |"]
     out += ["| --- | --- | ---: | --- |"]
@@ -340,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"no such bench: {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
+    load_at_start = os.getloadavg()[0]
     about = machine()
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     runs = []
@@ -349,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run_bench(script, bench_args, args.timeout))
     seconds = time.perf_counter() - clock
     args.output.write_text(
-        results_markdown(runs, about, args.quick, started, seconds), encoding="utf-8"
+        results_markdown(runs, about, args.quick, started, seconds, load_at_start),
+        encoding="utf-8",
     )
     failed = [run["name"] for run in runs if run["returncode"] != 0]
     missed = [
