@@ -34,9 +34,7 @@ def pair():
     return nscert.generate_key_and_certificate("ec-p256", days=30)
 
 
-def test_credentials_read_in_one_query_match_the_ones_read_apart(
-    pair, django_assert_num_queries
-):
+def test_credentials_read_in_one_query_match_the_ones_read_apart(pair, django_assert_num_queries):
     key_pem, cert_pem = pair
     subscription, _key = make_subscription(COMMAND_LINE, private_key=key_pem)
     active_certificate(subscription, cert_pem, "CERT-1")
@@ -98,19 +96,15 @@ def test_insert_one_stores_what_save_stores(pair):
     subscription, _ = make_subscription(COMMAND_LINE, private_key=key_pem)
     steps = [{"key": "settings", "status": "ok", "detail": "Account 1234567 – ✓"}]
     finished = timezone.now() - dt.timedelta(minutes=1)
-    built = ConnectionTest(
-        subscription=subscription,
-        outcome=ConnectionTest.Outcome.PASSED,
-        steps=steps,
-        finished_at=finished,
-        actor_name="Ann",
-    )
-    saved = ConnectionTest(
-        subscription=subscription,
-        outcome=ConnectionTest.Outcome.PASSED,
-        steps=steps,
-        finished_at=finished,
-        actor_name="Ann",
+    built, saved = (
+        ConnectionTest(
+            subscription=subscription,
+            outcome=ConnectionTest.Outcome.PASSED,
+            steps=steps,
+            finished_at=finished,
+            actor_name="Ann",
+        )
+        for _ in range(2)
     )
     insert_one(built)
     saved.save(force_insert=True)
