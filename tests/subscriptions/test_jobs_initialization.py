@@ -41,6 +41,22 @@ def start(subscription, types=None, actor=COMMAND_LINE, capture=None):
         )
 
 
+def two_types_run(netsuite_sim, capture, *, records: int, connections: int, latency: float):
+    """Customer categories and locations, ``records`` each, initialized with ``connections``
+    while NetSuite answers in ``latency``: the subscription, the job (succeeded) and the
+    simulator's counters of the run."""
+    state = netsuite_sim.sim.state
+    state.record_counts.update(customercategory=records, location=records)
+    subscription = netsuite_sim.subscription(concurrent_connections=connections)
+    job = start(subscription, ["customercategory", "location"], capture=capture)
+    state.latency = latency
+    netsuite_sim.sim.reset_stats()
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.log
+    return subscription, job, netsuite_sim.stats()
+
+
 def sim_rows(netsuite_sim, record_type):
     with netsuite_sim.sim.state.lock:
         return dict(netsuite_sim.sim.state.accounts["1234567"].records[record_type])
@@ -146,17 +162,10 @@ def test_pages_are_in_flight_together_up_to_the_concurrent_connections(
     """The simulator counts the calls it holds at once: with every call slowed down, the job's
     pages overlap (never more than Concurrent Connections); with one connection they never
     do. A job that fetched its pages one by one would show 1 in both cases."""
-    state = netsuite_sim.sim.state
-    state.record_counts.update(customercategory=3000, location=3000)
-    subscription = netsuite_sim.subscription(concurrent_connections=connections)
-    job = start(subscription, ["customercategory", "location"],
-                capture=django_capture_on_commit_callbacks)
-    state.latency = 0.25
-    netsuite_sim.sim.reset_stats()
-    run_worker()
-    job.refresh_from_db()
-    assert job.status == Job.Status.SUCCEEDED, job.log
-    stats = netsuite_sim.stats()
+    subscription, job, stats = two_types_run(
+        netsuite_sim, django_capture_on_commit_callbacks,
+        records=3000, connections=connections, latency=0.25,
+    )
     assert stats["calls"]["suiteql"] == 6  # three pages of each type
     assert stats["rejected_429"] == 0
     assert stats["accounts"]["1234567"]["in_flight"] == 0
@@ -171,17 +180,9 @@ def test_slots_the_first_pages_leave_idle_read_second_pages_at_once(
     """Two types of two pages each, four connections: the second pages are guessed beside
     the first ones, so all four calls are in flight together (without the guesses the first
     round would hold two, and the job would take two rounds of NetSuite's latency)."""
-    state = netsuite_sim.sim.state
-    state.record_counts.update(customercategory=2000, location=2000)
-    subscription = netsuite_sim.subscription(concurrent_connections=4)
-    job = start(subscription, ["customercategory", "location"],
-                capture=django_capture_on_commit_callbacks)
-    state.latency = 0.5
-    netsuite_sim.sim.reset_stats()
-    run_worker()
-    job.refresh_from_db()
-    assert job.status == Job.Status.SUCCEEDED, job.log
-    stats = netsuite_sim.stats()
+    subscription, job, stats = two_types_run(
+        netsuite_sim, django_capture_on_commit_callbacks, records=2000, connections=4, latency=0.5
+    )
     assert stats["calls"]["suiteql"] == 4  # no page read twice, none for nothing
     assert stats["max_in_flight"] == 4, stats
     assert stats["rejected_429"] == 0

@@ -12,12 +12,11 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
 from prometheus_client.parser import text_string_to_metric_families
 
 from subscriptions.models import Job, Subscription
 from tests.factories import logged_in_client
+from tests.subscriptions.test_jobs_initialization import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -93,17 +92,6 @@ def test_an_allowed_network_opens_it_without_a_token(settings):
 
 
 # --- the journey --------------------------------------------------------------------------------
-
-
-def run_worker():
-    """django-tasks-db's worker steps over every ready task, in this process (as
-    test_jobs_initialization.py does; the loop itself would close the test's transaction)."""
-    worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default",
-                    startup_delay=False, max_tasks=None, worker_id="in-test",
-                    excluded_queue_names=[])
-    while (result := DBTaskResult.objects.ready().order_by("enqueued_at").first()) is not None:
-        result.claim(worker.worker_id)
-        worker.run_task(result)
 
 
 def test_the_counters_move_with_a_journey(
