@@ -36,7 +36,6 @@ import datetime as dt
 import os
 import re
 import select
-import signal
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_inbound import redis_answers  # noqa: E402
+from bench_initialization import stop  # noqa: E402
 from bench_pages import setup_django, throwaway_database  # noqa: E402
 from results import Goal, info, report  # noqa: E402
 
@@ -119,17 +119,6 @@ def start_worker(name: str) -> subprocess.Popen:
     return subprocess.Popen(
         db_worker(name), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True
     )
-
-
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
 
 
 # -- subscriptions ---------------------------------------------------------------------------
