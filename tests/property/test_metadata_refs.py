@@ -49,7 +49,7 @@ def test_a_reference_is_refused_or_stays_in_the_accounts_catalog(account, simula
     except ValueError:
         return
     client = SimpleNamespace(urls=urls)
-    ref = ref.format(host=host_of(urls.account_id)) if "{host}" in ref else ref
+    ref = ref.replace("{host}", host_of(urls.account_id))
     base = urls.metadata_url("salesOrder")
     try:
         url = metadata_reference_url(client, ref, base)
