@@ -39,10 +39,10 @@ QUICK_ARGS = ["--calls", "300", "--per-thread", "10"]
 COST_SHARE = 0.05
 WHY = {
     "database": (
-        "each take is a read plus a write transaction of its own (BEGIN, INSERT ... ON "
-        "CONFLICT, COMMIT), each release and each rate count another, several round trips "
-        "each; on SQLite every commit also waits for the disk. Production with more than one "
-        "process should count in Redis (CACHE_URL)"
+        "each take is a read plus one INSERT ... ON CONFLICT, each release a DELETE, each rate "
+        "count one upsert, each in autocommit (four round trips); on SQLite every commit also "
+        "waits for the disk. Production with more than one process should count in Redis "
+        "(CACHE_URL)"
     ),
     "redis": "a Lua script per take, a ZREM per release: one round trip each to Redis",
     "cache": "the local-memory cache's lock",

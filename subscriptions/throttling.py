@@ -40,8 +40,7 @@ from typing import Protocol
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import F
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from netsuite.errors import ConcurrencyLimitError
@@ -279,10 +278,15 @@ class DatabaseStore:
 
     Every change is one statement whose WHERE clause is the check (a free or expired slot, a
     window not yet full), so two processes can never both win; PostgreSQL re-checks the
-    clause on the row it waited for, SQLite runs one writer at a time. Each change is its
-    own short transaction, opened and committed around that statement. Times are this
-    machine's clock: the machines of one deployment are expected to keep theirs (NTP), and
-    leases outlast a call by seconds.
+    clause on the row it waited for, SQLite runs one writer at a time. Each statement runs in
+    autocommit, a transaction of its own, so a take, a release or a count is one round trip
+    (a take reads the scope's leases first: two). On PostgreSQL both tables are UNLOGGED
+    (migration 0023): a lease needs no durability (after a crash of the database every
+    holder's call has failed anyway), so their commits never wait for the disk. The
+    statements are plain SQL because they run on every NetSuite call, where building them
+    with the ORM cost more than the database's answer. Times are this machine's clock: the
+    machines of one deployment are expected to keep theirs (NTP), and leases outlast a call
+    by seconds.
     """
 
     name = "database"
@@ -306,103 +310,94 @@ class DatabaseStore:
             )
         return connection
 
-    @contextlib.contextmanager
-    def _write(self, connection):
-        """One short transaction for a change. A lease needs no durability (after a crash of
-        the database every holder's call has failed anyway), so PostgreSQL is told not to
-        wait for the disk, which is most of what a commit costs; nothing else is affected."""
-        with transaction.atomic(using=self.using):
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            yield
+    def _run(self, sql: str, params: list, *, rows: bool = False):
+        """``sql`` with the tables' quoted names filled in (every value stays a parameter):
+        its rows, or how many rows it changed."""
+        connection = self._connection()
+        quote = connection.ops.quote_name
+        sql = sql.format(
+            lease=quote(ThrottleLease._meta.db_table), window=quote(ThrottleWindow._meta.db_table)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if rows else cursor.rowcount
+
+    def _at(self, moment: dt.datetime):
+        return connections[self.using].ops.adapt_datetimefield_value(moment)
 
     def take(self, scope, limit, hold_seconds, owner):
-        connection = self._connection()
         now = timezone.now()
         # Every live lease counts, including slots above a limit lowered meanwhile.
         live = {
-            slot: expires_at
-            for slot, expires_at in ThrottleLease.objects.using(self.using)
-            .filter(scope=scope)
-            .values_list("slot", "expires_at")
-            if expires_at > now
+            slot: _aware(expires_at)
+            for slot, expires_at in self._run(
+                "SELECT slot, expires_at FROM {lease} WHERE scope = %s AND expires_at > %s",
+                [scope, self._at(now)],
+                rows=True,
+            )
         }
         if len(live) >= limit:
-            return None, (min(live.values()) - now).total_seconds()
+            return None, max((min(live.values()) - now).total_seconds(), 0.0)
         free = [slot for slot in range(limit) if slot not in live]
         random.shuffle(free)  # callers racing for one free slot would all but one lose
-        expires_at = now + dt.timedelta(seconds=hold_seconds)
+        expires_at = self._at(now + dt.timedelta(seconds=hold_seconds))
         for slot in free[:3]:
-            if self._claim(connection, scope, slot, owner, expires_at, now):
+            # Insert the slot's row, or revive it if its lease has expired: one statement.
+            if self._run(
+                "INSERT INTO {lease} (scope, slot, owner, expires_at) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (scope, slot) DO UPDATE "
+                "SET owner = excluded.owner, expires_at = excluded.expires_at "
+                "WHERE {lease}.expires_at <= %s",
+                [scope, slot, owner, expires_at, self._at(now)],
+            ):
                 return slot, None
         return None, None
 
-    def _claim(self, connection, scope, slot, owner, expires_at, now) -> bool:
-        """Insert the slot's row, or revive it if its lease has expired: one statement."""
-        table = connection.ops.quote_name(ThrottleLease._meta.db_table)
-        adapt = connection.ops.adapt_datetimefield_value
-        # Only the quoted table name is formatted in; every value is a parameter.
-        into = f"INSERT INTO {table}"  # noqa: S608
-        sql = (
-            into + " (scope, slot, owner, expires_at) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (scope, slot) DO UPDATE "
-            "SET owner = excluded.owner, expires_at = excluded.expires_at "
-            f"WHERE {table}.expires_at <= %s"
-        )
-        with self._write(connection), connection.cursor() as cursor:
-            cursor.execute(sql, [scope, slot, owner, adapt(expires_at), adapt(now)])
-            return cursor.rowcount == 1
-
     def release(self, scope, token, owner):
-        with self._write(self._connection()):
-            deleted, _ = (
-                ThrottleLease.objects.using(self.using)
-                .filter(scope=scope, slot=token, owner=owner)
-                .delete()
-            )
+        deleted = self._run(
+            "DELETE FROM {lease} WHERE scope = %s AND slot = %s AND owner = %s",
+            [scope, token, owner],
+        )
         return deleted == 1
 
     def held(self, scope, limit):
-        return (
-            ThrottleLease.objects.using(self.using)
-            .filter(scope=scope, expires_at__gt=timezone.now())
-            .count()
-        )
+        (count,) = self._run(
+            "SELECT COUNT(*) FROM {lease} WHERE scope = %s AND expires_at > %s",
+            [scope, self._at(timezone.now())],
+            rows=True,
+        )[0]
+        return count
 
     def count(self, scope, limit, per_seconds, units=1):
-        connection = self._connection()
         now = time.time()
         window = int(now // per_seconds)
         rest = (window + 1) * per_seconds - now
         if units > limit:
             return rest
-        rows = ThrottleWindow.objects.using(self.using).filter(scope=scope)
-        with self._write(connection):
-            # The usual case, one statement: places left in the current window.
-            if rows.filter(window_index=window, calls__lte=limit - units).update(
-                calls=F("calls") + units
-            ):
-                return None
-            # The first call of a new window starts it; only one caller can move it on.
-            if rows.filter(window_index__lt=window).update(window_index=window, calls=units):
-                return None
-            table = connection.ops.quote_name(ThrottleWindow._meta.db_table)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} (scope, window_index, calls) "  # noqa: S608
-                    "VALUES (%s, %s, %s) ON CONFLICT (scope) DO NOTHING",
-                    [scope, window, units],
-                )
-                if cursor.rowcount == 1:
-                    return None
-        current = rows.values_list("window_index", "calls").first()
-        if current is None or current[0] < window or (
-            current[0] == window and current[1] + units <= limit
-        ):
-            return 0.0  # changed under us: go again
-        # Full, or started by a machine whose clock is ahead: wait for our window to end.
-        return rest
+        # One statement for every case: the scope's first window, a new window (only one
+        # caller can move it on), or places left in the current one. The WHERE is evaluated
+        # on the row as it is when this statement holds it, and SET reads the row's old
+        # values, so a full window or one started by a machine whose clock is ahead changes
+        # nothing and counts none.
+        counted = self._run(
+            "INSERT INTO {window} (scope, window_index, calls) VALUES (%s, %s, %s) "
+            "ON CONFLICT (scope) DO UPDATE SET "
+            "calls = CASE WHEN {window}.window_index = excluded.window_index "
+            "THEN {window}.calls + excluded.calls ELSE excluded.calls END, "
+            "window_index = excluded.window_index "
+            "WHERE {window}.window_index < excluded.window_index "
+            "OR ({window}.window_index = excluded.window_index "
+            "AND {window}.calls + excluded.calls <= %s)",
+            [scope, window, units, limit],
+        )
+        return None if counted == 1 else rest
+
+
+def _aware(value) -> dt.datetime:
+    """A lease's expiry as the driver reads it (SQLite: UTC text, no zone) made aware."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
 
 
 # --- choosing a store --------------------------------------------------------------------

@@ -10,9 +10,11 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from netsuite.errors import ConcurrencyLimitError
 from subscriptions.integration import account_scope, client_for
+from subscriptions.models import ThrottleLease, ThrottleWindow
 from subscriptions.problems import Problem
 from subscriptions.throttling import (
     CacheStore,
@@ -268,3 +270,58 @@ def test_a_lease_taken_inside_a_transaction_is_reported(db, caplog):
     caplog.clear()
     assert store.release("t-inside", token, "owner") is True
     assert "inside a database transaction" not in caplog.text  # the test's own one is fine
+
+
+def test_the_database_store_takes_releases_and_counts_in_one_statement_each(transactional_db):
+    # Every NetSuite call takes a slot, gives it back and counts against the rate window: in
+    # autocommit, with no transaction of their own around them, these are single round trips.
+    store = DatabaseStore()
+    slots = ConcurrencyLimiter("t-trips", 3, hold_seconds=60, wait_seconds=1, store=store)
+    rate = RateLimiter("t-trips", 10, 3600, wait_seconds=1, store=store)
+    connection = connections["default"]
+    with CaptureQueriesContext(connection) as queries:
+        with slots.slot():
+            pass
+        rate.wait()
+        rate.wait()
+    statements = [q["sql"].split()[0].upper() for q in queries]
+    assert statements == ["SELECT", "INSERT", "DELETE", "INSERT", "INSERT"], statements
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    assert slots.in_flight() == 0
+    assert ThrottleWindow.objects.get(scope="t-trips").calls == 2
+
+
+def test_a_window_is_moved_on_once_and_one_from_a_clock_ahead_is_left_alone(transactional_db):
+    store, per = DatabaseStore(), 3600
+    now = int(time.time() // per)
+    # A window left from an hour ago is restarted by the first count of this one.
+    ThrottleWindow.objects.create(scope="t-old", window_index=now - 1, calls=10)
+    assert store.count("t-old", 10, per, units=4) is None
+    assert ThrottleWindow.objects.values_list("window_index", "calls").get(scope="t-old") == (
+        now,
+        4,
+    )
+    # A machine whose clock runs ahead started the next window: this one waits for its own
+    # window to end and counts nothing.
+    ThrottleWindow.objects.create(scope="t-ahead", window_index=now + 1, calls=1)
+    assert 0 < store.count("t-ahead", 10, per) <= per
+    assert ThrottleWindow.objects.values_list("window_index", "calls").get(scope="t-ahead") == (
+        now + 1,
+        1,
+    )
+
+
+def test_the_throttle_tables_need_no_disk_on_postgresql(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("UNLOGGED tables are PostgreSQL's (DATABASE_URL=postgres://...)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relpersistence FROM pg_class WHERE relname = ANY(%s)",
+            [[ThrottleLease._meta.db_table, ThrottleWindow._meta.db_table]],
+        )
+        assert dict(cursor.fetchall()) == {
+            ThrottleLease._meta.db_table: "u",
+            ThrottleWindow._meta.db_table: "u",
+        }
