@@ -127,22 +127,36 @@ def insert_rows(
         if len(prepared) > 1
         else contextlib.nullcontext()
     )
-    with atomic, connection.cursor() as cursor:
-        if not postgres:
+    if not postgres:
+        with atomic, connection.cursor() as cursor:
             if len(prepared) == 1:
                 cursor.execute(_statement(*shape[:3], 1, *shape[3:]), prepared[0])
             else:
                 cursor.executemany(_statement(*shape[:3], 1, *shape[3:]), prepared)
-            return
-        from psycopg import Cursor
+        return
+    with atomic, _raw_cursor(connection) as raw:
+        if len(prepared) == 1:
+            sql = _statement(*shape[:3], 1, *shape[3:])
+            raw.execute(sql.replace("%s", "%b"), prepared[0])
+        else:
+            columns = [list(column) for column in zip(*prepared, strict=True)]
+            raw.execute(_unnest_statement(*shape).replace("%s", "%b"), columns)
 
-        with Cursor(connection.connection) as raw:
-            if len(prepared) == 1:
-                sql = _statement(*shape[:3], 1, *shape[3:])
-                raw.execute(sql.replace("%s", "%b"), prepared[0])
-            else:
-                columns = [list(column) for column in zip(*prepared, strict=True)]
-                raw.execute(_unnest_statement(*shape).replace("%s", "%b"), columns)
+
+@contextlib.contextmanager
+def _raw_cursor(connection):
+    """PostgreSQL: a cursor of psycopg's own on Django's connection, for values bound on the
+    server, with Django's care kept: the connection opened (or the broken transaction
+    refused) as Django's cursor would, and a driver error raised as Django's, which also
+    tells Django to check the connection before the next request reuses it. (Opening
+    Django's cursor only for that cost a cursor per delivery.)"""
+    from psycopg import Cursor
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors, Cursor(connection.connection) as raw:
+        yield raw
 
 
 @functools.lru_cache(maxsize=128)
@@ -193,10 +207,8 @@ def upsert_changed(
         return 0, 0
     shape = (alias, model, tuple(names), tuple(conflict), tuple(update))
     sql = _upsert_changed_statement(*shape, changed)
-    from psycopg import Cursor
-
     columns = [list(column) for column in zip(*prepared, strict=True)]
-    with connection.cursor(), Cursor(connection.connection) as raw:
+    with _raw_cursor(connection) as raw:
         raw.execute(sql, columns)
         inserted = [row[0] for row in raw.fetchall()]
     return sum(inserted), len(inserted) - sum(inserted)

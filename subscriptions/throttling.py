@@ -42,6 +42,7 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
+from redis import exceptions as redis_errors
 
 from netsuite.errors import ConcurrencyLimitError
 
@@ -222,6 +223,64 @@ return (window + 1) * per - now
 )
 
 
+class _Script:
+    """A Lua script run by EVALSHA on a connection of the cache's pool, loaded when the
+    server does not know it (a restart, another server).
+
+    redis-py's ``Script`` goes through the client's command layers (a retry wrapper, timing
+    and error hooks, response callbacks); for a call this small they cost more CPU than
+    the round trip itself, and every NetSuite call and inbound delivery makes one
+    (``bench_throttling``, ``bench_inbound``). This sends the command and reads the answer
+    on a pooled connection, as those layers finally do, retrying once on a new connection
+    when the old one broke (as redis-py does by default; a retried count may count twice,
+    which only ever holds a caller back).
+    """
+
+    def __init__(self, client, text: str) -> None:
+        self.pool = client.connection_pool
+        self.text = text
+        self.sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+    def __call__(self, keys: list[str], args: list = ()):
+        return _on_connection(self.pool, self._run, keys, args)
+
+    def _run(self, connection, keys, args):
+        try:
+            connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            return connection.read_response()
+        except redis_errors.NoScriptError:
+            connection.send_command("SCRIPT", "LOAD", self.text)
+            connection.read_response()
+            connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            return connection.read_response()
+
+
+def _on_connection(pool, run, *args):
+    """``run(connection, *args)`` on a connection of ``pool``, once more on a fresh
+    connection if the first broke."""
+    connection = pool.get_connection()
+    try:
+        try:
+            return run(connection, *args)
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError):
+            connection.disconnect()
+            return run(connection, *args)
+    except redis_errors.ResponseError:
+        raise  # answered in full: the connection is fit for the next command
+    except BaseException:
+        # Cut off mid-answer, whatever the reason: its rest must not be read as the answer
+        # to the next command on this connection.
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
+
+
+def _zrem(connection, key: str, member: str):
+    connection.send_command("ZREM", key, member)
+    return connection.read_response()
+
+
 # Per cache object (Django keeps one per alias and thread): its client and scripts.
 _REDIS_SCRIPTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -243,30 +302,37 @@ class RedisStore:
                     f"NETSUITE_THROTTLE_STORE is redis but the {alias!r} cache is not Redis "
                     "(CACHE_URL=redis://...)."
                 )
-            scripts = (client, *(client.register_script(s) for s in (_TAKE, _HELD, _COUNT)))
+            scripts = (client, {}, *(_Script(client, s) for s in (_TAKE, _HELD, _COUNT)))
             _REDIS_SCRIPTS[self.cache] = scripts
-        self._client, self._take, self._held, self._count = scripts
+        self._client, self._keys, self._take, self._held, self._count = scripts
 
     def _key(self, scope: str) -> str:
         # The cache's KEY_PREFIX keeps deployments (and test runs) sharing a server apart.
-        return self.cache.make_and_validate_key(f"throttle:{scope}")
+        # Kept per scope (a few per subscription): checking a key character by character
+        # on every call cost a third as much as the call.
+        key = self._keys.get(scope)
+        if key is None:
+            if len(self._keys) >= 10_000:
+                self._keys.clear()
+            key = self._keys[scope] = self.cache.make_and_validate_key(f"throttle:{scope}")
+        return key
 
     def take(self, scope, limit, hold_seconds, owner):
         hold = max(1, math.ceil(hold_seconds * 1000))
-        answer = int(self._take(keys=[self._key(scope)], args=[limit, hold, owner]))
+        answer = int(self._take([self._key(scope)], [limit, hold, owner]))
         if answer < 0:
             return owner, None
         return None, answer / 1000
 
     def release(self, scope, token, owner):
-        return bool(self._client.zrem(self._key(scope), owner))
+        return bool(_on_connection(self._client.connection_pool, _zrem, self._key(scope), owner))
 
     def held(self, scope, limit):
-        return int(self._held(keys=[self._key(scope)]))
+        return int(self._held([self._key(scope)]))
 
     def count(self, scope, limit, per_seconds, units=1):
         per = max(1, math.ceil(per_seconds * 1000))
-        answer = int(self._count(keys=[self._key(f"rate:{scope}")], args=[limit, per, units]))
+        answer = int(self._count([self._key(f"rate:{scope}")], [limit, per, units]))
         return None if answer < 0 else answer / 1000
 
 

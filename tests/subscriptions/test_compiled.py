@@ -9,9 +9,9 @@ from django.utils import timezone
 from netsuite import certificates as nscert
 from subscriptions import compiled
 from subscriptions.actors import COMMAND_LINE
-from subscriptions.bulk_sql import insert_one
+from subscriptions.bulk_sql import insert_one, insert_rows
 from subscriptions.integration import credentials_for, subscription_with_credentials
-from subscriptions.models import ConnectionTest, Subscription
+from subscriptions.models import ConnectionTest, InboundEvent, Subscription
 from tests.factories import active_certificate, make_subscription
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +115,24 @@ def test_insert_one_stores_what_save_stores(pair):
     rows = {row["id"]: row for row in stored.values("id", *fields, "started_at")}
     assert {k: rows[built.pk][k] for k in fields} == {k: rows[saved.pk][k] for k in fields}
     assert rows[built.pk]["started_at"] is not None  # its default, as save fills it in
+
+
+def test_a_bulk_insert_the_database_refuses_is_djangos_error_and_stores_nothing():
+    # On PostgreSQL the rows go through psycopg's own cursor: its errors still arrive as
+    # Django's, so callers (and Django's own connection care) see one kind.
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not enforce a column's length (DATABASE_URL=postgres://...)")
+    subscription, _ = make_subscription(COMMAND_LINE)
+    now = timezone.now()
+    row = [subscription.pk, None, "updated", "customer/updated", "1", "", "k1", now]  # no module
+    row += ["webhook", "", "", "", {"scope": "customer/updated"}]
+    names = (
+        "subscription_id", "module", "event", "scope", "external_id", "event_id", "dedup_key",
+        "received_at", "source", "remote_addr", "request_id", "user_agent", "payload",
+    )  # fmt: skip
+    for rows in ([row, [*row[:6], "k2", *row[7:]]], [row]):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            insert_rows(InboundEvent, names, rows)
+    assert not InboundEvent.objects.filter(subscription=subscription).exists()

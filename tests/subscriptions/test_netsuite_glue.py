@@ -325,3 +325,26 @@ def test_the_throttle_tables_need_no_disk_on_postgresql(db):
             ThrottleLease._meta.db_table: "u",
             ThrottleWindow._meta.db_table: "u",
         }
+
+
+def test_the_redis_store_loads_its_scripts_again_and_outlives_a_dropped_connection(alias_redis):
+    store = RedisStore(alias_redis)
+    limiter = RateLimiter("t-noscript", 5, 3600, wait_seconds=0, store=store)
+    assert limiter.try_take() is None
+    server = redis.Redis.from_url(REDIS_URL)
+    # A restarted (or another) server knows no scripts: NOSCRIPT, loaded again, counted once.
+    server.script_flush()
+    assert limiter.try_take() is None
+    # The server drops the store's connection: the next call reconnects.
+    pool = caches[alias_redis]._cache.get_client(write=True).connection_pool
+    connection = pool.get_connection()
+    connection.send_command("CLIENT", "ID")
+    client_id = connection.read_response()
+    pool.release(connection)
+    assert server.client_kill_filter(_id=client_id) == 1
+    assert limiter.try_take() is None
+    token, _ = store.take("t-noscript", 1, 10, "owner")
+    assert token is not None and store.release("t-noscript", token, "owner") is True
+    # Three counted, each once: two more fit the window of five, a sixth does not.
+    assert limiter.try_take(2) is None
+    assert limiter.try_take() > 0
