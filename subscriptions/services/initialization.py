@@ -43,10 +43,11 @@ from netsuite.records import MAX_PAGE_SIZE, MAX_SUITEQL_ROWS, ordered_by_unique_
 
 from ..actors import ActorLike
 from ..bulk_sql import JsonText, insert_rows, upsert_changed
-from ..integration import client_for
+from ..integration import account_scope, client_for
 from ..middleware import carrying_context
 from ..models import Job, Record, Subscription
 from ..problems import REMOTE_ERRORS, Problem
+from ..throttling import wait_until_busy
 from .errors import ServiceError
 from .jobs import JobRun, job_start
 
@@ -255,27 +256,32 @@ def fetch_page(client, query: str, offset: int) -> dict:
     return patiently(client.records.suiteql_page, query, limit=PAGE_SIZE, offset=offset)
 
 
-# A page answered faster than this is encoded by its own thread (see ``fetch_rows``).
+# A page answered faster than this is encoded by its own thread (see ``fetch_rows``); a
+# slower one also lets the storing thread wait for every slot to be calling again, up to
+# ``BUSY_WAIT_SECONDS`` (``Transfer._pages``).
 ENCODE_IN_THREAD_BELOW = 0.25
+BUSY_WAIT_SECONDS = 0.05
 
 
 def fetch_rows(
     call: Callable, client, data_type: DataType, offset: int
-) -> tuple[dict, list[tuple] | Encoded] | None:
+) -> tuple[dict, list[tuple] | Encoded, float] | None:
     """``call`` (:func:`fetch_page` or :func:`guess_page`) for a page of ``data_type`` and its
     rows, made in the page's thread: while the job's own thread waits on the database, the
     threads that wait on NetSuite turn answers into rows and, when NetSuite answers faster
     than :data:`ENCODE_IN_THREAD_BELOW` (the storing thread is then the slower side), encode
     them for the records' own store. A slower answer leaves the encoding to the storing
-    thread, which waits on NetSuite anyway, so this thread's next call starts sooner."""
+    thread, which waits on NetSuite anyway, so this thread's next call starts sooner. The
+    seconds the call took come last."""
     started = time.monotonic()
     page = call(client, data_type.query, offset)
     if page is None:
         return None
-    fast = time.monotonic() - started < ENCODE_IN_THREAD_BELOW
+    seconds = time.monotonic() - started
     make_row = data_type.row or _row
     rows = [make_row(data_type, item) for item in page.get("items") or () if isinstance(item, dict)]
-    return page, (encode_rows(rows) if fast and data_type.store is None else rows)
+    fast = seconds < ENCODE_IN_THREAD_BELOW
+    return page, (encode_rows(rows) if fast and data_type.store is None else rows), seconds
 
 
 
@@ -384,7 +390,8 @@ class Transfer:
         with client_for(subscription) as client:
             # One token before the threads start, rather than one per thread.
             patiently(client.fetch_token)
-            self._pages(client, keys, workers)
+            scope = account_scope(subscription.account_id, settings.NETSUITE_BASE_URL)
+            self._pages(client, keys, workers, scope)
 
     def _todo(self, key: str) -> list[int]:
         state = self.checkpoint["types"].get(key) or {}
@@ -399,7 +406,7 @@ class Transfer:
         done = set(state.get("pages") or [])
         return [o for o in range(0, max(total, 1), PAGE_SIZE) if o not in done]
 
-    def _pages(self, client, keys: list[str], workers: int) -> None:
+    def _pages(self, client, keys: list[str], workers: int, scope: str) -> None:
         todo = [(key, offset) for key in keys for offset in self._todo(key)]
         ended = {key for key in keys if not any(k == key for k, _ in todo)}
         for key in keys:
@@ -410,7 +417,12 @@ class Transfer:
         # Every page asked for or queued, guesses included: a total learnt later adds only
         # the pages not asked for yet.
         asked = set(todo)
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"job{self.job.pk}")
+        # Twice as many threads as slots: while one reads and turns an answer into rows,
+        # another waits for the slot it gives back and calls at once (``throttling``'s
+        # limiter wakes it), so the reading never delays a slot's next call.
+        pool = ThreadPoolExecutor(
+            max_workers=2 * workers, thread_name_prefix=f"job{self.job.pk}"
+        )
         # Twice as many pages asked for as there are threads: the rest wait in the pool's
         # queue, so a thread that got its answer starts the next call at once while this
         # thread stores, and the slots never idle on a store. Answered pages waiting to be
@@ -445,10 +457,11 @@ class Transfer:
                     continue
                 # Every page answered meanwhile is stored in one transaction: one commit and
                 # one checkpoint for them all.
-                parts, checkpoint, touched = [], self.checkpoint, set()
+                parts, checkpoint, touched, slow = [], self.checkpoint, set(), False
                 for future in sorted(finished, key=lambda f: running[f]):
                     key, offset = running.pop(future)
-                    page, rows = future.result() or (None, None)
+                    page, rows, seconds = future.result() or (None, None, 0.0)
+                    slow = slow or seconds >= ENCODE_IN_THREAD_BELOW
                     touched.add(key)
                     if page is None or ((key, offset) in guesses and not page.get("items")):
                         # A guess that found nothing (or was refused): asked for again as an
@@ -470,6 +483,15 @@ class Transfer:
                 # The slots just freed call NetSuite again while this thread stores (the pages
                 # the first ones told of were not in the queue yet).
                 top_up()
+                if slow and running:
+                    # At a real page time the store can wait a moment, and the threads about
+                    # to call cannot: each waited on the interpreter this thread's storing
+                    # held, and the calls of every round started 10-40 ms later. So the
+                    # store begins once every slot is calling again (or after a moment, when
+                    # other work on the account holds some).
+                    wait_until_busy(
+                        scope, min(workers, len(running)), timeout=BUSY_WAIT_SECONDS
+                    )
                 # The types these pages end are marked done in the same transaction: at the
                 # job's last round, one commit rather than one per type after the last call.
                 ending = tuple(

@@ -25,6 +25,7 @@ from subscriptions.throttling import (
     RedisStore,
     store_for,
     store_name,
+    wait_until_busy,
 )
 from tests.factories import unsaved_subscription
 
@@ -348,3 +349,21 @@ def test_the_redis_store_loads_its_scripts_again_and_outlives_a_dropped_connecti
     # Three counted, each once: two more fit the window of five, a sixth does not.
     assert limiter.try_take(2) is None
     assert limiter.try_take() > 0
+
+
+def test_waiting_until_busy_ends_once_this_process_holds_every_slot_asked_for():
+    # What initialization's storing thread waits on at a real page time: every slot calling
+    # again. A slot given back counts down, and the wait is bounded.
+    limiter = ConcurrencyLimiter("t-busy", 2, hold_seconds=10, wait_seconds=1, store=CacheStore())
+    assert wait_until_busy("t-busy", 1, timeout=0.01) is False
+    first = limiter.slot()
+    first.__enter__()
+    assert wait_until_busy("t-busy", 1, timeout=0.01) is True
+    ended = []
+    waiter = threading.Thread(target=lambda: ended.append(wait_until_busy("t-busy", 2, timeout=60)))
+    waiter.start()
+    with limiter.slot():
+        waiter.join(60)
+    assert ended == [True]
+    first.__exit__(None, None, None)
+    assert wait_until_busy("t-busy", 1, timeout=0.01) is False
