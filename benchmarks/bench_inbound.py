@@ -32,6 +32,19 @@ Without ``conn_max_age`` (which this bench sets, and settings.py now defaults to
 PostgreSQL outside tests) a new database connection per request was half of it again. The
 middleware is the same for the trivial view (it is the same URL), so cutting it would raise
 both rates and lower the ratio; only the event's own work moves it.
+
+Measured again (stop 17, the whole machine's CPU from /proc/stat over each phase's window,
+busy 96-99 % in both, so the rates are the CPU's): a trivial request costs the machine about
+1.4 ms and an accepted event about 2.8 ms, of which gunicorn 1.2 and 2.1 ms, PostgreSQL about
+0.3 ms, Redis 0.05 ms, the load generator 0.2-0.3 ms each. In process (no gunicorn), the event
+adds 0.6-0.9 ms of CPU to the trivial path: the INSERT 0.2 ms (psycopg and its socket), the
+throttle count 0.1 ms, parsing and the row 0.1 ms, the rest the view and its answer. What was
+cut: redis-py's command layers around the count (0.14 to 0.10 ms a count), a dictionary of
+every header built for two of them, Django's cursor opened only to reach psycopg's; what is
+left is two round trips (Redis, then PostgreSQL with its commit), each a few system calls on
+both sides of loopback, on CPUs the trivial view does not wait for. The ratio moved less than
+the machine's own noise: one phase after the other in the same minute, a turn's ratio ranged
+from 0.36 to 0.82 (hence the median of turns).
 """
 
 from __future__ import annotations

@@ -4,10 +4,11 @@ Alternate ID Types come first and from ``netsuite.alternate_ids`` (no NetSuite c
 not a NetSuite table, and products' alternate IDs refer to them). The four NetSuite-backed
 types are read with SuiteQL in pages of 1,000 ordered by the unique ``id``: page 0 of every
 type first, which tells each type's total, then every remaining page, all through one pool of
-Concurrent Connections threads (the shared limiter in ``throttling`` holds the account's real
-cap, whatever else runs). The slots page 0 of every type leaves idle read guessed second
-pages meanwhile (``Transfer.read_ahead``): at NetSuite's real page time, a first round
-that left a slot idle made the job a whole page time longer. Threads talk to NetSuite and turn
+twice Concurrent Connections threads (the shared limiter in ``throttling`` holds the account's
+real cap, whatever else runs; a thread waiting for a slot takes the one another gives back at
+once, while that one reads its answer). The slots page 0 of every type leaves idle read
+guessed second pages meanwhile (``Transfer.read_ahead``): at NetSuite's real page time, a first
+round that left a slot idle made the job a whole page time longer. Threads talk to NetSuite and turn
 answers into encoded rows; the job's own thread stores each page as it arrives, together with
 the checkpoint that says it is stored, so memory stays at a few pages whatever the totals and
 a resumed job fetches only the pages not yet stored.
