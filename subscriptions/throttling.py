@@ -564,9 +564,13 @@ class ConcurrencyLimiter:
         try:
             yield
         finally:
-            # Only a slot that is still ours: it may have expired and been retaken.
-            self.store.release(self.scope, token, owner)
-            _releases(self.scope).signal()
+            try:
+                # Only a slot that is still ours: it may have expired and been retaken.
+                self.store.release(self.scope, token, owner)
+            finally:
+                # Counted as given back here even when the store could not be told: its
+                # lease ends on its own.
+                _releases(self.scope).signal()
 
 
 class _Releases:
