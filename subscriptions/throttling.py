@@ -622,7 +622,8 @@ _RELEASES_LOCK = threading.Lock()
 
 
 def _releases(scope: str) -> _Releases:
-    # One per NetSuite account (or inbound sender) this process calls: a handful.
+    # One per scope this process takes slots of: a NetSuite account's, or a subscription's
+    # webhook-write turn. A few bytes each, kept for the process's life.
     found = _RELEASES.get(scope)
     if found is None:
         with _RELEASES_LOCK:
