@@ -397,6 +397,12 @@ def main() -> int:
         # on a shared machine the load of the moment moves both rates of one turn alike,
         # where measuring each once compared two different moments.
         trivials, closeds = [], []
+        # Untimed first: each worker's first requests load the URL configuration and open
+        # its database and Redis connections, which made the first turn's trivial phase
+        # slow and its ratio an outlier (1.1-1.5x).
+        warm = {**common, "seconds": 1.0}
+        load(port, method="GET", path=path, headers={}, **warm)
+        load(port, method="POST", path=path, headers=hook_headers, prefix="w", **warm)
         for turn in range(args.rounds):
             trivials.append(
                 measured(

@@ -71,8 +71,16 @@ def _statement(
     return f"{sql} ({target}) DO UPDATE SET {sets}"
 
 
-def _prepared(connection, fields: list[models.Field], rows: Iterable[Sequence]) -> list[list]:
-    prep = [(i, f) for i, f in enumerate(fields) if _needs_prep(f)]
+@functools.lru_cache(maxsize=128)
+def _to_prepare(model: type[models.Model], names: tuple[str, ...]) -> tuple:
+    """The (position, field) of each column whose values need their field's preparation:
+    worked out once per shape, not for every delivery's row."""
+    fields = [model._meta.get_field(name) for name in names]
+    return tuple((i, f) for i, f in enumerate(fields) if _needs_prep(f))
+
+
+def _prepared(connection, model, names: Sequence[str], rows: Iterable[Sequence]) -> list[list]:
+    prep = _to_prepare(model, tuple(names))
     prepared = []
     # The same value in every row (a page's one fetch time) is prepared once.
     last: dict[int, tuple[object, object]] = {}
@@ -115,8 +123,7 @@ def insert_rows(
     """
     alias = router.db_for_write(model)
     connection = connections[alias]
-    fields = [model._meta.get_field(name) for name in names]
-    prepared = _prepared(connection, fields, rows)
+    prepared = _prepared(connection, model, names, rows)
     if not prepared:
         return
     shape = (alias, model, tuple(names), tuple(conflict), tuple(update))
@@ -201,8 +208,7 @@ def upsert_changed(
     connection = connections[alias]
     if connection.vendor != "postgresql":
         return None
-    fields = [model._meta.get_field(name) for name in names]
-    prepared = _prepared(connection, fields, rows)
+    prepared = _prepared(connection, model, names, rows)
     if not prepared:
         return 0, 0
     shape = (alias, model, tuple(names), tuple(conflict), tuple(update))

@@ -16,7 +16,7 @@ import math
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -95,4 +95,8 @@ def inbound_webhook(request, target):
         return JsonResponse({"error": exc.message}, status=413)
     except inbound_service.InboundRefused as exc:
         return JsonResponse({"error": exc.message}, status=400)
-    return JsonResponse({"accepted": accepted}, status=202)
+    # The same document JsonResponse would write, without its encoder: it cost more than
+    # the parse of the body (bench_inbound).
+    return HttpResponse(
+        b'{"accepted": %d}' % accepted, content_type="application/json", status=202
+    )

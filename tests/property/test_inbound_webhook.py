@@ -250,8 +250,21 @@ def test_a_body_with_any_text_is_stored_faithfully_or_refused(hook, data):
         b'{"notifications": [{"scope": "customer/updated", "external_id": "1", "x": "\\u0000"}]}',
         b'{"notifications": [{"scope": "customer/updated", "external_id": "\\ud800"}]}',
         b'{"notifications": [{"scope": "customer/updated", "external_id": "1", "\\udfff": 1}]}',
+        # Unescaped: a raw NUL byte in a string, and a surrogate encoded as UTF-8 bytes.
+        b'{"notifications": [{"scope": "customer/updated", "external_id": "1\x00"}]}',
+        b'{"notifications": [{"scope": "customer/updated", "external_id": "\xed\xa0\x80"}]}',
     ],
-    ids=["nested", "nan", "infinite", "nul id", "nul value", "surrogate id", "surrogate key"],
+    ids=[
+        "nested",
+        "nan",
+        "infinite",
+        "nul id",
+        "nul value",
+        "surrogate id",
+        "surrogate key",
+        "raw nul",
+        "encoded surrogate",
+    ],
 )
 def test_bodies_that_cannot_be_stored_are_refused_with_a_reason(hook, body):
     subscription, key = hook
