@@ -12,6 +12,7 @@ protected key, a 2048-bit key, an unsupported algorithm, or plain garbage.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import threading
@@ -338,8 +339,16 @@ def _load_private_key(pem: str | bytes, *, validate: bool):
 
 
 def load_certificate(pem: str | bytes, *, check_key: bool = True) -> x509.Certificate:
-    """The first certificate in ``pem``; with ``check_key``, its key must suit NetSuite."""
-    data = _as_bytes(pem).strip()
+    """The first certificate in ``pem``; with ``check_key``, its key must suit NetSuite.
+
+    A certificate once parsed is kept (a few per process, like the keys of
+    :func:`load_stored_private_key`; a certificate is public): every connection test and
+    every client of a subscription checks the same one again."""
+    return _load_certificate(_as_bytes(pem).strip(), check_key)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_certificate(data: bytes, check_key: bool) -> x509.Certificate:
     if not data:
         raise NotPemError("No certificate was given; paste the content of cert.pem.")
     blocks = _blocks(data)
@@ -410,6 +419,7 @@ def describe_key(key) -> KeyInfo:
     raise problem or UnsupportedKeyError("NetSuite does not accept this key.")
 
 
+@functools.lru_cache(maxsize=32)  # CertificateInfo is frozen, a certificate immutable
 def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
     return CertificateInfo(
         fingerprint=colon_hex(cert.fingerprint(hashes.SHA256())),

@@ -12,6 +12,7 @@ the compiled parameters and replaced on each run. Values always stay parameters.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
 
 from django.db import connections, models
@@ -49,14 +50,65 @@ def _bound(
     return model, text, bound
 
 
+# Per connection (Django keeps one per alias and thread; converters may be its methods):
+# what turning a model query's rows into instances needs, as the ORM does it.
+_MODEL_QUERIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _model_query(alias: str, build: Build):
+    connection = connections[alias]
+    kept = _MODEL_QUERIES.setdefault(connection, {})
+    found = kept.get(build)
+    if found is None:
+        _model, text, params, at = _compiled(alias, build, False)
+        compiler = build(_STAND_IN).using(alias).query.get_compiler(alias)
+        compiler.as_sql()  # sets up what turning rows into instances reads
+        info = compiler.klass_info
+        if info is None or info.get("related_klass_infos"):
+            raise ValueError(f"{build.__qualname__} must select one model, without relations")
+        start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+        names = [column[0].target.attname for column in compiler.select[start:end]]
+        columns = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise ValueError(f"{build.__qualname__} must not select a composite key")
+        # What the compiler's results_iter would work out again for every row.
+        converters = list(compiler.get_converters(columns).items())
+        found = kept[build] = (
+            info["model"],
+            start,
+            end,
+            names,
+            converters,
+            compiler.annotation_col_map,
+        )
+    return found
+
+
 def instance(build: Build, value: int, *, alias: str = "default") -> models.Model:
     """The one row ``build(value)`` selects, as the model (deferred fields stay deferred,
-    annotations become attributes); the model's ``DoesNotExist`` when there is none."""
-    model, text, params = _bound(alias, build, value)
-    rows = list(model.objects.using(alias).raw(text, params))
-    if not rows:
+    annotations become attributes); the model's ``DoesNotExist`` when there is none.
+
+    Made as the ORM makes it (the compiler's converters, then ``from_db``), with the
+    columns and converters worked out once per connection: a raw query set worked them out
+    again on every call, which cost about as much as the query's own answer."""
+    _model, text, params = _bound(alias, build, value)
+    model, start, end, names, converters, annotations = _model_query(alias, build)
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        row = cursor.fetchone()
+    if row is None:
         raise model.DoesNotExist(f"No {model._meta.verbose_name} matches {value}.")
-    return rows[0]
+    row = list(row)
+    for position, (functions, expression) in converters:
+        converted = row[position]
+        for convert in functions:
+            converted = convert(converted, expression, connection)
+        row[position] = converted
+    found = model.from_db(alias, names, row[start:end])
+    for name, position in annotations.items():
+        setattr(found, name, row[position])
+    return found
 
 
 def first_value(build: Build, value: int | None = None, *, alias: str = "default"):

@@ -36,7 +36,7 @@ from netsuite.errors import CertificateRejectedError, GovernanceNotPermittedErro
 
 from .. import audit, compiled
 from ..actors import ActorLike, actor_id, actor_name
-from ..bulk_sql import insert_one
+from ..bulk_sql import insert_one, pipelined
 from ..integration import (
     client_for,
     credentials_for,
@@ -343,19 +343,24 @@ def _finish_audit(test: ConnectionTest, actor: ActorLike) -> None:
     )
 
 
-def _older_tests(subscription_id: int):
+def _older_tests(subscription_id: int, keep: int = HISTORY_KEPT):
     older = (
         ConnectionTest.objects.filter(subscription_id=subscription_id)
         .order_by("-started_at", "-id")
-        .values("pk")[HISTORY_KEPT:]
+        .values("pk")[keep:]
     )
     return ConnectionTest.objects.filter(pk__in=older)
 
 
-def _prune(subscription_id: int) -> None:
+def _older_tests_but_one(subscription_id: int):
+    # Before a new test's row is inserted: it will be the one more kept.
+    return _older_tests(subscription_id, HISTORY_KEPT - 1)
+
+
+def _prune(subscription_id: int, *, before_insert: bool = False) -> None:
     # One DELETE with the older tests as its subquery (no list of the kept ones first),
     # compiled once: nothing refers to a test, so the ORM's collector has nothing to do.
-    compiled.delete(_older_tests, subscription_id)
+    compiled.delete(_older_tests_but_one if before_insert else _older_tests, subscription_id)
 
 
 def connection_test_step(
@@ -392,8 +397,15 @@ def _save_steps(
     test its outcome, the audit event and the pruned history too; returns the test as saved.
     A test not saved yet (:func:`connection_test_run`'s) is inserted with them."""
     ends = steps[-1]["status"] == "failed" or index + len(steps) == len(STEPS)
-    with transaction.atomic() if ends else _running_write():
-        if test.pk is None:
+    # A test not saved yet (run in one go) writes only rows it reads nothing back from: its
+    # statements are pipelined (three round trips with the COMMIT). An update of a saved one
+    # checks how many rows it changed, which a pipeline answers only at its end.
+    new = test.pk is None
+    with (
+        transaction.atomic() if ends else _running_write(),
+        pipelined(commit=True) if new else contextlib.nullcontext(),
+    ):
+        if new:
             current = test
         else:
             current = (
@@ -411,13 +423,15 @@ def _save_steps(
                 ConnectionTest.Outcome.FAILED if failed else ConnectionTest.Outcome.PASSED
             )
             current.finished_at = timezone.now()
-        if current.pk is None:
-            insert_one(current)  # a test run at NetSuite's speed: built once, not compiled
-        else:
+        if not new:
             current.save(update_fields=["steps", "outcome", "finished_at"])
         if current.outcome != ConnectionTest.Outcome.RUNNING:
+            # In the pipeline, the prune goes with the audit chain's lock and head, and the
+            # two inserts with the block's end: three round trips with the COMMIT.
+            _prune(current.subscription_id, before_insert=new)
             _finish_audit(current, actor)
-            _prune(current.subscription_id)
+        if new:
+            insert_one(current)  # a test run at NetSuite's speed: built once, not compiled
     return current
 
 

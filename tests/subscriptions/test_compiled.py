@@ -51,6 +51,24 @@ def test_credentials_read_in_one_query_match_the_ones_read_apart(pair, django_as
         assert "private_key" in read.get_deferred_fields()
 
 
+def test_a_compiled_row_has_every_value_the_orm_reads(pair):
+    # The instance is made from the cursor's row with the converters worked out once per
+    # connection: dates, decimals, choices and JSON come out as the ORM's own read gives them.
+    key_pem, cert_pem = pair
+    subscription, _key = make_subscription(COMMAND_LINE, private_key=key_pem)
+    active_certificate(subscription, cert_pem, "CERT-3")
+    orm = Subscription.objects.with_credentials().get(pk=subscription.pk)
+    for _ in range(2):
+        read = subscription_with_credentials(subscription.pk)
+        assert read.get_deferred_fields() == orm.get_deferred_fields()
+        for field in Subscription._meta.concrete_fields:
+            if field.attname not in orm.get_deferred_fields():
+                assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+        assert read.sealed_private_key == orm.sealed_private_key
+        assert read.active_certificate_pem == orm.active_certificate_pem == cert_pem
+        assert read._state.db == "default" and not read._state.adding
+
+
 def test_a_certificate_of_another_key_goes_along_with_neither(pair):
     key_pem, _cert = pair
     _other_key, other_cert = nscert.generate_key_and_certificate("ec-p256", days=30)

@@ -5,10 +5,13 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, connection
 from django.urls import reverse
+from psycopg.pq import TransactionStatus
 
 from netsuite import certificates as nscert
-from subscriptions.models import AuditEvent, ConnectionTest
+from subscriptions.audit import verify_chain
+from subscriptions.models import AuditEvent, ConnectionTest, Subscription
 from subscriptions.services.connection import (
     HISTORY_KEPT,
     SAVE_AFTER_SECONDS,
@@ -154,6 +157,53 @@ def test_a_simulator_that_is_down_fails_the_token_step(netsuite_sim, admin_user,
     test = connection_test_run(subscription=subscription, actor=admin_user)
     assert test.failed_step["key"] == "token"
     assert "could not be reached" in test.failed_step["error"]["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_test_run_in_one_go_commits_its_row_and_audit_event_together(
+    netsuite_sim, admin_user, ec_pair
+):
+    # Outside any test-case transaction, so its own COMMIT (sent with its last statements on
+    # PostgreSQL, bulk_sql.pipelined) is the one that counts.
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    for _ in range(HISTORY_KEPT + 1):
+        ConnectionTest.objects.create(subscription=subscription, outcome="passed")
+    test = connection_test_run(subscription=subscription, actor=admin_user)
+    assert test.outcome == "passed" and not connection.in_atomic_block
+    if connection.vendor == "postgresql":
+        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
+    assert ConnectionTest.objects.get(pk=test.pk).steps == test.steps
+    # The older ones pruned to the history's size, the new one kept.
+    assert ConnectionTest.objects.filter(subscription=subscription).count() == HISTORY_KEPT
+    assert AuditEvent.objects.filter(action="connection_test.passed").count() == 1
+    assert verify_chain().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_test_whose_closing_transaction_fails_leaves_no_audit_event(
+    netsuite_sim, admin_user, ec_pair
+):
+    subscription = netsuite_sim.subscription(pair=ec_pair)
+    for _ in range(HISTORY_KEPT):
+        ConnectionTest.objects.create(subscription=subscription, outcome="passed")
+    events = AuditEvent.objects.count()
+
+    def remove_the_subscription(step):
+        # Gone while the last call was made: the test's row refers to nothing, which the
+        # database refuses at the COMMIT (deferred foreign key), after the audit event and
+        # the prune were sent.
+        if step["key"] == STEPS[-1][0]:
+            ConnectionTest.objects.filter(subscription=subscription).delete()
+            Subscription.objects.filter(pk=subscription.pk).delete()
+
+    with pytest.raises(IntegrityError):
+        connection_test_run(
+            subscription=subscription, actor=admin_user, on_step=remove_the_subscription
+        )
+    assert not connection.in_atomic_block
+    assert AuditEvent.objects.count() == events
+    assert not ConnectionTest.objects.exists()
+    assert verify_chain().intact
 
 
 def test_history_keeps_the_last_tests_only(netsuite_sim, admin_user, ec_pair):
