@@ -1,6 +1,7 @@
 """The Django-backed pieces handed to the netsuite client: token cache, cap, throttle, client."""
 
 import os
+import signal
 import threading
 import time
 
@@ -347,6 +348,7 @@ def test_the_redis_store_loads_its_scripts_again_and_outlives_a_dropped_connecti
     assert limiter.try_take() > 0
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_process_makes_its_own_redis_connections(alias_redis):
     # The store keeps its connections itself (not through the pool, which checks the
     # process id): a child must not talk on its parent's socket, where the two would read
@@ -364,7 +366,15 @@ def test_a_forked_process_makes_its_own_redis_connections(alias_redis):
             os.write(write, b"1" if ok else b"0")
         finally:
             os._exit(0)
-    os.waitpid(pid, 0)
+    # Bounded: a child forked from a process with threads could hang on a lock one of them
+    # held; that fails the test instead of stopping the run.
+    deadline = time.monotonic() + 30
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked process did not finish")
+        time.sleep(0.01)
     assert os.read(read, 1) == b"1"
     assert {id(c) for c in store._connections._idle} == parents
     # Both counted once each, on the same window.
