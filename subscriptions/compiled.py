@@ -18,6 +18,8 @@ from collections.abc import Callable
 from django.db import connections, models
 from django.db.models import sql
 
+from .bulk_sql import bound_cursor
+
 # An id no row has: the compiled parameters are searched for it, and exactly one must match.
 _STAND_IN = -7_345_612_389
 
@@ -94,7 +96,7 @@ def instance(build: Build, value: int, *, alias: str = "default") -> models.Mode
     _model, text, params = _bound(alias, build, value)
     model, start, end, names, converters, annotations = _model_query(alias, build)
     connection = connections[alias]
-    with connection.cursor() as cursor:
+    with bound_cursor(connection) as cursor:
         cursor.execute(text, params)
         row = cursor.fetchone()
     if row is None:
@@ -116,7 +118,7 @@ def first_value(build: Build, value: int | None = None, *, alias: str = "default
     column, say), as the database driver gives it; None when there is no row. A build that
     ignores its value is run with ``value=None``."""
     _model, text, params = _bound(alias, build, value)
-    with connections[alias].cursor() as cursor:
+    with bound_cursor(connections[alias]) as cursor:
         cursor.execute(text, params)
         row = cursor.fetchone()
     return None if row is None else row[0]
@@ -126,6 +128,6 @@ def delete(build: Build, value: int, *, alias: str = "default") -> int:
     """Delete the rows ``build(value)`` selects, in one statement and without the ORM's
     collector (no signals, no cascades: for models nothing refers to); how many went."""
     _model, text, params = _bound(alias, build, value, delete=True)
-    with connections[alias].cursor() as cursor:
+    with bound_cursor(connections[alias]) as cursor:
         cursor.execute(text, params)
         return cursor.rowcount

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from .bulk_sql import bound_cursor
 from .models import Subscription
 
 # Any advisory-lock numbers unique to this application will do; they never change, so that
@@ -23,7 +24,7 @@ def advisory_lock(key: int) -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("advisory_lock must run inside a transaction")
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with bound_cursor(connection) as cursor:  # taken on every audited change
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
